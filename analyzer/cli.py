@@ -1,0 +1,89 @@
+"""`wirelab` command line: a thin dispatcher over analyzer.commands.* modules.
+
+Errors from bad input are reported as one line on stderr with a non-zero exit status, never
+a traceback (see WirelabError).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+
+from analyzer.errors import WirelabError
+
+# command name -> (module under analyzer.commands, one-line help used if the module is missing)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "summary": ("summary", "conversations, handshakes, teardowns and messages of a capture"),
+    "packets": ("packets", "one line (or JSON object) per packet"),
+    "open": ("open_tui", "open a capture in the terminal UI"),
+    "live": ("live_tui", "capture live into the terminal UI"),
+    "capture": ("capture", "capture packets live (like tcpdump -w)"),
+    "serve": ("serve", "run a reference server for a protocol"),
+    "client": ("client", "run a reference client for a protocol"),
+    "lab": ("lab", "reproduce a TCP/UDP phenomenon on loopback and explain it"),
+    "demo": ("demo", "a short guided tour of the lab"),
+    "verify": ("verify", "compare wirelab's analysis with tshark's on a capture"),
+    "export-lua": ("export_lua", "write a Wireshark Lua dissector for wirelab's protocols"),
+}
+
+
+def _load(name: str):
+    modname, _ = COMMANDS[name]
+    try:
+        return importlib.import_module(f"analyzer.commands.{modname}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"analyzer.commands.{modname}":
+            return None
+        raise
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wirelab",
+        description="Wireshark-style dissector and TCP/UDP analyzer: see message boundaries "
+        "against segment boundaries.",
+    )
+    parser.add_argument("--version", action="version", version="wirelab 0.1.0")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, fallback_help) in COMMANDS.items():
+        # only import the module of the command being run (fast --help for the rest)
+        module = _load(name) if (only is None or only == name) else None
+        help_text = getattr(module, "HELP", fallback_help)
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if module is not None:
+            module.add_arguments(p)
+        p.set_defaults(_module=module, _name=name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    only = argv[0] if argv and argv[0] in COMMANDS else None
+    parser = build_parser(only if only else "__none__")
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    module = args._module
+    if module is None:
+        print(f"wirelab {args._name}: not built yet", file=sys.stderr)
+        return 0 if args._name == "demo" else 2
+    try:
+        return int(module.run(args) or 0)
+    except WirelabError as exc:
+        print(f"wirelab {args._name}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # output piped into `head`: stop quietly like other Unix tools
+        try:
+            sys.stdout = None  # type: ignore[assignment]
+        finally:
+            return 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    raise SystemExit(main())

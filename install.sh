@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs wirelab and everything it needs on a fresh Debian machine (run as root).
+#   bash install.sh          -> system packages + wirelab
+#   bash install.sh --dev    -> the same plus the test dependencies
+set -euo pipefail
+cd "$(dirname "$0")"
+need=()
+command -v tshark  >/dev/null 2>&1 || need+=(tshark)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+ldconfig -p 2>/dev/null | grep -q 'libpcap\.so' || need+=(libpcap0.8)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "install.sh: installing system packages: ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+extra=""
+[ "${1:-}" = "--dev" ] && extra="[test]"
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".${extra}" 2>&1 \
+    | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" >&2 || true
+python3 -c "import analyzer, dissectors" || { echo "install.sh: wirelab did not install" >&2; exit 1; }
