@@ -18,4 +18,5 @@ extra=""
 [ "${1:-}" = "--dev" ] && extra="[test]"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".${extra}" 2>&1 \
     | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" >&2 || true
+command -v pyenv >/dev/null 2>&1 && pyenv rehash >/dev/null 2>&1 || true
 python3 -c "import analyzer, dissectors" || { echo "install.sh: wirelab did not install" >&2; exit 1; }
