@@ -16,7 +16,12 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 extra=""
 [ "${1:-}" = "--dev" ] && extra="[test]"
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".${extra}" 2>&1 \
-    | grep -v -e "^WARNING: Location" -e "is ignored: it is neither" >&2 || true
+log=$(mktemp)
+if ! python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -e ".${extra}" >"$log" 2>&1; then
+    grep -v -e "^WARNING: Location" -e "is ignored: it is neither" "$log" >&2
+    echo "install.sh: pip install failed" >&2
+    rm -f "$log"; exit 1
+fi
+rm -f "$log"
 command -v pyenv >/dev/null 2>&1 && pyenv rehash >/dev/null 2>&1 || true
 python3 -c "import analyzer, dissectors" || { echo "install.sh: wirelab did not install" >&2; exit 1; }
