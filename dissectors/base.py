@@ -67,3 +67,12 @@ class Event:
     @property
     def end_of_message(self) -> bool:
         return True
+
+    # --- what a view shows (added by engineer A; every codec event overrides these) ---
+    def summary(self) -> str:
+        """One short line for a packet list / message list, e.g. "len=5 'hello'"."""
+        return type(self).__name__
+
+    def fields(self) -> dict:
+        """The decoded fields as a plain dict (for a detail tree or JSON)."""
+        return {}

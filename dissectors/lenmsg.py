@@ -1,0 +1,123 @@
+"""lenmsg: a 4-byte length N then N payload bytes (port 9001).
+
+Variants: "network" (default, struct '!I') and "native" (struct '<i', what x86 'i' gives:
+little-endian signed; a negative N is malformed).  N = 0 is a valid empty message; N above
+`max_frame` is rejected from the header alone, before anything is buffered for it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .base import CLIENT, MAX_FRAME, SERVER, Event, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
+from ._stream import VARIANTS, CodecBase, ReceiveBuffer, length_struct, preview
+
+HEADER_SIZE = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Frame(Event):
+    """One lenmsg message: its payload (the 4-byte header is implied)."""
+
+    payload: bytes
+
+    @property
+    def wire_length(self) -> int:
+        return HEADER_SIZE + len(self.payload)
+
+    @property
+    def end_of_message(self) -> bool:
+        return True
+
+    def summary(self) -> str:
+        return f"len={len(self.payload)} {preview(self.payload)}"
+
+    def fields(self) -> dict:
+        return {"length": len(self.payload), "payload": self.payload.decode("utf-8", "replace")}
+
+
+def check_length(n: int, max_frame: int, what: str = "frame") -> None:
+    """Raise RemoteProtocolError for a negative or too large length prefix."""
+    if n < 0:
+        raise RemoteProtocolError(f"negative length {n}")
+    if n > max_frame:
+        raise RemoteProtocolError(f"{what} too large: {n} bytes > max {max_frame}")
+
+
+class Connection(CodecBase):
+    """lenmsg codec.  Options: variant ("network"|"native"), max_frame."""
+
+    def __init__(self, our_role: Role, *, variant: str | None = None, max_frame: int = MAX_FRAME):
+        super().__init__()
+        self.our_role = our_role
+        self.variant = variant or "network"
+        self._len = length_struct(self.variant)
+        self.max_frame = max_frame
+        self._buf = ReceiveBuffer()
+        self._need: int | None = None   # payload length of the frame being received
+
+    def _receive(self, data: bytes) -> list[Frame]:
+        buf = self._buf
+        buf.append(data)
+        out: list[Frame] = []
+        while True:
+            if self._need is None:
+                if len(buf) < HEADER_SIZE:
+                    return out
+                (n,) = buf.unpack(self._len)
+                check_length(n, self.max_frame)
+                self._need = n
+            if len(buf) < HEADER_SIZE + self._need:
+                return out
+            buf.take(HEADER_SIZE)
+            out.append(Frame(buf.take(self._need)))
+            self._need = None
+
+    def _eof(self) -> list[Frame]:
+        have = len(self._buf)
+        if have:
+            need = "?" if self._need is None else HEADER_SIZE + self._need
+            raise RemoteProtocolError(f"stream ended inside a message ({have} of {need} bytes)")
+        return []
+
+    def send(self, event: Frame) -> bytes:
+        if not isinstance(event, Frame):
+            raise LocalProtocolError(f"lenmsg cannot send {type(event).__name__}")
+        n = len(event.payload)
+        if n > self.max_frame or (self.variant == "native" and n > 0x7FFFFFFF):
+            raise LocalProtocolError(f"frame too large: {n} bytes > max {self.max_frame}")
+        return self._len.pack(n) + bytes(event.payload)
+
+
+def encode(payload: bytes, variant: str = "network") -> bytes:
+    """Convenience: the wire bytes of one message."""
+    return length_struct(variant).pack(len(payload)) + bytes(payload)
+
+
+def _plausible(data: bytes, variant: str, limit: int = 1 << 20) -> bool:
+    if len(data) < HEADER_SIZE:
+        return False
+    (n,) = length_struct(variant).unpack_from(data)
+    if n < 0 or n > limit:
+        return False
+    # either the whole first frame is here, or the data stops inside it
+    if len(data) >= HEADER_SIZE + n:
+        rest = data[HEADER_SIZE + n:]
+        return len(rest) < HEADER_SIZE or _plausible_head(rest, variant, limit)
+    return True
+
+
+def _plausible_head(data: bytes, variant: str, limit: int) -> bool:
+    (n,) = length_struct(variant).unpack_from(data)
+    return 0 <= n <= limit
+
+
+def detect_variant(c2s: bytes, s2c: bytes = b"") -> str | None:
+    """'network' or 'native' when the first bytes look like lenmsg framing, else None."""
+    for variant in VARIANTS:
+        if _plausible(c2s, variant) and (not s2c or len(s2c) < HEADER_SIZE or _plausible(s2c, variant)):
+            return variant
+    return None
+
+
+def probe(c2s: bytes, s2c: bytes) -> bool:
+    return detect_variant(c2s, s2c) is not None
