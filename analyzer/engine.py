@@ -120,10 +120,958 @@ class Conversation:
         return sum(1 for m in self.messages if len(m.packets) > 1)
 
 
-class Engine:  # skeleton: issue 3 implements it
-    def __init__(self, decode_as: dict[int, str] | None = None, sidecar=None, source_path: str | None = None):
-        raise NotImplementedError("analysis engine not built yet")
+# ==========================================================================================
+# Implementation (engineer G).  Everything below may grow; the names above do not change.
+#
+# Storage: per-packet facts live in compact arrays (8-35 bytes a packet, no per-packet
+# objects); a packet's details are re-decoded from its frame bytes when a view asks.  Frame
+# bytes come from the capture file (Record.offset, re-read on demand) or, for live sources
+# (offset < 0, or keep_frames=True), from an in-memory list (`frame_store`).
+#
+# Thread-safety: one writer (the thread calling feed/finish) and any number of readers (the
+# UI thread): every public method takes `self.lock` (an RLock), so a reader sees a packet
+# either wholly fed or not at all.  Messages appear when complete.
+# ==========================================================================================
+import importlib
+import os
+import threading
+from array import array
+from bisect import bisect_left, bisect_right
+
+import analyzer.messages as _messages
+from dissectors.base import CLIENT, SERVER
+from analyzer.decode import decode_frame
+from analyzer.model import (ACK, ANALYSIS_BIT, FIN, PSH, RST, SYN, analysis_list, flags_text)
+from analyzer.reassembly import Reassembler
+
+_LOOPBACK_DUP = ANALYSIS_BIT["loopback_duplicate"]
+_SIZE_LIMITED = ANALYSIS_BIT["size_limited"]
+_MALFORMED = ANALYSIS_BIT["malformed"]
+_DIRS = ("c2s", "s2c")
+_TCP_FLAG_NAMES = ((FIN, "FIN"), (SYN, "SYN"), (RST, "RST"), (PSH, "PSH"), (ACK, "ACK"),
+                   (0x20, "URG"), (0x40, "ECE"), (0x80, "CWR"))
+_TAG_OF = {"retransmission": "retransmission", "fast_retransmission": "retransmission",
+           "spurious_retransmission": "retransmission", "out_of_order": "out_of_order",
+           "lost_segment": "lost_segment", "duplicate_ack": "dup_ack", "malformed": "malformed",
+           "loopback_duplicate": "loopback_duplicate"}
+PROBE_LIMIT = 1024          # bytes per direction a heuristic probe may wait for
 
 
-def analyze_file(path: str, decode_as: dict[int, str] | None = None, progress=None) -> Engine:
-    raise NotImplementedError("analysis engine not built yet")
+def _import_optional(name: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise
+
+
+def _ep(ip: str, port: int) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def tcp_flag_names(flags: int) -> str:
+    return ", ".join(name for bit, name in _TCP_FLAG_NAMES if flags & bit)
+
+
+# --- a minimal conversation table, used only until analyzer.flows exists ----------------
+class _MiniFlow:
+    __slots__ = ("transport", "id", "client", "server", "packets", "bytes_c2s", "bytes_s2c",
+                 "first_packet", "last_packet", "start_time", "end_time", "flags_seen",
+                 "syn_seq", "closed", "_hs", "_td", "analysis_counts")
+
+    def __init__(self, transport, fid, client, server):
+        self.transport, self.id, self.client, self.server = transport, fid, client, server
+        self.packets = self.bytes_c2s = self.bytes_s2c = 0
+        self.first_packet = self.last_packet = 0
+        self.start_time = self.end_time = 0.0
+        self.flags_seen = [0, 0]
+        self.syn_seq = None
+        self.closed = False
+        self._hs: list[int] = []
+        self._td: list[int] = []
+        self.analysis_counts: dict = {}
+
+    def endpoint_text(self, which):
+        ip, port = self.client if which in ("client", 0) else self.server
+        return _ep(ip, port)
+
+    def state(self):
+        c, s = self.flags_seen
+        if self.transport == "udp":
+            return "SF" if c and s else "S0"
+        if (c | s) & RST:
+            return "RSTO" if c & RST else "RSTR"
+        if c & FIN and s & FIN:
+            return "SF"
+        if c & SYN and s & SYN:
+            return "S1"
+        if c & SYN:
+            return "S0"
+        return "OTH"
+
+    def history(self):
+        out = ""
+        for d, letters in ((0, ("S", "D", "F", "R")), (1, ("H", "d", "f", "r"))):
+            f = self.flags_seen[d]
+            if f & SYN:
+                out += letters[0] if d == 0 else "h"
+        return out
+
+    def handshake(self):
+        return {"complete": len(self._hs) >= 3, "frames": list(self._hs[:3]), "rtt_ms": None}
+
+    def teardown(self):
+        c, s = self.flags_seen
+        if (c | s) & RST:
+            kind = "rst"
+        elif c & FIN and s & FIN:
+            kind = "fin"
+        elif (c | s) & FIN:
+            kind = "half"
+        else:
+            kind = "none"
+        return {"kind": kind, "initiator": None, "frames": list(self._td)}
+
+
+class _MiniFlowTable:
+    """Fallback flow table: 4-tuple -> flow, client = sender of the SYN or first packet."""
+
+    def __init__(self):
+        self.conversations: list = []
+        self._by_key: dict = {}
+        self._ids = {"tcp": 0, "udp": 0}
+
+    def add(self, number, ts, d):
+        key = (d.transport, d.src, d.sport, d.dst, d.dport)
+        rkey = (d.transport, d.dst, d.dport, d.src, d.sport)
+        flow = self._by_key.get(key)
+        direction = 0
+        if flow is None:
+            flow = self._by_key.get(rkey)
+            direction = 1
+        syn_only = d.transport == "tcp" and d.flags & (SYN | ACK) == SYN
+        new = False
+        if flow is not None and syn_only and flow.syn_seq is not None and flow.syn_seq != d.seq:
+            flow = None
+        if flow is None:
+            fid = self._ids[d.transport]
+            self._ids[d.transport] += 1
+            flow = _MiniFlow(d.transport, fid, (d.src, d.sport), (d.dst, d.dport))
+            flow.first_packet, flow.start_time = number, ts
+            self._by_key[key] = flow
+            self._by_key.pop(rkey, None)
+            self.conversations.append(flow)
+            direction, new = 0, True
+        if syn_only:
+            flow.syn_seq = d.seq
+        flow.packets += 1
+        flow.last_packet, flow.end_time = number, ts
+        if direction == 0:
+            flow.bytes_c2s += d.payload_len
+        else:
+            flow.bytes_s2c += d.payload_len
+        if d.transport == "tcp":
+            flow.flags_seen[direction] |= d.flags
+            if d.flags & SYN or (len(flow._hs) == 2 and d.flags == ACK and direction == 0):
+                if len(flow._hs) < 3:
+                    flow._hs.append(number)
+            if d.flags & (FIN | RST):
+                flow._td.append(number)
+        else:
+            flow.flags_seen[direction] |= 1
+        return flow, direction, 0, new
+
+    def finish(self):
+        pass
+
+
+# --- per-conversation analysis state ------------------------------------------------------
+class _ConvState:
+    __slots__ = ("flow", "transport", "id", "protocol", "options", "spec", "reasm", "mappers",
+                 "messages", "msg_offsets", "msg_refs", "coalesced", "last_pkt", "malformed",
+                 "packet_list", "probe_buf", "probe_pending", "decided", "bits_count")
+
+    def __init__(self, flow):
+        self.flow = flow
+        self.transport = flow.transport
+        self.id = flow.id
+        self.protocol: str | None = None
+        self.options: dict = {}
+        self.spec = None
+        self.reasm: list = [None, None]
+        self.mappers: list = [None, None]
+        self.messages: list[Message] = []
+        self.msg_offsets = (array("q"), array("q"))   # per direction: offset (tcp) / packet (udp)
+        self.msg_refs: tuple[list, list] = ([], [])
+        self.coalesced: list[int] = []
+        self.last_pkt = [0, 0]                       # last packet of the previous message
+        self.malformed: list[str] = []
+        self.packet_list = array("I")
+        self.probe_buf = [bytearray(), bytearray()]
+        self.probe_pending: list = []                # (direction, off, packet, start, data)
+        self.decided = False
+        self.bits_count: dict[int, int] = {}
+
+
+class Engine:
+    """Push-based analysis engine (see the module docstring for the API)."""
+
+    def __init__(self, decode_as: dict[int, str] | None = None, sidecar=None,
+                 source_path: str | None = None, reader=None, keep_frames: bool | None = None,
+                 max_held: int | None = None):
+        """decode_as: {port: "proto[:variant]"}; sidecar: list of analyzer.appio.AppIO (or
+        None); reader: object with read_frame(offset, length) -> bytes for file sources;
+        keep_frames: keep every frame's bytes in memory (default: when there is neither a
+        reader nor a source_path, i.e. live capture)."""
+        self.lock = threading.RLock()
+        self.decode_as = self._parse_decode_as(decode_as or {})
+        self.source_path = source_path
+        self.reader = reader
+        self._file = None
+        self.keep_frames = (reader is None and source_path is None) if keep_frames is None else keep_frames
+        self.frame_store: list[bytes] = []
+        self.max_held = max_held
+        self.warnings: list[str] = []
+        flows_mod = _import_optional("analyzer.flows")
+        self.flows = flows_mod.FlowTable() if flows_mod is not None else _MiniFlowTable()
+        try:
+            self._registry = importlib.import_module("dissectors.registry")
+        except ImportError:  # pragma: no cover - the registry is part of the package
+            self._registry = None
+        # per-packet arrays
+        self._ts = array("d")
+        self._off = array("q")
+        self._caplen = array("I")
+        self._origlen = array("I")
+        self._link = array("H")
+        self._stream = array("i")
+        self._dir = array("b")        # 0 none, 1 tcp c2s, 2 tcp s2c, 3 udp c2s, 4 udp s2c
+        self._bits = array("I")
+        self._first_ts: float | None = None
+        self._prev_data: bytes | None = None
+        self._prev_ts = 0.0
+        self._convs: dict[tuple[str, int], _ConvState] = {}
+        self._conv_order: list[_ConvState] = []
+        self._flow_state: dict[int, _ConvState] = {}   # id(flow) -> state
+        self._sidecar = self._index_sidecar(sidecar)
+        self._sidecar_seen: dict = {}
+        self.finished = False
+
+    # -- configuration -------------------------------------------------------------------
+    def _parse_decode_as(self, decode_as: dict) -> dict[int, tuple[str, dict]]:
+        out = {}
+        for port, text in decode_as.items():
+            if isinstance(text, tuple):
+                out[int(port)] = text
+                continue
+            name, _, variant = str(text).partition(":")
+            out[int(port)] = (name.strip().lower(), {"variant": variant.strip().lower()} if variant else {})
+        return out
+
+    @staticmethod
+    def _index_sidecar(records) -> dict:
+        """(transport, client, server) -> list of sessions, each {dir: [(offset, length)]}."""
+        if not records:
+            return {}
+        out: dict = {}
+        current: dict = {}
+        for r in records:
+            if r.op != "send":
+                continue
+            key = (r.transport, r.client, r.server)
+            sess = current.get(key)
+            if sess is None or (r.offset == 0 and sess["max"].get(r.dir, -1) >= 0
+                                and sess["max"].get(r.dir, 0) > 0):
+                sess = {"c2s": [], "s2c": [], "max": {}}
+                current[key] = sess
+                out.setdefault(key, []).append(sess)
+            sess[r.dir].append((r.offset, r.length))
+            sess["max"][r.dir] = max(sess["max"].get(r.dir, 0), r.offset + r.length)
+        return out
+
+    # -- feeding -------------------------------------------------------------------------
+    def feed(self, rec) -> int:
+        """Add one Record; returns its packet number."""
+        with self.lock:
+            return self._feed(rec)
+
+    def _feed(self, rec) -> int:
+        ts, linktype, data, origlen, offset = rec
+        n = len(self._ts) + 1
+        if self._first_ts is None:
+            self._first_ts = ts
+        self._ts.append(ts)
+        self._off.append(offset)
+        self._caplen.append(len(data))
+        self._origlen.append(origlen)
+        self._link.append(linktype)
+        if self.keep_frames or offset < 0:
+            self.frame_store.append(data)
+            if not self.keep_frames:
+                self.keep_frames = True
+                # earlier packets came from a file; keep their slots aligned
+                self.frame_store[:0] = [None] * (n - len(self.frame_store))
+        prev, prev_ts = self._prev_data, self._prev_ts
+        self._prev_data, self._prev_ts = data, ts
+        if prev is not None and data == prev and 0 <= ts - prev_ts <= 0.001:
+            self._stream.append(-1)
+            self._dir.append(0)
+            self._bits.append(_LOOPBACK_DUP)
+            self._prev_data = None          # a third copy is a real retransmission
+            return n
+        d = decode_frame(linktype, data, origlen)
+        bits = 0
+        if d.malformed:
+            bits |= _MALFORMED
+        tr = d.transport
+        if tr != "tcp" and tr != "udp" or d.payload_offset < 0:
+            self._stream.append(-1)
+            self._dir.append(0)
+            self._bits.append(bits)
+            return n
+        verdict = self.flows.add(n, ts, d)
+        if verdict is None:
+            self._stream.append(-1)
+            self._dir.append(0)
+            self._bits.append(bits)
+            return n
+        flow, direction, fbits, _new = verdict[0], verdict[1], verdict[2], verdict[3]
+        bits |= fbits or 0
+        cs = self._flow_state.get(id(flow))
+        if cs is None or cs.flow is not flow:
+            cs = self._new_conv(flow)
+        cs.packet_list.append(n)
+        po = d.payload_offset
+        plen = d.captured_payload_len
+        if plen < d.payload_len:
+            bits |= _SIZE_LIMITED
+        if tr == "tcp":
+            r = cs.reasm[direction]
+            bits |= r.segment(n, d.seq, d.flags, data[po: po + plen] if plen else b"")
+            self._dir.append(1 + direction)
+        else:
+            self._udp_datagram(cs, direction, n, data[po: po + plen])
+            self._dir.append(3 + direction)
+        self._stream.append(flow.id)
+        self._bits.append(bits)
+        return n
+
+    def feed_many(self, records) -> int:
+        with self.lock:
+            k = 0
+            for rec in records:
+                self._feed(rec)
+                k += 1
+            return k
+
+    def finish(self) -> None:
+        """End of input: close reassembly holes, flush codecs (EOF)."""
+        with self.lock:
+            if self.finished:
+                return
+            self.finished = True
+            fin = getattr(self.flows, "finish", None)
+            if fin is not None:
+                fin()
+            for cs in self._conv_order:
+                if cs.transport != "tcp":
+                    continue
+                for r in cs.reasm:
+                    r.finish()
+                if not cs.decided:
+                    self._decide_by_probe(cs, final=True)
+                for m in cs.mappers:
+                    if m is not None:
+                        m.finish()
+
+    # -- conversations -------------------------------------------------------------------
+    def _new_conv(self, flow) -> _ConvState:
+        cs = _ConvState(flow)
+        self._flow_state[id(flow)] = cs
+        self._convs[(flow.transport, flow.id)] = cs
+        self._conv_order.append(cs)
+        if flow.transport == "tcp":
+            for direction in (0, 1):
+                cs.reasm[direction] = self._reassembler(cs, direction)
+        spec, options = self._spec_for_ports(flow)
+        if spec is not None:
+            self._set_protocol(cs, spec, options)
+        return cs
+
+    def _reassembler(self, cs: _ConvState, direction: int) -> Reassembler:
+        def on_data(off, packet, start, data, cs=cs, direction=direction):
+            if cs.decided:
+                m = cs.mappers[direction]
+                if m is not None:
+                    m.data(off, packet, start, data)
+            else:
+                cs.probe_pending.append((direction, off, packet, start, data))
+                buf = cs.probe_buf[direction]
+                if len(buf) < PROBE_LIMIT:
+                    buf += data[: PROBE_LIMIT - len(buf)]
+                self._decide_by_probe(cs)
+
+        def on_gap(off, length, cs=cs, direction=direction):
+            if cs.decided:
+                m = cs.mappers[direction]
+                if m is not None:
+                    m.gap(off, length)
+            else:
+                cs.probe_pending.append((direction, off, 0, -1, length))
+
+        kw = {} if self.max_held is None else {"max_held": self.max_held}
+        return Reassembler(on_data, on_gap, fetch=self._payload_of, **kw)
+
+    def _spec_for_ports(self, flow):
+        reg = self._registry
+        if reg is None:
+            return None, {}
+        for port in (flow.server[1], flow.client[1]):
+            if port in self.decode_as:
+                name, options = self.decode_as[port]
+                try:
+                    return reg.get(name), dict(options)
+                except KeyError:
+                    return None, {}
+        for port in (flow.server[1], flow.client[1]):
+            spec = reg.by_port(flow.transport, port)
+            if spec is not None:
+                return spec, {}
+        return None, {}
+
+    def _decide_by_probe(self, cs: _ConvState, final: bool = False) -> None:
+        c2s, s2c = cs.probe_buf
+        found = None
+        if self._registry is not None and (c2s or s2c):
+            found = self._registry.detect(cs.transport, bytes(c2s), bytes(s2c))
+        if found is None and not final and len(c2s) < PROBE_LIMIT and len(s2c) < PROBE_LIMIT:
+            return
+        if found is None:
+            cs.decided = True
+            cs.probe_pending = []
+            cs.probe_buf = [bytearray(), bytearray()]
+            return
+        self._set_protocol(cs, found[0], found[1])
+
+    def _set_protocol(self, cs: _ConvState, spec, options: dict) -> None:
+        cs.spec, cs.options = spec, options
+        cs.protocol = spec.name
+        cs.decided = True
+        if cs.transport == "tcp":
+            sessions = self._sidecar.get(("tcp", cs.flow.endpoint_text("client"),
+                                          cs.flow.endpoint_text("server")))
+            session = None
+            if sessions and not spec.framed:
+                k = self._sidecar_seen.get(id(sessions), 0)
+                if k < len(sessions):
+                    session = sessions[k]
+                    self._sidecar_seen[id(sessions)] = k + 1
+            for direction in (0, 1):
+                role = SERVER if direction == 0 else CLIENT
+
+                def factory(spec=spec, role=role, options=options):
+                    return spec.connection(role, **options)
+
+                emit = self._emitter(cs, direction)
+                if session is not None:
+                    cs.mappers[direction] = _messages.MessageMapper(
+                        cs.id, _DIRS[direction], emit, spec.name,
+                        boundaries=session[_DIRS[direction]])
+                else:
+                    cs.mappers[direction] = _messages.MessageMapper(
+                        cs.id, _DIRS[direction], emit, spec.name, factory, resync=not spec.framed)
+            pending, cs.probe_pending = cs.probe_pending, []
+            cs.probe_buf = [bytearray(), bytearray()]
+            for direction, off, packet, start, data in pending:
+                m = cs.mappers[direction]
+                if start < 0:
+                    m.gap(off, data)
+                else:
+                    m.data(off, packet, start, data)
+
+    def _emitter(self, cs: _ConvState, direction: int):
+        def emit(msg: Message, cs=cs, direction=direction):
+            msg.index = len(cs.messages)
+            cs.messages.append(msg)
+            cs.msg_offsets[direction].append(msg.offset)
+            cs.msg_refs[direction].append(msg)
+            if msg.packets:
+                if msg.packets[0] == cs.last_pkt[direction] and (
+                        not cs.coalesced or cs.coalesced[-1] != msg.packets[0]):
+                    cs.coalesced.append(msg.packets[0])
+                cs.last_pkt[direction] = msg.packets[-1]
+            if msg.malformed:
+                cs.malformed.append(f"{msg.direction} message {msg.index} at offset {msg.offset}: {msg.malformed}")
+        return emit
+
+    def _udp_datagram(self, cs: _ConvState, direction: int, n: int, payload: bytes) -> None:
+        if not cs.decided:
+            found = None
+            if self._registry is not None and payload:
+                found = self._registry.detect("udp", payload if direction == 0 else b"",
+                                              payload if direction == 1 else b"")
+            if found is not None:
+                cs.spec, cs.options, cs.protocol = found[0], found[1], found[0].name
+            cs.decided = True
+        spec = cs.spec
+        factory = None
+        if spec is not None:
+            role = SERVER if direction == 0 else CLIENT
+            options = cs.options
+
+            def factory(spec=spec, role=role, options=options):
+                return spec.connection(role, **options)
+        msg = _messages.datagram_message(cs.id, _DIRS[direction], n, payload, cs.protocol, factory)
+        msg.offset = len(cs.msg_refs[direction])     # UDP: offset = datagram index in its direction
+        self._emitter(cs, direction)(msg)
+        cs.msg_offsets[direction][-1] = n             # UDP: look messages up by packet number
+
+    # -- per packet ----------------------------------------------------------------------
+    @property
+    def packet_count(self) -> int:
+        return len(self._ts)
+
+    def _check(self, n: int) -> int:
+        if not 1 <= n <= len(self._ts):
+            raise IndexError(f"no packet {n} (have {len(self._ts)})")
+        return n - 1
+
+    def frame_bytes(self, n: int) -> bytes:
+        with self.lock:
+            i = self._check(n)
+            if self.keep_frames and i < len(self.frame_store) and self.frame_store[i] is not None:
+                return self.frame_store[i]
+            off, ln = self._off[i], self._caplen[i]
+            if self.reader is not None:
+                return bytes(self.reader.read_frame(off, ln))
+            if self._file is None:
+                if not self.source_path:
+                    raise IndexError(f"frame bytes of packet {n} were not kept")
+                self._file = open(self.source_path, "rb")
+            self._file.seek(off)
+            return self._file.read(ln)
+
+    def decoded(self, n: int):
+        with self.lock:
+            i = self._check(n)
+            return decode_frame(self._link[i], self.frame_bytes(n), self._origlen[i])
+
+    def _payload_of(self, n: int) -> bytes | None:
+        try:
+            data = self.frame_bytes(n)
+        except (IndexError, OSError):
+            return None
+        i = n - 1
+        d = decode_frame(self._link[i], data, self._origlen[i])
+        if d.payload_offset < 0:
+            return None
+        return data[d.payload_offset: d.payload_offset + d.captured_payload_len]
+
+    def analysis_bits(self, n: int) -> int:
+        with self.lock:
+            return self._bits[self._check(n)]
+
+    def stream_of(self, n: int) -> int | None:
+        with self.lock:
+            s = self._stream[self._check(n)]
+            return None if s < 0 else s
+
+    def direction_of(self, n: int) -> str | None:
+        with self.lock:
+            d = self._dir[self._check(n)]
+            return None if d == 0 else _DIRS[(d - 1) % 2]
+
+    def conversation_of(self, n: int) -> Conversation | None:
+        cs = self._state_of(n)
+        return None if cs is None else self._conversation(cs)
+
+    def _state_of(self, n: int) -> _ConvState | None:
+        i = self._check(n)
+        s, d = self._stream[i], self._dir[i]
+        if s < 0:
+            return None
+        return self._convs.get(("tcp" if d <= 2 else "udp", s))
+
+    def message_slices(self, n: int) -> list[MessageSlice]:
+        with self.lock:
+            cs = self._state_of(n)
+            if cs is None:
+                return []
+            dcode = self._dir[n - 1]
+            direction = (dcode - 1) % 2
+            offs, refs = cs.msg_offsets[direction], cs.msg_refs[direction]
+            if cs.transport == "udp":
+                j = bisect_left(offs, n)
+                if j < len(offs) and offs[j] == n:
+                    m = refs[j]
+                    return [MessageSlice(m, 0, m.length, True, True)]
+                return []
+            r = cs.reasm[direction]
+            ch = r.chunks
+            if ch is None or not len(ch) or r.base is None:
+                return []
+            d = self.decoded(n)
+            seq = d.seq + 1 if d.flags & SYN else d.seq
+            plen = d.captured_payload_len
+            if plen <= 0:
+                return []
+            off = self._offset_of_seq(r, seq)
+            out: list[MessageSlice] = []
+            for k in ch.covering(off - 1, off + plen + 1):
+                if ch.packet[k] != n:
+                    continue
+                c_off, c_len, c_start = ch.offset[k], ch.length[k], ch.start[k]
+                c_end = c_off + c_len
+                j = bisect_right(offs, c_off) - 1
+                if j < 0:
+                    j = 0
+                while j < len(refs) and offs[j] < c_end:
+                    m = refs[j]
+                    m_end = m.offset + m.length
+                    if m_end > c_off or (m.length == 0 and m.offset >= c_off):
+                        lo, hi = max(m.offset, c_off), min(m_end, c_end)
+                        out.append(MessageSlice(m, c_start + lo - c_off, c_start + hi - c_off,
+                                                m.offset >= c_off, m_end <= c_end))
+                    j += 1
+            return out
+
+    @staticmethod
+    def _offset_of_seq(r: Reassembler, seq: int) -> int:
+        delta = (seq - r.base) % (1 << 32)
+        # the stream may be longer than 4 GiB: pick the candidate nearest to what was seen
+        if r.next_off > (1 << 32):
+            k = (r.next_off - delta) // (1 << 32)
+            return delta + k * (1 << 32)
+        return delta
+
+    def row(self, n: int) -> Row:
+        with self.lock:
+            i = self._check(n)
+            bits = self._bits[i]
+            t = self._ts[i] - (self._first_ts or 0.0)
+            length = self._origlen[i]
+            tags = {_TAG_OF[a] for a in analysis_list(bits) if a in _TAG_OF}
+            if bits & _LOOPBACK_DUP:
+                d = self.decoded(n)
+                src, dst = d.src or "?", d.dst or "?"
+                return Row(n, t, src, dst, d.protocol, length, "loopback duplicate (not counted)",
+                           frozenset(tags))
+            d = self.decoded(n)
+            src, dst = d.src or "?", d.dst or "?"
+            protocol = d.protocol
+            if d.malformed:
+                info = f"[Malformed: {d.malformed}]"
+                tags.add("malformed")
+                return Row(n, t, src, dst, protocol, length, info, frozenset(tags))
+            cs = self._state_of(n)
+            if d.transport == "tcp":
+                info = f"{d.sport} → {d.dport} [{tcp_flag_names(d.flags)}] " + self._seq_text(cs, n, d)
+                if d.flags & SYN:
+                    tags.add("handshake")
+                if d.flags & FIN:
+                    tags.add("teardown")
+                if d.flags & RST:
+                    tags.add("rst")
+            elif d.transport == "udp":
+                info = f"{d.sport} → {d.dport} Len={d.payload_len}"
+            else:
+                info = d.protocol
+            slices = self.message_slices(n) if cs is not None else []
+            if slices:
+                protocol = slices[0].message.protocol.upper()
+                if len(slices) > 1:
+                    tags.add("coalesced")
+                parts = []
+                for s in slices[:3]:
+                    m = s.message
+                    where = "" if s.first and s.last else (" [start]" if s.first else
+                                                           " [end]" if s.last else " [part]")
+                    if m.malformed:
+                        tags.add("malformed")
+                    parts.append(f"{m.protocol} {m.summary}{where}".strip())
+                    if m.split:
+                        tags.add("split")
+                more = f" (+{len(slices) - 3} more)" if len(slices) > 3 else ""
+                info = "; ".join(parts) + more + f"  [{info}]"
+            for a in analysis_list(bits):
+                if a not in ("loopback_duplicate",):
+                    info += f" [{a}]"
+            return Row(n, t, src, dst, protocol, length, info, frozenset(tags))
+
+    def _seq_text(self, cs, n: int, d) -> str:
+        text_win = f"Win={d.window} Len={d.payload_len}"
+        if cs is None or cs.transport != "tcp":
+            return f"Seq={d.seq} Ack={d.ack} " + text_win
+        direction = (self._dir[n - 1] - 1) % 2
+        r, o = cs.reasm[direction], cs.reasm[1 - direction]
+        seq = (d.seq - r.base + 1) % (1 << 32) if r.base is not None else d.seq
+        out = f"Seq={seq} "
+        if d.flags & ACK:
+            ack = (d.ack - o.base + 1) % (1 << 32) if o.base is not None else d.ack
+            out += f"Ack={ack} "
+        return out + text_win
+
+    def relative_seq(self, n: int) -> tuple[int, int]:
+        """(seq, ack) relative like tshark's (SYN = 0, first data byte = 1)."""
+        with self.lock:
+            cs = self._state_of(n)
+            d = self.decoded(n)
+            if cs is None or cs.transport != "tcp":
+                return d.seq, d.ack
+            direction = (self._dir[n - 1] - 1) % 2
+            r, o = cs.reasm[direction], cs.reasm[1 - direction]
+            seq = (d.seq - r.base + 1) % (1 << 32) if r.base is not None else d.seq
+            ack = (d.ack - o.base + 1) % (1 << 32) if (o.base is not None and d.flags & ACK) else 0
+            return seq, ack
+
+    def packet_json(self, n: int) -> dict:
+        with self.lock:
+            i = self._check(n)
+            d = self.decoded(n)
+            bits = self._bits[i]
+            s = self._stream[i]
+            seq, ack = (d.seq, d.ack)
+            if d.transport == "tcp" and s >= 0:
+                seq, ack = self.relative_seq(n)
+            out = {
+                "number": n,
+                "time": round(self._ts[i] - (self._first_ts or 0.0), 6),
+                "epoch": self._ts[i],
+                "src": d.src, "dst": d.dst,
+                "sport": d.sport if d.transport in ("tcp", "udp") else None,
+                "dport": d.dport if d.transport in ("tcp", "udp") else None,
+                "transport": d.transport,
+                "protocol": self.row(n).protocol,
+                "flags": flags_text(d.flags) if d.transport == "tcp" else "",
+                "seq": seq if d.transport == "tcp" else None,
+                "ack": ack if d.transport == "tcp" else None,
+                "raw_seq": d.seq if d.transport == "tcp" else None,
+                "window": d.window if d.transport == "tcp" else None,
+                "len": d.payload_len if d.transport in ("tcp", "udp") else 0,
+                "frame_len": self._origlen[i],
+                "stream": None if s < 0 else s,
+                "direction": None if self._dir[i] == 0 else _DIRS[(self._dir[i] - 1) % 2],
+                "analysis": analysis_list(bits),
+                "messages": [{"conversation": sl.message.conv_id, "index": sl.message.index,
+                              "direction": sl.message.direction,
+                              "protocol": sl.message.protocol,
+                              "start": sl.start, "end": sl.end,
+                              "first": sl.first, "last": sl.last,
+                              "length": sl.message.length}
+                             for sl in (self.message_slices(n) if s >= 0 else [])],
+            }
+            if d.malformed:
+                out["malformed"] = d.malformed
+            return out
+
+    # -- per conversation ----------------------------------------------------------------
+    @property
+    def conversations(self) -> list[Conversation]:
+        with self.lock:
+            return [self._conversation(cs) for cs in self._conv_order]
+
+    def conversation(self, transport: str, id: int) -> Conversation:
+        with self.lock:
+            cs = self._convs.get((transport, id))
+            if cs is None:
+                raise KeyError(f"no {transport} conversation {id}")
+            return self._conversation(cs)
+
+    def _conversation(self, cs: _ConvState) -> Conversation:
+        f = cs.flow
+        analysis = {}
+        counts = getattr(f, "analysis_counts", None)
+        if callable(counts):
+            counts = counts()
+        if counts:
+            analysis.update(counts)
+        for r in cs.reasm:
+            if r is not None and r.cap_hit:
+                analysis["buffer_cap"] = analysis.get("buffer_cap", 0) + 1
+        own = self._own_counts(cs)
+        for k, v in own.items():
+            analysis[k] = max(analysis.get(k, 0), v)
+        gaps = []
+        if cs.transport == "tcp":
+            for direction, r in enumerate(cs.reasm):
+                gaps.extend((_DIRS[direction], o, ln) for o, ln in r.gaps)
+        return Conversation(
+            id=f.id, transport=f.transport,
+            client=f.endpoint_text("client"), server=f.endpoint_text("server"),
+            first_packet=f.first_packet, last_packet=f.last_packet,
+            start_time=f.start_time, end_time=f.end_time, packets=f.packets,
+            bytes_c2s=f.bytes_c2s, bytes_s2c=f.bytes_s2c,
+            state=f.state(), history=f.history(), handshake=f.handshake(), teardown=f.teardown(),
+            protocol=cs.protocol, messages=list(cs.messages),
+            coalesced_packets=list(cs.coalesced), analysis=analysis,
+            malformed=list(cs.malformed), gaps=gaps)
+
+    def _own_counts(self, cs: _ConvState) -> dict:
+        """Counts of the analysis bits the engine itself sets (overlap_conflict, ...)."""
+        out: dict[str, int] = {}
+        mask = ANALYSIS_BIT["overlap_conflict"] | ANALYSIS_BIT["buffer_cap"] | _SIZE_LIMITED
+        bits = self._bits
+        for n in cs.packet_list:
+            b = bits[n - 1] & mask
+            if b:
+                for a in analysis_list(b):
+                    out[a] = out.get(a, 0) + 1
+        return out
+
+    def follow(self, conv) -> list[FollowChunk]:
+        """Both directions' bytes in capture order ("[N bytes missing]" chunks for gaps)."""
+        with self.lock:
+            cs = self._convs[conv.key if isinstance(conv, Conversation) else tuple(conv)]
+            items = []
+            if cs.transport == "udp":
+                for n in cs.packet_list:
+                    dcode = self._dir[n - 1]
+                    payload = self._payload_of(n) or b""
+                    items.append((n, FollowChunk(_DIRS[(dcode - 1) % 2], n, 0, payload, 0,
+                                                 (0,))))
+                return [c for _, c in items]
+            for direction, r in enumerate(cs.reasm):
+                ch = r.chunks
+                offs = cs.msg_offsets[direction]
+                last_pkt = 0
+                for k in range(len(ch)):
+                    c_off, pkt, start, ln = ch.offset[k], ch.packet[k], ch.start[k], ch.length[k]
+                    lo = bisect_left(offs, c_off)
+                    hi = bisect_left(offs, c_off + ln)
+                    starts = tuple(o - c_off for o in offs[lo:hi])
+                    if pkt == 0:
+                        items.append((last_pkt + 0.5, FollowChunk(_DIRS[direction], 0, c_off, b"", ln, starts)))
+                        continue
+                    payload = self._payload_of(pkt) or b""
+                    items.append((pkt, FollowChunk(_DIRS[direction], pkt, c_off,
+                                                   payload[start: start + ln], 0, starts)))
+                    last_pkt = pkt
+            items.sort(key=lambda x: x[0])
+            return [c for _, c in items]
+
+    def naive_reads(self, conv, direction: str, bufsize: int = 1024,
+                    read_interval: float = 0.0) -> list[tuple[int, int]]:
+        """What a reader calling recv(bufsize) in a loop would have got: [(offset, length)].
+
+        Model: bytes become readable when the packet carrying them arrives (a segment held
+        behind a hole becomes readable when the hole fills); the reader reads back to back,
+        each read returning min(bufsize, bytes readable).  Packets arriving at the same
+        instant (or within `read_interval` seconds of the previous read) merge into one read;
+        a packet larger than bufsize takes several reads.  The reader stops at a gap (TCP never
+        delivers past missing bytes).
+        """
+        with self.lock:
+            cs = self._convs[conv.key if isinstance(conv, Conversation) else tuple(conv)]
+            d = _DIRS.index(direction)
+            if cs.transport == "udp":
+                return [(0, min(bufsize, m.length)) for m in cs.msg_refs[d]]
+            ch = cs.reasm[d].chunks
+            out: list[tuple[int, int]] = []
+            pos = 0            # next offset to read
+            avail_end = 0      # readable up to here
+            t_avail = None     # arrival time of the current batch
+            arrival = -1.0
+            for k in range(len(ch)):
+                pkt, c_off, ln = ch.packet[k], ch.offset[k], ch.length[k]
+                if pkt == 0:
+                    break
+                arrival = max(arrival, self._ts[pkt - 1])
+                if t_avail is not None and arrival > t_avail + read_interval:
+                    while pos < avail_end:          # drain what had arrived before
+                        take = min(bufsize, avail_end - pos)
+                        out.append((pos, take))
+                        pos += take
+                    t_avail = None
+                if t_avail is None:
+                    t_avail = arrival
+                avail_end = c_off + ln
+            while pos < avail_end:
+                take = min(bufsize, avail_end - pos)
+                out.append((pos, take))
+                pos += take
+            return out
+
+    # -- whole capture -------------------------------------------------------------------
+    def summary_json(self) -> dict:
+        with self.lock:
+            return {
+                "file": self.source_path,
+                "packets": self.packet_count,
+                "loopback_duplicates": sum(1 for b in self._bits if b & _LOOPBACK_DUP),
+                "warnings": list(self.warnings),
+                "conversations": [conversation_json(c) for c in self.conversations],
+            }
+
+    def close(self) -> None:
+        with self.lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+
+def message_json(m: Message) -> dict:
+    out = {"index": m.index, "direction": m.direction, "offset": m.offset, "length": m.length,
+           "packets": list(m.packets), "protocol": m.protocol, "summary": m.summary}
+    if m.malformed:
+        out["malformed"] = m.malformed
+    return out
+
+
+def conversation_json(c: Conversation) -> dict:
+    return {
+        "id": c.id, "transport": c.transport, "client": c.client, "server": c.server,
+        "state": c.state, "history": c.history, "handshake": c.handshake,
+        "teardown": c.teardown, "protocol": c.protocol,
+        "first_packet": c.first_packet, "last_packet": c.last_packet,
+        "start_time": c.start_time, "end_time": c.end_time, "packets": c.packets,
+        "bytes_c2s": c.bytes_c2s, "bytes_s2c": c.bytes_s2c,
+        "messages": [message_json(m) for m in c.messages],
+        "coalesced_packets": list(c.coalesced_packets),
+        "split_messages": c.split_messages,
+        "analysis": dict(c.analysis),
+        "malformed": list(c.malformed),
+        "gaps": [{"direction": d, "offset": o, "length": ln, "text": f"[{ln} bytes missing]"}
+                 for d, o, ln in c.gaps],
+    }
+
+
+def open_source(path: str):
+    """The capture reader for `path` (analyzer.sources.open if present, else plain pcap)."""
+    opener = _import_optional("analyzer.sources.open")
+    if opener is not None:
+        return opener.open_capture(path)
+    from analyzer.sources.pcapfile import read_pcap
+    from analyzer.errors import CaptureFormatError
+    if not os.path.exists(path):
+        raise CaptureFormatError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise CaptureFormatError(f"{path}: is a directory")
+    return read_pcap(path)
+
+
+def analyze_file(path: str, decode_as: dict[int, str] | None = None, progress=None,
+                 limit: int | None = None, sidecar="auto") -> Engine:
+    """Read `path` whole, feed every packet, finish.  progress(done, total) is called now
+    and then (done/total in bytes when the source tells, else packets and None)."""
+    from analyzer import appio
+    src = open_source(path)
+    records = appio.load_beside(path) if sidecar == "auto" else sidecar
+    reader = src if hasattr(src, "read_frame") else None
+    eng = Engine(decode_as=decode_as, sidecar=records, source_path=path, reader=reader)
+    total = getattr(src, "size", None)
+    k = 0
+    feed = eng._feed
+    with eng.lock:
+        for rec in src:
+            feed(rec)
+            k += 1
+            if progress is not None and not k & 0x3FFF:
+                progress(getattr(src, "progress", k), total)
+            if limit is not None and k >= limit:
+                break
+    eng.warnings.extend(getattr(src, "warnings", []) or [])
+    eng.finish()
+    if progress is not None:
+        progress(total if total is not None else k, total)
+    return eng
