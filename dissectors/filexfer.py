@@ -79,8 +79,13 @@ def parse_json_object(raw: bytes) -> dict:
     def no_constants(name):
         raise ValueError(f"{name} is not allowed")
 
+    def short_int(digits: str) -> int:
+        if len(digits) > 30:
+            raise ValueError(f"integer with {len(digits)} digits")
+        return int(digits)
+
     try:
-        obj = json.loads(text, parse_constant=no_constants)
+        obj = json.loads(text, parse_constant=no_constants, parse_int=short_int)
     except (ValueError, RecursionError) as exc:
         raise RemoteProtocolError(f"header is not valid JSON: {str(exc)[:80]}") from None
     if not isinstance(obj, dict):
