@@ -1,0 +1,86 @@
+"""`wirelab summary FILE`: conversations, handshakes, teardowns, messages, sticky packets."""
+from __future__ import annotations
+
+import json
+import sys
+
+from analyzer.commands.packets import add_common_arguments, load_engine
+
+HELP = "conversations, handshakes, teardowns and messages of a capture"
+
+
+def add_arguments(p) -> None:
+    add_common_arguments(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object (the output contract)")
+    p.add_argument("--messages", type=int, default=20, metavar="N",
+                   help="messages listed per conversation in text output (default 20, 0 = all)")
+
+
+def run(args) -> int:
+    eng = load_engine(args)
+    try:
+        if args.json:
+            json.dump(eng.summary_json(), sys.stdout, separators=(",", ":"))
+            sys.stdout.write("\n")
+        else:
+            print_text(eng, args.messages)
+    finally:
+        eng.close()
+    return 0
+
+
+def print_text(eng, max_messages: int = 20) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+    convs = eng.conversations
+    dups = eng.summary_json()["loopback_duplicates"] if eng.packet_count else 0
+    head = f"{eng.source_path or 'capture'}: {eng.packet_count} packets, {len(convs)} conversations"
+    if dups:
+        head += f" ({dups} loopback duplicates not counted)"
+    con.print(head)
+    for w in eng.warnings:
+        con.print(f"[yellow]warning:[/] {w}")
+    if not convs:
+        return
+    t = Table(title="Conversations", show_lines=False)
+    for col in ("id", "proto", "client", "server", "pkts", "bytes c→s", "bytes s→c", "state",
+                "history", "handshake", "teardown", "protocol", "msgs", "coalesced", "split"):
+        t.add_column(col, justify="right" if col in ("id", "pkts", "bytes c→s", "bytes s→c",
+                                                      "msgs", "coalesced", "split") else "left")
+    for c in convs:
+        hs = c.handshake
+        hs_text = ("yes" if hs.get("complete") else "no") + (
+            f" {hs['rtt_ms']:.3f} ms" if hs.get("rtt_ms") is not None else "")
+        td = c.teardown
+        td_text = td.get("kind", "none") + (f" by {td['initiator']}" if td.get("initiator") else "")
+        t.add_row(str(c.id), c.transport, c.client, c.server, str(c.packets), str(c.bytes_c2s),
+                  str(c.bytes_s2c), c.state, c.history, hs_text, td_text, c.protocol or "-",
+                  str(len(c.messages)), str(len(c.coalesced_packets)), str(c.split_messages))
+    con.print(t)
+    for c in convs:
+        analysis = ", ".join(f"{k}={v}" for k, v in c.analysis.items() if v)
+        if not c.messages and not analysis and not c.gaps and not c.malformed:
+            continue
+        con.print(f"\n[bold]{c.transport} conversation {c.id}[/] {c.client} → {c.server} "
+                  f"({c.protocol or 'unknown protocol'})")
+        if analysis:
+            con.print(f"  analysis: {analysis}")
+        for d, off, ln in c.gaps:
+            con.print(f"  [red]{d} offset {off}: [{ln} bytes missing][/]")
+        for m in c.malformed:
+            con.print(f"  [red]malformed: {m}[/]")
+        if c.coalesced_packets:
+            shown = ", ".join(map(str, c.coalesced_packets[:30]))
+            more = f" (+{len(c.coalesced_packets) - 30} more)" if len(c.coalesced_packets) > 30 else ""
+            con.print(f"  coalesced packets (carry 2+ messages): {shown}{more}")
+        msgs = c.messages if max_messages == 0 else c.messages[:max_messages]
+        for m in msgs:
+            pk = ",".join(map(str, m.packets[:8])) + ("..." if len(m.packets) > 8 else "")
+            tag = " [split]" if m.split else ""
+            bad = f" [red][malformed: {m.malformed}][/]" if m.malformed else ""
+            con.print(f"  #{m.index:<4} {m.direction} off={m.offset:<6} len={m.length:<6} "
+                      f"pkts={pk}{tag} {m.summary}{bad}", markup=True)
+        if len(msgs) < len(c.messages):
+            con.print(f"  ... {len(c.messages) - len(msgs)} more messages (--messages 0 shows all)")
