@@ -1,0 +1,129 @@
+"""Unit tests of analyzer.reassembly.Reassembler (no captures: segments fed directly)."""
+from analyzer.model import ANALYSIS_BIT, SYN
+from analyzer.reassembly import Reassembler
+
+OC = ANALYSIS_BIT["overlap_conflict"]
+CAP = ANALYSIS_BIT["buffer_cap"]
+
+
+class Sink:
+    def __init__(self):
+        self.out = []      # ("data", off, packet, bytes) | ("gap", off, n)
+        self.payloads = {}
+
+    def data(self, off, packet, start, data):
+        self.out.append(("data", off, packet, bytes(data)))
+
+    def gap(self, off, n):
+        self.out.append(("gap", off, n))
+
+    def stream(self):
+        return b"".join(x[3] if x[0] == "data" else b"?" * x[2] for x in self.out)
+
+    def make(self, **kw):
+        return Reassembler(self.data, self.gap, fetch=self.payloads.get, **kw)
+
+    def seg(self, r, packet, seq, data, flags=0):
+        self.payloads[packet] = data
+        return r.segment(packet, seq, flags, data)
+
+
+def test_in_order_after_syn():
+    s = Sink()
+    r = s.make()
+    s.seg(r, 1, 100, b"", SYN)
+    s.seg(r, 2, 101, b"abc")
+    s.seg(r, 3, 104, b"def")
+    assert s.stream() == b"abcdef"
+    assert [x[1] for x in s.out] == [0, 3]
+
+
+def test_reordered_and_duplicated_segments():
+    s = Sink()
+    r = s.make()
+    s.seg(r, 1, 0, b"", SYN)
+    s.seg(r, 2, 5, b"ef")       # held
+    s.seg(r, 3, 7, b"gh")       # held
+    assert s.seg(r, 4, 5, b"ef") == 0      # duplicate of a held segment
+    assert s.out == [] and r.held_bytes == 4
+    s.seg(r, 5, 1, b"abcd")     # fills the hole: everything comes out in order
+    assert s.stream() == b"abcdefgh"
+    assert [x[2] for x in s.out] == [5, 2, 3]
+    assert s.seg(r, 6, 1, b"abcdef") == 0  # retransmission of delivered bytes: nothing new
+    r.finish()
+    assert s.stream() == b"abcdefgh" and r.gaps == []
+
+
+def test_first_copy_wins_and_conflict_flagged():
+    s = Sink()
+    r = s.make()
+    s.seg(r, 1, 0, b"", SYN)
+    assert s.seg(r, 2, 1, b"hello") == 0
+    assert s.seg(r, 3, 1, b"hello") == 0            # same bytes: plain retransmission
+    assert s.seg(r, 4, 1, b"HELLO") & OC            # different bytes: flagged
+    assert s.seg(r, 5, 4, b"LOworld") & OC          # partial overlap, differing part
+    assert s.stream() == b"helloworld"              # first copy kept, new part appended
+
+
+def test_overlap_among_held_segments():
+    s = Sink()
+    r = s.make()
+    s.seg(r, 1, 0, b"", SYN)
+    assert s.seg(r, 2, 5, b"EFGH") == 0
+    assert s.seg(r, 3, 3, b"cdXXgh") & OC   # overlaps held "EFGH" with different bytes
+    s.seg(r, 4, 1, b"ab")
+    assert s.stream() == b"abcdEFGH"
+    assert [x[2] for x in s.out] == [4, 3, 2]
+
+
+def test_gap_reported_never_zero_filled():
+    s = Sink()
+    r = s.make()
+    s.seg(r, 1, 0, b"", SYN)
+    s.seg(r, 2, 1, b"abc")
+    s.seg(r, 3, 10, b"xyz")
+    r.finish()
+    assert s.out == [("data", 0, 2, b"abc"), ("gap", 3, 6), ("data", 9, 3, b"xyz")]
+    assert r.gaps == [(3, 6)]
+    assert b"\x00" not in s.stream()
+
+
+def test_held_buffer_cap_declares_the_hole_lost():
+    s = Sink()
+    r = s.make(max_held=10)
+    s.seg(r, 1, 0, b"", SYN)
+    s.seg(r, 2, 1, b"ab")
+    assert s.seg(r, 3, 20, b"12345") == 0
+    bits = s.seg(r, 4, 25, b"6789012")    # 12 held > 10
+    assert bits & CAP and r.cap_hit
+    assert ("gap", 2, 17) in s.out
+    assert s.stream().endswith(b"123456789012")
+    assert r.held_bytes == 0
+
+
+def test_sequence_wrap():
+    s = Sink()
+    r = s.make()
+    isn = 0xFFFFFF00
+    s.seg(r, 1, isn, b"", SYN)
+    data = bytes(range(256)) * 2
+    seq = isn + 1
+    for k in range(0, len(data), 100):
+        s.seg(r, 2 + k, (seq + k) % 2**32, data[k:k + 100])
+    assert s.stream() == data
+    # a retransmission of the first bytes (before the wrap) is recognised as old data
+    assert s.seg(r, 99, seq, data[:10]) == 0
+    assert s.stream() == data
+
+
+def test_mid_stream_start_and_syn_with_data():
+    s = Sink()
+    r = s.make()
+    s.seg(r, 1, 5000, b"mid")
+    s.seg(r, 2, 5003, b"dle")
+    assert s.stream() == b"middle"
+    s2 = Sink()
+    r2 = s2.make()
+    s2.seg(r2, 1, 77, b"syn-data", SYN)     # data rides on the SYN, starts at ISN+1
+    s2.seg(r2, 2, 86, b"!")
+    assert s2.stream() == b"syn-data!"
