@@ -1,38 +1,123 @@
-"""Minimal classic-pcap reader (happy path).  TO BE HARDENED: see issue 3 (faults 1-7)."""
+"""Classic pcap reader (libpcap format): micro/nanosecond, both byte orders, over an mmap.
+
+Fatal (CaptureFormatError when opened): empty file, truncated global header, unknown magic,
+a pcapng file, unsupported version.  Not fatal (a warning, earlier packets kept, reading stops
+there): truncated last record (header or body), caplen above the snaplen (a corrupt record
+header: nothing is allocated for it).  An unsupported linktype is warned about once; its
+packets are still yielded.
+"""
 from __future__ import annotations
 
 import struct
 from typing import Iterator
 
 from analyzer.errors import CaptureFormatError
+from analyzer.sources import linktypes
+from analyzer.sources.capture import MAX_CAPLEN, CaptureSource
 from analyzer.sources.record import Record
 
-_MAGICS = {
-    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
-    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
-    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+
+# magic -> (byte order, seconds per fraction unit, record header size)
+MAGICS: dict[bytes, tuple[str, float, int]] = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6, 16),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6, 16),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9, 16),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9, 16),
+    b"\x34\xcd\xb2\xa1": ("<", 1e-6, 24),   # Kuznetzov's "modified" pcap (extra 8 bytes)
+    b"\xa1\xb2\xcd\x34": (">", 1e-6, 24),
 }
+
+_new = tuple.__new__
+
+
+class PcapSource(CaptureSource):
+    """A classic pcap file.  Iterate for Records; see CaptureSource for the rest."""
+
+    format = "pcap"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        try:
+            self._parse_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def _parse_header(self) -> None:
+        buf = self._buf
+        head = bytes(buf[:24])
+        magic = head[:4]
+        if magic == PCAPNG_MAGIC:
+            raise CaptureFormatError(f"{self.path}: is a pcapng file, not pcap "
+                                     "(open it with open_capture, which detects the format)")
+        if len(head) < 4:
+            raise CaptureFormatError(f"{self.path}: too short to be a capture ({len(head)} bytes)")
+        if magic not in MAGICS:
+            raise CaptureFormatError(f"{self.path}: unknown file format (magic 0x{magic.hex()}), "
+                                     "not a pcap or pcapng capture")
+        if len(head) < 24:
+            raise CaptureFormatError(f"{self.path}: truncated pcap global header "
+                                     f"({len(head)} of 24 bytes)")
+        endian, scale, rec_size = MAGICS[magic]
+        major, minor, _zone, _sigfigs, snaplen, network = struct.unpack(endian + "HHiIII", head[4:])
+        if major != 2:
+            raise CaptureFormatError(f"{self.path}: unsupported pcap version {major}.{minor}")
+        self.endian = endian
+        self.nanosecond = scale == 1e-9
+        self.snaplen = snaplen
+        self.linktype = network & 0xFFFF       # upper bits: FCS length flags
+        self._scale = scale
+        self._rec = struct.Struct(endian + "IIII")
+        self._rec_size = rec_size
+        # a caplen above this is a corrupt record header, rejected before any allocation
+        self.max_caplen = snaplen if 0 < snaplen <= MAX_CAPLEN else MAX_CAPLEN
+        self.linktypes = {self.linktype}
+        if not linktypes.is_supported(self.linktype):
+            self.warn(linktypes.unsupported_warning(self.linktype))
+
+    def _records(self) -> Iterator[Record]:
+        buf = self._buf
+        end = len(buf)
+        unpack = self._rec.unpack_from
+        rsize = self._rec_size
+        scale = self._scale
+        lt = self.linktype
+        limit = self.max_caplen
+        pos = 24
+        n = 0
+        self.progress = pos
+        try:
+            while pos + rsize <= end:
+                sec, frac, caplen, origlen = unpack(buf, pos)
+                if caplen > limit:
+                    self.warn(f"record at offset {pos}: caplen {caplen} exceeds snaplen "
+                              f"{limit} (corrupt record header): stopped reading there, "
+                              f"{n} packets kept")
+                    return
+                data_pos = pos + rsize
+                nxt = data_pos + caplen
+                if nxt > end:
+                    self.warn(f"truncated record at offset {pos}: caplen {caplen} but only "
+                              f"{end - data_pos} bytes left: stopped reading there, "
+                              f"{n} packets kept")
+                    return
+                n += 1
+                self.packets = n
+                self.progress = nxt
+                yield _new(Record, (sec + frac * scale, lt, buf[data_pos:nxt], origlen, data_pos))
+                pos = nxt
+            if pos < end:
+                self.warn(f"truncated record header at offset {pos} ({end - pos} of {rsize} "
+                          f"bytes): stopped reading there, {n} packets kept")
+        finally:
+            self.progress = max(self.progress, min(pos, end))
 
 
 def read_pcap(path: str) -> Iterator[Record]:
-    with open(path, "rb") as f:
-        head = f.read(24)
-        if len(head) < 24:
-            raise CaptureFormatError(f"{path}: not a capture file (only {len(head)} bytes)")
-        if head[:4] not in _MAGICS:
-            raise CaptureFormatError(f"{path}: unknown file format (magic {head[:4].hex()})")
-        endian, scale = _MAGICS[head[:4]]
-        linktype = struct.unpack(endian + "I", head[20:24])[0] & 0x0FFFFFFF
-        rec = struct.Struct(endian + "IIII")
-        offset = 24
-        while True:
-            h = f.read(16)
-            if len(h) < 16:
-                return
-            sec, frac, caplen, origlen = rec.unpack(h)
-            data = f.read(caplen)
-            if len(data) < caplen:
-                return
-            yield Record(sec + frac * scale, linktype, data, origlen, offset + 16)
-            offset += 16 + caplen
+    """Records of a classic pcap file (kept for old callers; prefer open_capture)."""
+    src = PcapSource(path)
+    try:
+        yield from src
+    finally:
+        src.close()

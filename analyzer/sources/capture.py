@@ -1,0 +1,124 @@
+"""The common part of file sources: an mmap of the file, random access, progress, warnings.
+
+A `CaptureSource` is iterable: it yields `Record`s in file order and appends to `.warnings`
+while it goes (truncated last record, bad block mid-file, unsupported linktype...).  Anything
+that makes the file unreadable from the start raises `CaptureFormatError` when it is opened.
+"""
+from __future__ import annotations
+
+import mmap
+import os
+from typing import Iterator
+
+from analyzer.errors import CaptureFormatError
+from analyzer.sources.record import Record
+
+# No link layer wirelab knows has frames this big; a caplen above it is a corrupt header.
+MAX_CAPLEN = 0x40000 * 4   # 1 MiB (libpcap's own per-DLT maximum is 256 KiB)
+
+
+class CaptureSource:
+    """Base class of file sources.  Subclasses set `format` and implement `_records`."""
+
+    format = "?"
+
+    def __init__(self, path: str) -> None:
+        self.path = str(path)
+        self.warnings: list[str] = []
+        self._warned: set[str] = set()
+        self.progress = 0          # bytes of the file consumed so far by iteration
+        self.packets = 0           # records yielded by the last/current pass
+        try:
+            self._file = open(self.path, "rb")
+        except FileNotFoundError:
+            raise CaptureFormatError(f"{self.path}: no such file") from None
+        except IsADirectoryError:
+            raise CaptureFormatError(f"{self.path}: is a directory") from None
+        except PermissionError:
+            raise CaptureFormatError(f"{self.path}: permission denied") from None
+        except OSError as exc:
+            raise CaptureFormatError(f"{self.path}: cannot open ({exc.strerror})") from None
+        self.size = os.fstat(self._file.fileno()).st_size
+        self._buf: mmap.mmap | bytes = b""
+        if self.size == 0:
+            self._file.close()
+            raise CaptureFormatError(f"{self.path}: empty file (0 bytes), not a capture")
+        self._map()
+
+    # -- file mapping -------------------------------------------------------------------
+    def _map(self) -> None:
+        try:
+            self._buf = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):          # not mappable (a pipe, /proc...): read it
+            self._file.seek(0)
+            self._buf = self._file.read()
+        self.size = len(self._buf)
+
+    def refresh(self) -> bool:
+        """Re-map the file if it grew (a capture still being written). True if it grew."""
+        size = os.fstat(self._file.fileno()).st_size
+        if size <= len(self._buf):
+            return False
+        old = self._buf
+        self._map()
+        if isinstance(old, mmap.mmap):
+            try:
+                old.close()
+            except BufferError:    # a memoryview of it is still alive somewhere
+                pass
+        return True
+
+    @property
+    def buffer(self):
+        """The mapped file (mmap or bytes): `struct.unpack_from(buf, offset)` works on it."""
+        return self._buf
+
+    @property
+    def fraction(self) -> float:
+        """progress / size, 0.0 .. 1.0, for progress bars."""
+        return self.progress / self.size if self.size else 1.0
+
+    # -- random access ------------------------------------------------------------------
+    def read_frame(self, offset: int, length: int) -> bytes:
+        """The `length` bytes at file `offset` (a Record's offset and caplen)."""
+        end = offset + length
+        if offset < 0 or length < 0:
+            raise ValueError(f"bad frame position {offset}+{length}")
+        if end > len(self._buf):
+            self.refresh()
+            if end > len(self._buf):
+                raise ValueError(f"frame {offset}+{length} beyond end of file ({len(self._buf)})")
+        return self._buf[offset:end]
+
+    # -- iteration ----------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Record]:
+        self.packets = 0
+        return self._records()
+
+    def _records(self) -> Iterator[Record]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def warn(self, text: str) -> None:
+        """Add a warning once (the same text twice is kept once)."""
+        if text not in self._warned:
+            self._warned.add(text)
+            self.warnings.append(text)
+
+    # -- lifetime -----------------------------------------------------------------------
+    def close(self) -> None:
+        buf, self._buf = self._buf, b""
+        if isinstance(buf, mmap.mmap):
+            try:
+                buf.close()
+            except BufferError:
+                pass
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.path!r} {self.size} bytes>"

@@ -1,0 +1,220 @@
+"""pcapng reader: section header, interface description, enhanced / simple / obsolete packet
+blocks, several interfaces and sections (each with its own byte order); other blocks skipped.
+
+Fatal (CaptureFormatError when opened): the first block is not a readable section header
+(bad byte-order magic, bad length, unsupported version).  Not fatal (a warning naming the
+offset, earlier packets kept, reading stops there): a block whose length is < 12, not a
+multiple of 4, beyond the end of the file, or whose trailing length differs; a packet block
+whose captured length overflows its block.  Every block advances by >= 12 bytes: no loops.
+"""
+from __future__ import annotations
+
+import struct
+from typing import Iterator
+
+from analyzer.errors import CaptureFormatError
+from analyzer.sources import linktypes
+from analyzer.sources.capture import CaptureSource
+from analyzer.sources.record import Record
+
+SHB, IDB, OPB, SPB, EPB = 0x0A0D0D0A, 1, 2, 3, 6
+BYTE_ORDER_MAGIC = 0x1A2B3C4D
+_new = tuple.__new__
+
+
+class _Order:
+    """Structs of one byte order, compiled once."""
+
+    def __init__(self, e: str) -> None:
+        self.e = e
+        self.u32 = struct.Struct(e + "I").unpack_from
+        self.hdr = struct.Struct(e + "II").unpack_from              # type, total length
+        self.shb = struct.Struct(e + "IHHq").unpack_from            # magic, major, minor, len
+        self.idb = struct.Struct(e + "HHI").unpack_from             # linktype, reserved, snaplen
+        self.epb = struct.Struct(e + "IIIII").unpack_from           # if, ts hi, ts lo, cap, orig
+        self.opb = struct.Struct(e + "HHIIII").unpack_from          # if, drops, hi, lo, cap, orig
+        self.opt = struct.Struct(e + "HH").unpack_from
+        self.i64 = struct.Struct(e + "q").unpack_from
+
+
+_LE, _BE = _Order("<"), _Order(">")
+
+
+class Interface:
+    __slots__ = ("linktype", "snaplen", "divisor", "tsoffset")
+
+    def __init__(self, linktype: int, snaplen: int, divisor: int, tsoffset: int) -> None:
+        self.linktype, self.snaplen, self.divisor, self.tsoffset = linktype, snaplen, divisor, tsoffset
+
+
+class PcapngSource(CaptureSource):
+    """A pcapng file.  Iterate for Records (each carries its interface's linktype)."""
+
+    format = "pcapng"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        try:
+            self._check_first_block()
+        except BaseException:
+            self.close()
+            raise
+        self.linktypes: set[int] = set()
+
+    def _check_first_block(self) -> None:
+        buf = self._buf
+        if bytes(buf[:4]) != b"\x0a\x0d\x0d\x0a":
+            raise CaptureFormatError(f"{self.path}: not a pcapng file (first block is not a "
+                                     "section header)")
+        problem = self._shb_problem(0)
+        if problem:
+            raise CaptureFormatError(f"{self.path}: bad pcapng section header: {problem}")
+
+    def _shb_problem(self, pos: int) -> str | None:
+        """Why the section header at pos is unusable, or None (then self._o is its order)."""
+        buf, end = self._buf, len(self._buf)
+        if end - pos < 28:
+            return f"truncated ({end - pos} of at least 28 bytes) at offset {pos}"
+        bom = bytes(buf[pos + 8:pos + 12])
+        if bom == b"\x4d\x3c\x2b\x1a":
+            o = _LE
+        elif bom == b"\x1a\x2b\x3c\x4d":
+            o = _BE
+        else:
+            return f"unknown byte-order magic 0x{bom.hex()} at offset {pos}"
+        _t, blen = o.hdr(buf, pos)
+        if blen < 28 or blen % 4:
+            return f"bad block length {blen} at offset {pos}"
+        if pos + blen > end:
+            return f"block length {blen} at offset {pos} runs past the end of the file"
+        if o.u32(buf, pos + blen - 4)[0] != blen:
+            return f"trailing block length differs at offset {pos}"
+        _m, major, minor, _slen = o.shb(buf, pos + 8)
+        if major != 1:
+            return f"unsupported pcapng version {major}.{minor} at offset {pos}"
+        self._o = o
+        return None
+
+    def _stop(self, text: str, n: int) -> None:
+        self.warn(f"{text}: stopped reading there, {n} packets kept")
+
+    def _records(self) -> Iterator[Record]:
+        buf = self._buf
+        end = len(buf)
+        pos = 0
+        n = 0
+        o = _LE
+        ifaces: list[Interface] = []
+        try:
+            while pos < end:
+                self.progress = pos
+                if end - pos < 12:
+                    self._stop(f"truncated pcapng block at offset {pos} ({end - pos} bytes)", n)
+                    return
+                if bytes(buf[pos:pos + 4]) == b"\x0a\x0d\x0d\x0a":
+                    problem = self._shb_problem(pos)
+                    if problem:
+                        self._stop(f"bad pcapng section header: {problem}", n)
+                        return
+                    o = self._o
+                    ifaces = []
+                    pos += o.hdr(buf, pos)[1]
+                    continue
+                btype, blen = o.hdr(buf, pos)
+                if blen < 12 or blen % 4:
+                    self._stop(f"bad pcapng block at offset {pos}: block length {blen} "
+                               f"({'< 12' if blen < 12 else 'not a multiple of 4'})", n)
+                    return
+                if pos + blen > end:
+                    self._stop(f"truncated pcapng block at offset {pos}: block length {blen} "
+                               f"but only {end - pos} bytes left", n)
+                    return
+                if o.u32(buf, pos + blen - 4)[0] != blen:
+                    self._stop(f"bad pcapng block at offset {pos}: trailing block length "
+                               f"{o.u32(buf, pos + blen - 4)[0]} differs from {blen}", n)
+                    return
+                body, body_end = pos + 8, pos + blen - 4
+                blen_body = body_end - body
+                if btype == EPB or btype == OPB:
+                    if btype == EPB:
+                        need = 20
+                        if blen_body >= need:
+                            ifid, hi, lo, caplen, origlen = o.epb(buf, body)
+                    else:
+                        need = 20
+                        if blen_body >= need:
+                            ifid, _drops, hi, lo, caplen, origlen = o.opb(buf, body)
+                    if blen_body < need:
+                        self._stop(f"bad pcapng block at offset {pos}: packet block too short "
+                                   f"({blen} bytes)", n)
+                        return
+                    data_pos = body + 20
+                    if caplen > body_end - data_pos:
+                        self._stop(f"bad pcapng block at offset {pos}: captured length "
+                                   f"{caplen} exceeds its block ({blen} bytes)", n)
+                        return
+                    if ifid >= len(ifaces):
+                        self.warn(f"packet block at offset {pos} names interface {ifid} but "
+                                  f"the section has {len(ifaces)}: packet skipped")
+                        pos += blen
+                        continue
+                    itf = ifaces[ifid]
+                    ts = ((hi << 32) | lo) / itf.divisor + itf.tsoffset
+                    n += 1
+                    self.packets = n
+                    yield _new(Record, (ts, itf.linktype, buf[data_pos:data_pos + caplen],
+                                        origlen, data_pos))
+                elif btype == SPB:
+                    if blen_body < 4:
+                        self._stop(f"bad pcapng block at offset {pos}: simple packet block "
+                                   f"too short ({blen} bytes)", n)
+                        return
+                    if not ifaces:
+                        self.warn(f"simple packet block at offset {pos} before any interface "
+                                  "description: packet skipped")
+                        pos += blen
+                        continue
+                    itf = ifaces[0]
+                    origlen = o.u32(buf, body)[0]
+                    data_pos = body + 4
+                    caplen = min(origlen, body_end - data_pos)
+                    if itf.snaplen:
+                        caplen = min(caplen, itf.snaplen)
+                    n += 1
+                    self.packets = n
+                    yield _new(Record, (0.0, itf.linktype, buf[data_pos:data_pos + caplen],
+                                        origlen, data_pos))
+                elif btype == IDB:
+                    if blen_body < 8:
+                        self._stop(f"bad pcapng block at offset {pos}: interface description "
+                                   f"too short ({blen} bytes)", n)
+                        return
+                    lt, _res, snaplen = o.idb(buf, body)
+                    divisor, tsoffset = self._if_options(o, body + 8, body_end)
+                    ifaces.append(Interface(lt, snaplen, divisor, tsoffset))
+                    self.linktypes.add(lt)
+                    if not linktypes.is_supported(lt):
+                        self.warn(linktypes.unsupported_warning(lt))
+                # any other block (name resolution, statistics, custom...) is skipped
+                pos += blen
+        finally:
+            self.progress = min(max(pos, self.progress), end)
+
+    def _if_options(self, o: _Order, pos: int, end: int) -> tuple[int, int]:
+        """if_tsresol (9) and if_tsoffset (14) from an IDB's options: (divisor, offset s)."""
+        buf = self._buf
+        divisor, tsoffset = 1_000_000, 0
+        while pos + 4 <= end:
+            code, length = o.opt(buf, pos)
+            if code == 0:
+                break
+            val = pos + 4
+            if val + length > end:
+                break
+            if code == 9 and length >= 1:
+                r = buf[val]
+                divisor = 2 ** (r & 0x7F) if r & 0x80 else 10 ** min(r, 30)
+            elif code == 14 and length >= 8:
+                tsoffset = o.i64(buf, val)[0]
+            pos = val + ((length + 3) & ~3)
+        return divisor, tsoffset
