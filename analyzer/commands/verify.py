@@ -1,0 +1,66 @@
+"""`wirelab verify FILE`: compare wirelab's analysis with tshark's; exit 0 when they agree."""
+from __future__ import annotations
+
+import os
+import sys
+
+from analyzer.errors import WirelabError
+
+HELP = "compare wirelab's analysis with tshark's on a capture"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("file", help="capture file (pcap or pcapng)")
+    p.add_argument("--decode-as", action="append", default=[], metavar="PORT=PROTO[:VARIANT]",
+                   help="decode a port as a protocol, e.g. 9999=lenmsg:native (repeatable)")
+    p.add_argument("--tshark-option", action="append", default=[], metavar="PREF:VALUE",
+                   help="a tshark -o preference, e.g. tcp.analyze_sequence_numbers:FALSE")
+    p.add_argument("--messages", action="store_true",
+                   help="also compare application messages with tshark running wirelab's Lua "
+                        "plugin (chat in line mode)")
+
+
+def _decode_as(items: list[str]) -> dict[int, str]:
+    from dissectors import registry
+
+    out: dict[int, str] = {}
+    for text in items:
+        try:
+            port, name, options = registry.parse_decode_as(text)
+        except ValueError as exc:
+            raise WirelabError(str(exc)) from None
+        out[port] = name + (f":{options['variant']}" if options.get("variant") else "")
+    return out
+
+
+def run(args) -> int:
+    from analyzer.wireshark.verify import verify_file
+
+    path = args.file
+    if not os.path.isfile(path):
+        raise WirelabError(f"{path}: no such file")
+    decode_as = _decode_as(args.decode_as)
+    try:
+        result = verify_file(path, tshark_options=args.tshark_option, decode_as=decode_as)
+    except MemoryError:
+        raise WirelabError(f"{path}: out of memory while reading") from None
+    except OSError as exc:
+        raise WirelabError(f"{path}: {exc.strerror or exc}") from None
+    lines = list(result.disagreements)
+    extra = ""
+    if args.messages:
+        from analyzer.wireshark.lua_compare import compare_capture
+
+        report = compare_capture(path, decode_as=decode_as)
+        lines += [f"messages: {d}" for d in report.disagreements]
+        extra = f", {report.compared} messages"
+        if report.unterminated:
+            extra += f" ({report.unterminated} unterminated chat lines not compared)"
+    for line in lines:
+        print(line)
+    n = len(lines)
+    if n:
+        print(f"{n} disagreement{'s' if n != 1 else ''}")
+        return 1
+    print(result.summary_line() + extra)
+    return 0

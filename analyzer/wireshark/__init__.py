@@ -1,0 +1,1 @@
+"""Wireshark interop: the Lua plugin export, `verify` against tshark, pyshark packet detail."""

@@ -1,0 +1,182 @@
+"""Compare the messages the Lua plugin makes tshark find with the messages wirelab finds.
+
+A message is compared as (frame where it ends, protocol, direction, length on the wire):
+tshark shows a reassembled PDU in the frame where it ends, which is the last packet of
+wirelab's `Message.packets`.
+
+chat has no boundaries on the wire.  The plugin uses lines; wirelab uses lines too when there
+is no sidecar, so wirelab analyzes a sidecar-free copy of the capture here.  A last chat line
+without "\\n" at the end of a stream is a message for wirelab (flushed at EOF) but never for
+tshark: such messages are counted in `unterminated` and not compared.
+
+    from analyzer.wireshark.lua_compare import compare_capture
+    report = compare_capture("x.pcap", decode_as={9999: "lenmsg:native"})
+    report.disagreements, report.compared
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from analyzer.errors import WirelabError
+from analyzer.wireshark.lua_export import LUA_PROTOCOLS, write_lua
+from analyzer.wireshark.tshark import fields as tshark_fields
+
+LINE_PROTOCOLS = ("chat", "auth")   # protocols carrying chat lines (auth: after its first message)
+UDP_PROTOCOLS = ("udpecho",)
+# Lua preference per (protocol, variant) given in Decode As syntax "name:variant"
+VARIANT_PREFS = {
+    ("lenmsg", "native"): "lenmsg.byte_order:native",
+    ("lenmsg", "network"): "lenmsg.byte_order:network",
+    ("filexfer", "native"): "filexfer.byte_order:native",
+    ("filexfer", "network"): "filexfer.byte_order:network",
+    ("auth", "hmac-md5"): "auth.variant:hmac-md5",
+    ("auth", "md5-hex"): "auth.variant:md5-hex",
+    ("auth", "hmac-sha256"): "auth.variant:hmac-sha256",
+}
+
+
+class SeenMessage(NamedTuple):
+    frame: int
+    protocol: str
+    direction: str
+    length: int
+
+    def text(self) -> str:
+        return f"{self.protocol} {self.direction} {self.length} bytes"
+
+
+@dataclass
+class MessageReport:
+    tshark: list[SeenMessage]
+    wirelab: list[SeenMessage]
+    unterminated: int = 0
+    disagreements: list[str] = field(default_factory=list)
+
+    @property
+    def compared(self) -> int:
+        return len(self.wirelab)
+
+    @property
+    def agree(self) -> bool:
+        return not self.disagreements
+
+
+def _split_decode_as(decode_as: dict | None) -> list[tuple[int, str, str]]:
+    out = []
+    for port, spec in (decode_as or {}).items():
+        name, _, variant = str(spec).partition(":")
+        if name not in LUA_PROTOCOLS:
+            raise WirelabError(f"no Lua dissector for {name!r}")
+        out.append((int(port), name, variant))
+    return out
+
+
+def tshark_args(decode_as: dict | None) -> list[str]:
+    """tshark -d / -o arguments equivalent to wirelab's decode_as {port: "name[:variant]"}."""
+    args: list[str] = []
+    for port, name, variant in _split_decode_as(decode_as):
+        table = "udp.port" if name in UDP_PROTOCOLS else "tcp.port"
+        args += ["-d", f"{table}=={port},{name}"]
+        if variant:
+            pref = VARIANT_PREFS.get((name, variant))
+            if pref is None:
+                raise WirelabError(f"no Lua preference for {name}:{variant}")
+            args += ["-o", pref]
+    return args
+
+
+def tshark_messages(capture: str, lua_path: str, decode_as: dict | None = None) -> list[SeenMessage]:
+    """Messages tshark finds with the Lua plugin: one per <proto>.wire_len occurrence."""
+    names = ["frame.number"]
+    for proto in LUA_PROTOCOLS:
+        names += [f"{proto}.direction", f"{proto}.wire_len"]
+    extra = ["-X", f"lua_script:{lua_path}"] + tshark_args(decode_as)
+    out: list[SeenMessage] = []
+    for row in tshark_fields(capture, names, extra=extra):
+        frame = int(row[0])
+        for i, proto in enumerate(LUA_PROTOCOLS):
+            dirs, lens = row[1 + 2 * i], row[2 + 2 * i]
+            if not lens:
+                continue
+            for d, n in zip(dirs.split(","), lens.split(",")):
+                out.append(SeenMessage(frame, proto, d, int(n)))
+    return out
+
+
+def _ends_with_newline(engine, message) -> bool:
+    last = message.packets[-1]
+    for sl in engine.message_slices(last):
+        if sl.message is message or (sl.message.conv_id == message.conv_id
+                                     and sl.message.index == message.index):
+            dec = engine.decoded(last)
+            data = engine.frame_bytes(last)
+            pos = dec.payload_offset + sl.end - 1
+            return 0 <= pos < len(data) and data[pos] == 0x0A
+    return True
+
+
+def wirelab_messages(engine) -> tuple[list[SeenMessage], int]:
+    """(comparable messages of a finished Engine, count of unterminated last chat lines)."""
+    out: list[SeenMessage] = []
+    unterminated = 0
+    for conv in engine.conversations:
+        first_index: dict[str, int] = {}
+        last_index: dict[str, int] = {}
+        for m in conv.messages:
+            first_index.setdefault(m.direction, m.index)
+            last_index[m.direction] = m.index
+        for m in conv.messages:
+            if not m.packets:
+                continue
+            is_line = m.protocol == "chat" or (m.protocol == "auth"
+                                               and m.index != first_index[m.direction])
+            if (is_line and m.index == last_index[m.direction]
+                    and not _ends_with_newline(engine, m)):
+                unterminated += 1
+                continue
+            out.append(SeenMessage(m.packets[-1], m.protocol, m.direction, m.length))
+    return out, unterminated
+
+
+def diff_messages(tshark: list[SeenMessage], wirelab: list[SeenMessage]) -> list[str]:
+    """One line per frame where the two disagree (count, protocol, direction or lengths)."""
+    a, b = Counter(tshark), Counter(wirelab)
+    frames = sorted({m.frame for m in (a - b)} | {m.frame for m in (b - a)})
+    out = []
+    for frame in frames:
+        ta = sorted((m.text() for m in tshark if m.frame == frame))
+        wa = sorted((m.text() for m in wirelab if m.frame == frame))
+        out.append(f"frame {frame}: tshark [{'; '.join(ta)}], wirelab [{'; '.join(wa)}]")
+    return out
+
+
+def engine_without_sidecar(capture: str, decode_as: dict | None = None):
+    """wirelab's Engine for `capture`, ignoring any sidecar beside it (chat in line mode)."""
+    from analyzer.engine import analyze_file
+
+    return analyze_file(capture, decode_as=decode_as, sidecar=None)
+
+
+def compare_capture(capture: str, decode_as: dict | None = None, lua_path: str | None = None,
+                    engine=None) -> MessageReport:
+    """Run tshark with the plugin and wirelab on `capture`; report every disagreement.
+
+    `engine`: an Engine already built for `capture` (then its chat boundaries are used as is).
+    """
+    with tempfile.TemporaryDirectory(prefix="wirelab-lua-") as tmp:
+        if lua_path is None:
+            lua_path = write_lua(os.path.join(tmp, "wirelab.lua"))
+        ts = tshark_messages(capture, lua_path, decode_as)
+    if engine is not None:
+        wl, unterminated = wirelab_messages(engine)
+    else:
+        eng = engine_without_sidecar(capture, decode_as)
+        try:
+            wl, unterminated = wirelab_messages(eng)
+        finally:
+            eng.close()
+    return MessageReport(ts, wl, unterminated, diff_messages(ts, wl))

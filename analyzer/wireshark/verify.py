@@ -1,0 +1,239 @@
+"""`wirelab verify`: compare wirelab's analysis of a capture with tshark's, fact by fact.
+
+Compared (each difference is one line of text):
+  * conversations: count per transport, and each conversation's two endpoints;
+  * every packet's conversation id (tshark tcp.stream / udp.stream) and TCP flags;
+  * per TCP conversation: the handshake packets (SYN, SYN-ACK, ACK) and the FIN/RST packets;
+  * every packet's TCP analysis flags named in COMPARED_FLAGS (tshark tcp.analysis.<name>).
+Packets wirelab sets aside as `loopback_duplicate` (the second copy of a packet seen twice on
+lo) are not compared: tshark counts them in a stream and calls them retransmissions.
+
+    from analyzer.wireshark.verify import verify_file
+    result = verify_file("x.pcap")
+    result.agree, result.disagreements   # list[str]
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from analyzer.model import ACK, ANALYSIS_NAMES, FIN, RST, SYN, analysis_list
+from analyzer.wireshark.tshark import fields as tshark_fields
+
+# wirelab analysis names that are also tshark tcp.analysis.* fields (the rest are ours only)
+COMPARED_FLAGS: tuple[str, ...] = tuple(n for n in ANALYSIS_NAMES if n in (
+    "retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order",
+    "lost_segment", "ack_lost_segment", "duplicate_ack", "zero_window", "zero_window_probe",
+    "keep_alive", "keep_alive_ack", "window_update", "window_full", "reused_ports"))
+
+_BASE_FIELDS = ["frame.number", "tcp.stream", "udp.stream", "tcp.flags", "ip.src", "ip.dst",
+                "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
+
+
+@dataclass
+class Facts:
+    """What one side (wirelab or tshark) says about a capture."""
+
+    source: str
+    packets: int = 0
+    stream: dict[int, tuple[str, int]] = field(default_factory=dict)   # frame -> (transport, id)
+    flags: dict[int, int] = field(default_factory=dict)                # frame -> TCP flag byte
+    analysis: dict[int, frozenset] = field(default_factory=dict)       # frame -> flag names
+    endpoints: dict[tuple[str, int], frozenset] = field(default_factory=dict)  # conv -> {"ip:port"x2}
+    handshake: dict[int, list[int]] = field(default_factory=dict)      # tcp stream -> frames
+    teardown: dict[int, list[int]] = field(default_factory=dict)       # tcp stream -> FIN/RST frames
+    skip_analysis: set[int] = field(default_factory=set)               # frames not compared
+
+    def conversations(self, transport: str) -> int:
+        return sum(1 for t, _ in self.endpoints if t == transport)
+
+
+@dataclass
+class VerifyResult:
+    path: str
+    disagreements: list[str]
+    wirelab: Facts
+    tshark: Facts
+
+    @property
+    def agree(self) -> bool:
+        return not self.disagreements
+
+    def summary_line(self) -> str:
+        if self.agree:
+            w = self.wirelab
+            nflags = sum(len(v) for v in w.analysis.values())
+            return (f"agree: {w.packets} packets, {w.conversations('tcp')} tcp + "
+                    f"{w.conversations('udp')} udp conversations, {nflags} analysis flags")
+        n = len(self.disagreements)
+        return f"{n} disagreement{'s' if n != 1 else ''}"
+
+
+def _endpoint(ip: str, port: str | int) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def _first(value: str) -> str:
+    return value.split(",", 1)[0]
+
+
+def _handshake_from_flags(frames: list[tuple[int, int, str]]) -> list[int]:
+    """SYN, SYN-ACK, ACK frames of one stream from (frame, flags, src endpoint) in order."""
+    out: list[int] = []
+    client = None
+    for number, flags, src in frames:
+        if not out:
+            if flags & SYN and not flags & ACK:
+                out.append(number)
+                client = src
+        elif len(out) == 1:
+            if flags & SYN and flags & ACK and src != client:
+                out.append(number)
+        elif len(out) == 2:
+            if src == client and flags & ACK and not flags & (SYN | RST):
+                out.append(number)
+                break
+    return out
+
+
+def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
+    """Run tshark once (-T fields) and collect its facts about `path`."""
+    names = _BASE_FIELDS + [f"tcp.analysis.{n}" for n in COMPARED_FLAGS]
+    extra: list[str] = []
+    for opt in tshark_options or []:
+        extra += ["-o", opt]
+    rows = tshark_fields(path, names, extra=extra)
+    facts = Facts("tshark", packets=len(rows))
+    per_stream: dict[int, list[tuple[int, int, str]]] = {}
+    for row in rows:
+        number = int(row[0])
+        tcp_stream, udp_stream, flags_text = row[1], row[2], row[3]
+        ip_src = _first(row[4] or row[6])
+        ip_dst = _first(row[5] or row[7])
+        if "," in tcp_stream or "," in udp_stream:
+            continue  # a transport header inside ICMP: not a conversation packet
+        if tcp_stream:
+            key = ("tcp", int(tcp_stream))
+            sport, dport = row[8], row[9]
+            flags = int(flags_text, 16) & 0xFF if flags_text else 0
+            facts.flags[number] = flags
+            src = _endpoint(ip_src, sport)
+            per_stream.setdefault(key[1], []).append((number, flags, src))
+            found = frozenset(n for n, v in zip(COMPARED_FLAGS, row[len(_BASE_FIELDS):]) if v)
+            if found:
+                facts.analysis[number] = found
+        elif udp_stream:
+            key = ("udp", int(udp_stream))
+            sport, dport = row[10], row[11]
+        else:
+            continue
+        facts.stream[number] = key
+        if key not in facts.endpoints:
+            facts.endpoints[key] = frozenset((_endpoint(ip_src, sport), _endpoint(ip_dst, dport)))
+    for sid, frames in per_stream.items():
+        facts.handshake[sid] = _handshake_from_flags(frames)
+        facts.teardown[sid] = [n for n, f, _ in frames if f & (FIN | RST)]
+    return facts
+
+
+def wirelab_facts(engine) -> Facts:
+    """Collect the same facts from a finished analyzer.engine.Engine."""
+    facts = Facts("wirelab", packets=engine.packet_count)
+    for conv in engine.conversations:
+        facts.endpoints[(conv.transport, conv.id)] = frozenset((conv.client, conv.server))
+        if conv.transport == "tcp":
+            facts.handshake[conv.id] = [int(n) for n in (conv.handshake or {}).get("frames", [])]
+            facts.teardown[conv.id] = [int(n) for n in (conv.teardown or {}).get("frames", [])]
+    twin = 1 << ANALYSIS_NAMES.index("loopback_duplicate")
+    for number in range(1, engine.packet_count + 1):
+        if engine.analysis_bits(number) & twin:
+            facts.skip_analysis.add(number)
+            continue
+        sid = engine.stream_of(number)
+        if sid is None:
+            continue
+        dec = engine.decoded(number)
+        transport = dec.transport
+        if transport not in ("tcp", "udp"):
+            continue
+        facts.stream[number] = (transport, sid)
+        if transport == "tcp":
+            facts.flags[number] = dec.flags & 0xFF
+            names = analysis_list(engine.analysis_bits(number))
+            found = frozenset(n for n in names if n in COMPARED_FLAGS)
+            if found:
+                facts.analysis[number] = found
+    return facts
+
+
+def _names(values) -> str:
+    return "[" + ", ".join(sorted(values)) + "]"
+
+
+def compare(wl: Facts, ts: Facts) -> list[str]:
+    """Every difference between wirelab's facts and tshark's, one line each, in a stable order."""
+    out: list[str] = []
+    if wl.packets != ts.packets:
+        out.append(f"packets: tshark {ts.packets}, wirelab {wl.packets}")
+    for transport in ("tcp", "udp"):
+        a, b = ts.conversations(transport), wl.conversations(transport)
+        if a != b:
+            out.append(f"{transport} conversations: tshark {a}, wirelab {b}")
+    for key in sorted(set(ts.endpoints) | set(wl.endpoints)):
+        a, b = ts.endpoints.get(key), wl.endpoints.get(key)
+        if a != b:
+            show = lambda e: " <-> ".join(sorted(e)) if e else "none"  # noqa: E731
+            out.append(f"{key[0]} stream {key[1]}: endpoints: tshark {show(a)}, wirelab {show(b)}")
+    for number in sorted(set(ts.stream) | set(wl.stream)):
+        if number in wl.skip_analysis:
+            continue
+        a, b = ts.stream.get(number), wl.stream.get(number)
+        if a != b:
+            show = lambda k: f"{k[0]} stream {k[1]}" if k else "none"  # noqa: E731
+            out.append(f"frame {number}: conversation: tshark {show(a)}, wirelab {show(b)}")
+        fa, fb = ts.flags.get(number), wl.flags.get(number)
+        if fa != fb and fa is not None and fb is not None:
+            out.append(f"frame {number}: tcp flags: tshark 0x{fa:02x}, wirelab 0x{fb:02x}")
+    for sid in sorted(set(ts.handshake) | set(wl.handshake)):
+        a, b = ts.handshake.get(sid, []), wl.handshake.get(sid, [])
+        if a != b:
+            out.append(f"tcp stream {sid}: handshake frames: tshark {a}, wirelab {b}")
+    for sid in sorted(set(ts.teardown) | set(wl.teardown)):
+        a = ts.teardown.get(sid, [])
+        # wirelab's teardown may list the ACKs too: compare its FIN/RST packets only
+        b = [n for n in wl.teardown.get(sid, []) if ts.flags.get(n, wl.flags.get(n, 0)) & (FIN | RST)]
+        if sorted(a) != sorted(b):
+            out.append(f"tcp stream {sid}: FIN/RST frames: tshark {sorted(a)}, wirelab {sorted(b)}")
+    for number in sorted(set(ts.analysis) | set(wl.analysis)):
+        if number in wl.skip_analysis:
+            continue
+        a, b = ts.analysis.get(number, frozenset()), wl.analysis.get(number, frozenset())
+        if a != b:
+            out.append(f"frame {number}: analysis: tshark {_names(a)}, wirelab {_names(b)}")
+    return out
+
+
+def verify_file(path: str, tshark_options: list[str] | None = None,
+                decode_as: dict | None = None, engine=None) -> VerifyResult:
+    """Analyze `path` with wirelab and tshark (in parallel) and compare the two."""
+    result: dict = {}
+
+    def run_tshark() -> None:
+        try:
+            result["facts"] = tshark_facts(path, tshark_options)
+        except BaseException as exc:  # re-raised in the caller's thread
+            result["error"] = exc
+
+    worker = threading.Thread(target=run_tshark, name="verify-tshark", daemon=True)
+    worker.start()
+    try:
+        if engine is None:
+            from analyzer.engine import analyze_file
+            engine = analyze_file(path, decode_as=decode_as)
+        wl = wirelab_facts(engine)
+    finally:
+        worker.join()
+    if "error" in result:
+        raise result["error"]
+    ts = result["facts"]
+    return VerifyResult(path, compare(wl, ts), wl, ts)
