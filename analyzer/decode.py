@@ -99,13 +99,15 @@ def _decode(d: Decoded, linktype: int, data: bytes, limited: bool) -> None:
         etype = _u16(data, 12)[0]
         off = 14
         if etype in _VLAN_TPIDS:
+            q_seen = False                  # vlan = the first 802.1Q tag (as tshark's vlan.id)
             for _ in range(4):              # QinQ: at most a few stacked tags
                 if n < off + 4:
                     d.protocol = "802.1Q"
                     _cut(d, "802.1Q VLAN", limited)
                     return
-                if d.vlan is None:
+                if d.vlan is None or (etype == 0x8100 and not q_seen):
                     d.vlan = _u16(data, off)[0] & 0x0FFF
+                    q_seen = etype == 0x8100
                 etype = _u16(data, off + 2)[0]
                 off += 4
                 if etype not in _VLAN_TPIDS:

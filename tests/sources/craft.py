@@ -8,13 +8,13 @@ from scapy.all import IP, TCP, UDP, Ether, raw
 
 def frames(n: int = 3) -> list[bytes]:
     """n distinct small Ethernet/IPv4/TCP frames."""
-    return [raw(Ether() / IP(src="127.0.0.1", dst="127.0.0.1") /
+    return [raw(Ether(dst="00:00:00:00:00:01") / IP(src="127.0.0.1", dst="127.0.0.1") /
                 TCP(sport=40000 + i, dport=9001, seq=1000 * i, flags="PA") / (b"x" * (i + 1)))
             for i in range(n)]
 
 
 def udp_frame(payload: bytes = b"hello") -> bytes:
-    return raw(Ether() / IP(src="127.0.0.1", dst="127.0.0.2") / UDP(sport=5555, dport=9005) /
+    return raw(Ether(dst="00:00:00:00:00:01") / IP(src="127.0.0.1", dst="127.0.0.2") / UDP(sport=5555, dport=9005) /
                payload)
 
 
