@@ -1,0 +1,293 @@
+"""Builds the detail tree of one packet as plain nodes (no widgets): link, IP, TCP/UDP with
+analysis flags, then the messages (or parts of messages) the packet carries.
+
+Each node may carry `span` = (start, end) byte offsets in the frame, used to highlight the
+field in the hex view, and `lazy` = a callable producing children when the node is expanded
+(Scapy's full dissection; Wireshark's via analyzer.wireshark.pyshark_detail when present).
+"""
+from __future__ import annotations
+
+import datetime
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from analyzer.model import (ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, analysis_list,
+                            flags_text)
+
+LINKTYPES = {1: "Ethernet", 101: "Raw IP", 228: "Raw IPv4", 229: "Raw IPv6",
+             113: "Linux cooked capture (SLL)", 276: "Linux cooked capture v2 (SLL2)",
+             0: "BSD loopback", 108: "OpenBSD loopback"}
+ANALYSIS_TEXT = {
+    "retransmission": "This frame is a (suspected) retransmission",
+    "fast_retransmission": "This frame is a (suspected) fast retransmission",
+    "spurious_retransmission": "This frame is a (suspected) spurious retransmission",
+    "out_of_order": "This frame is a (suspected) out-of-order segment",
+    "lost_segment": "Previous segment(s) not captured (common at capture start)",
+    "ack_lost_segment": "ACKed segment that wasn't captured",
+    "duplicate_ack": "Duplicate ACK",
+    "zero_window": "TCP window is zero: the receiver cannot take more data",
+    "zero_window_probe": "TCP zero window probe",
+    "keep_alive": "TCP keep-alive",
+    "keep_alive_ack": "TCP keep-alive ACK",
+    "window_update": "TCP window update",
+    "window_full": "TCP window full: the sender filled the receiver's window",
+    "reused_ports": "A new SYN on a 4-tuple seen before (port reuse)",
+    "overlap_conflict": "Retransmitted bytes differ from the first copy",
+    "size_limited": "Packet size limited during capture (caplen < len)",
+    "malformed": "Malformed packet: a header could not be decoded",
+    "loopback_duplicate": "Second copy of a packet seen twice on loopback",
+    "buffer_cap": "Reassembly buffer cap hit in this direction",
+}
+
+
+@dataclass
+class Node:
+    label: str
+    span: tuple[int, int] | None = None
+    children: list["Node"] = field(default_factory=list)
+    lazy: Callable[[], list["Node"]] | None = None
+    expand: bool = False
+    key: str = ""          # stable name for tests ("frame", "ip", "tcp", "messages", ...)
+
+    def add(self, label: str, span=None, **kw) -> "Node":
+        node = Node(label, span, **kw)
+        self.children.append(node)
+        return node
+
+
+def _mac(b: bytes) -> str:
+    return ":".join(f"{x:02x}" for x in b)
+
+
+def build_detail(session, n: int) -> list[Node]:
+    """The top-level nodes for packet `n`."""
+    with session.lock:
+        eng = session.engine
+        data = eng.frame_bytes(n)
+        d = eng.decoded(n)
+        row = eng.row(n)
+        bits = eng.analysis_bits(n)
+        stream = eng.stream_of(n)
+        slices = list(eng.message_slices(n))
+        try:
+            pj = eng.packet_json(n)
+        except Exception:
+            pj = {}
+    nodes: list[Node] = []
+    frame = Node(f"Frame {n}: {row.length} bytes on wire, {len(data)} bytes captured",
+                 (0, len(data)), key="frame")
+    frame.add(f"Time since first packet: {row.time:.6f} s")
+    ts = pj.get("time") if isinstance(pj, dict) else None
+    if isinstance(ts, (int, float)) and ts > 1e8:
+        frame.add("Arrival time: " + datetime.datetime.fromtimestamp(ts, datetime.timezone.utc)
+                  .strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
+    frame.add(f"Encapsulation: {LINKTYPES.get(d.linktype, f'linktype {d.linktype}')}")
+    if row.tags:
+        frame.add("Colouring tags: " + ", ".join(sorted(row.tags)))
+    if d.malformed:
+        frame.add(f"[Malformed: {d.malformed}]", key="malformed")
+    nodes.append(frame)
+
+    l3 = d.l3_offset
+    if d.linktype == 1 and len(data) >= 14:
+        eth = Node(f"Ethernet II, Src: {_mac(data[6:12])}, Dst: {_mac(data[0:6])}", (0, 14), key="link")
+        eth.add(f"Destination: {_mac(data[0:6])}", (0, 6))
+        eth.add(f"Source: {_mac(data[6:12])}", (6, 12))
+        et = int.from_bytes(data[12:14], "big")
+        eth.add(f"Type: 0x{et:04x}", (12, 14))
+        if d.vlan is not None:
+            eth.add(f"VLAN: {d.vlan}")
+        nodes.append(eth)
+    elif l3 > 0:
+        nodes.append(Node(f"{LINKTYPES.get(d.linktype, 'Link layer')} header ({l3} bytes)", (0, l3), key="link"))
+
+    if d.ip_version == 4 and l3 >= 0:
+        ihl = (data[l3] & 15) * 4 if len(data) > l3 else 20
+        ip = Node(f"Internet Protocol Version 4, Src: {d.src}, Dst: {d.dst}", (l3, l3 + ihl), key="ip")
+        ip.add(f"Header length: {ihl} bytes", (l3, l3 + 1))
+        if len(data) >= l3 + 20:
+            ip.add(f"Total length: {int.from_bytes(data[l3 + 2:l3 + 4], 'big')}", (l3 + 2, l3 + 4))
+            ip.add(f"Identification: 0x{int.from_bytes(data[l3 + 4:l3 + 6], 'big'):04x}", (l3 + 4, l3 + 6))
+            frag = int.from_bytes(data[l3 + 6:l3 + 8], "big")
+            df = " (Don't Fragment)" if frag & 0x4000 else ""
+            ip.add(f"Flags: 0x{frag >> 13:x}{df}, fragment offset: {frag & 0x1fff}", (l3 + 6, l3 + 8))
+        ip.add(f"Time to live: {d.ttl}", (l3 + 8, l3 + 9))
+        ip.add(f"Protocol: {d.ip_proto} ({ {6: 'TCP', 17: 'UDP', 1: 'ICMP'}.get(d.ip_proto, '?') })", (l3 + 9, l3 + 10))
+        ip.add(f"Source address: {d.src}", (l3 + 12, l3 + 16))
+        ip.add(f"Destination address: {d.dst}", (l3 + 16, l3 + 20))
+        nodes.append(ip)
+    elif d.ip_version == 6 and l3 >= 0:
+        ip = Node(f"Internet Protocol Version 6, Src: {d.src}, Dst: {d.dst}", (l3, l3 + 40), key="ip")
+        ip.add(f"Payload length: {int.from_bytes(data[l3 + 4:l3 + 6], 'big')}", (l3 + 4, l3 + 6))
+        ip.add(f"Next header: {d.ip_proto}", (l3 + 6, l3 + 7))
+        ip.add(f"Hop limit: {d.ttl}", (l3 + 7, l3 + 8))
+        ip.add(f"Source address: {d.src}", (l3 + 8, l3 + 24))
+        ip.add(f"Destination address: {d.dst}", (l3 + 24, l3 + 40))
+        nodes.append(ip)
+
+    l4 = d.l4_offset
+    if d.transport == "tcp":
+        hl = d.tcp_header_len or 20
+        seq = pj.get("seq", d.seq) if isinstance(pj, dict) else d.seq
+        ack = pj.get("ack", d.ack) if isinstance(pj, dict) else d.ack
+        tcp = Node(f"Transmission Control Protocol, Src Port: {d.sport}, Dst Port: {d.dport}, "
+                   f"Seq: {seq}, Ack: {ack}, Len: {d.payload_len}", (l4, l4 + hl), key="tcp", expand=True)
+        tcp.add(f"Source port: {d.sport}", (l4, l4 + 2))
+        tcp.add(f"Destination port: {d.dport}", (l4 + 2, l4 + 4))
+        if stream is not None:
+            tcp.add(f"[Stream index: {stream}]")
+        tcp.add(f"[TCP segment length: {d.payload_len}]")
+        tcp.add(f"Sequence number: {seq}" + (f" (relative; raw {d.seq})" if seq != d.seq else ""), (l4 + 4, l4 + 8))
+        tcp.add(f"Acknowledgment number: {ack}" + (f" (relative; raw {d.ack})" if ack != d.ack else ""),
+                (l4 + 8, l4 + 12))
+        tcp.add(f"Header length: {hl} bytes", (l4 + 12, l4 + 13))
+        fl = tcp.add(f"Flags: 0x{d.flags:03x} ({flags_text(d.flags) or 'none'})", (l4 + 12, l4 + 14), key="flags")
+        for bit, name in ((CWR, "Congestion Window Reduced"), (ECE, "ECN-Echo"), (URG, "Urgent"),
+                          (ACK, "Acknowledgment"), (PSH, "Push"), (RST, "Reset"), (SYN, "Syn"), (FIN, "Fin")):
+            fl.add(f"{name}: {'Set' if d.flags & bit else 'Not set'}", (l4 + 13, l4 + 14))
+        tcp.add(f"Window: {d.window}", (l4 + 14, l4 + 16))
+        tcp.add(f"Checksum: 0x{int.from_bytes(data[l4 + 16:l4 + 18], 'big'):04x} [unverified]", (l4 + 16, l4 + 18))
+        if hl > 20:
+            opt = tcp.add(f"Options: ({hl - 20} bytes)", (l4 + 20, l4 + hl))
+            for k, v in (d.tcp_options or {}).items():
+                opt.add(f"{k}: {v}")
+        names = analysis_list(bits)
+        if names:
+            an = tcp.add("[SEQ/ACK analysis]", key="analysis", expand=True)
+            for name in names:
+                an.add(f"[{ANALYSIS_TEXT.get(name, name)}]  (tcp.analysis.{name})")
+        nodes.append(tcp)
+    elif d.transport == "udp":
+        udp = Node(f"User Datagram Protocol, Src Port: {d.sport}, Dst Port: {d.dport}", (l4, l4 + 8),
+                   key="udp", expand=True)
+        udp.add(f"Source port: {d.sport}", (l4, l4 + 2))
+        udp.add(f"Destination port: {d.dport}", (l4 + 2, l4 + 4))
+        udp.add(f"Length: {d.payload_len + 8}", (l4 + 4, l4 + 6))
+        udp.add(f"Checksum: 0x{int.from_bytes(data[l4 + 6:l4 + 8], 'big'):04x} [unverified]", (l4 + 6, l4 + 8))
+        if stream is not None:
+            udp.add(f"[Stream index: {stream}]")
+        names = analysis_list(bits)
+        for name in names:
+            udp.add(f"[{ANALYSIS_TEXT.get(name, name)}]")
+        nodes.append(udp)
+
+    if slices:
+        po = d.payload_offset
+        msgs = Node(f"Messages in this packet: {len(slices)}"
+                    + (" (coalesced: several messages share this segment)" if len([s for s in slices if s.first or s.last]) > 1 and len(slices) > 1 else ""),
+                    (po, po + d.captured_payload_len), key="messages", expand=True)
+        for s in slices:
+            m = s.message
+            part = "whole message" if s.first and s.last else (
+                "first part" if s.first else "last part" if s.last else "middle part")
+            mn = msgs.add(f"{m.protocol} message #{m.index} ({m.direction}, {part}): {m.summary}",
+                          (po + s.start, po + s.end), key=f"msg{m.index}", expand=True)
+            mn.add(f"Bytes {s.start}-{s.end} of this payload ({s.end - s.start} of the message's {m.length})",
+                   (po + s.start, po + s.end))
+            mn.add(f"Stream offset {m.offset} ({m.direction})")
+            if m.split:
+                mn.add("Split over packets " + ", ".join(str(p) for p in m.packets[:50])
+                       + (" ..." if len(m.packets) > 50 else ""))
+            else:
+                mn.add(f"Carried entirely by packet {m.packets[0] if m.packets else n}")
+            if m.malformed:
+                mn.add(f"[Malformed: {m.malformed}]")
+            for k, v in list(m.fields.items())[:40]:
+                mn.add(f"{k}: {_short(v)}")
+        nodes.append(msgs)
+    elif d.transport in ("tcp", "udp") and d.captured_payload_len:
+        po = d.payload_offset
+        nodes.append(Node(f"Data ({d.captured_payload_len} bytes, no message boundary known yet)",
+                          (po, po + d.captured_payload_len), key="data"))
+
+    nodes.append(Node("Scapy dissection (all fields)", key="scapy", lazy=lambda: scapy_nodes(data, d.linktype)))
+    if session.path:
+        path = session.path
+        nodes.append(Node("Wireshark dissection (tshark)", key="wireshark",
+                          lazy=lambda: wireshark_nodes(path, n)))
+    return nodes
+
+
+def _short(v) -> str:
+    if isinstance(v, (bytes, bytearray)):
+        text = repr(bytes(v[:64]))
+        return text + (f" ... ({len(v)} bytes)" if len(v) > 64 else "")
+    text = str(v)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def scapy_nodes(data: bytes, linktype: int) -> list[Node]:
+    """Every layer and field Scapy finds in the frame (only ever for one packet)."""
+    try:
+        from scapy.layers.inet import IP
+        from scapy.layers.inet6 import IPv6
+        from scapy.layers.l2 import CookedLinux, Ether
+        if linktype == 1:
+            pkt = Ether(data)
+        elif linktype == 113:
+            pkt = CookedLinux(data)
+        elif linktype in (101, 228, 229):
+            pkt = IPv6(data) if data[:1] and data[0] >> 4 == 6 else IP(data)
+        else:
+            from scapy.packet import Raw
+            pkt = Raw(data)
+    except Exception as exc:  # Scapy may fail on odd frames
+        return [Node(f"Scapy could not dissect this frame: {exc}")]
+    out = []
+    layer = pkt
+    depth = 0
+    while layer is not None and depth < 16:
+        node = Node(layer.name)
+        for f in layer.fields_desc:
+            try:
+                node.add(f"{f.name}: {layer.get_field(f.name).i2repr(layer, getattr(layer, f.name))}")
+            except Exception:
+                node.add(f"{f.name}: {getattr(layer, f.name, '?')!r}")
+        out.append(node)
+        layer = layer.payload if layer.payload and layer.payload.__class__.__name__ != "NoPayload" else None
+        depth += 1
+    return out
+
+
+def wireshark_nodes(path: str, n: int) -> list[Node]:
+    """Hook for issue 6: analyzer.wireshark.pyshark_detail, imported lazily when present."""
+    try:
+        mod = importlib.import_module("analyzer.wireshark.pyshark_detail")
+    except ImportError:
+        return [Node("not available: analyzer.wireshark.pyshark_detail is not installed")]
+    fn = None
+    for name in ("detail_tree", "packet_detail", "detail", "dissect"):
+        fn = getattr(mod, name, None)
+        if callable(fn):
+            break
+    if fn is None:
+        return [Node("analyzer.wireshark.pyshark_detail has no detail function")]
+    try:
+        result = fn(path, n)
+    except Exception as exc:
+        return [Node(f"tshark dissection failed: {exc}")]
+    return _to_nodes(result, 0)
+
+
+def _to_nodes(obj, depth: int) -> list[Node]:
+    """Accepts nested dicts {"label", "children"}, (label, children) pairs, dicts or strings."""
+    if depth > 32:
+        return []
+    out: list[Node] = []
+    if isinstance(obj, dict) and "label" not in obj:
+        for k, v in obj.items():
+            if isinstance(v, (dict, list)):
+                out.append(Node(str(k), children=_to_nodes(v, depth + 1)))
+            else:
+                out.append(Node(f"{k}: {v}"))
+        return out
+    items = obj if isinstance(obj, list) else [obj]
+    for it in items[:2000]:
+        if isinstance(it, dict):
+            out.append(Node(str(it.get("label", "?")), children=_to_nodes(it.get("children", []), depth + 1)))
+        elif isinstance(it, (tuple, list)) and len(it) == 2:
+            out.append(Node(str(it[0]), children=_to_nodes(it[1], depth + 1)))
+        else:
+            out.append(Node(str(it)))
+    return out

@@ -1,0 +1,131 @@
+"""The TUI's handle on one analysis: the engine, a lock, and the code that feeds it.
+
+A worker thread feeds Records in batches while the UI thread reads rows; every engine call
+from the UI goes through `Session` so the two never interleave inside the engine.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from typing import Callable, Iterable
+
+from analyzer.errors import WirelabError
+from analyzer.sources.record import Record
+
+__all__ = ["Session", "open_file", "live_session"]
+
+
+def open_file(path: str, decode_as: dict | None = None) -> tuple["Session", object]:
+    """A Session over a fresh engine for capture `path` and the record source to feed it.
+
+    Raises analyzer.errors.WirelabError (CaptureFormatError) for a file that is not a capture.
+    """
+    from analyzer import appio
+    from analyzer.engine import Engine
+    from analyzer.sources.open import open_capture
+    src = open_capture(path)
+    engine = Engine(decode_as=decode_as, sidecar=appio.load_beside(path), source_path=path,
+                    reader=src if hasattr(src, "read_frame") else None)
+    session = Session(engine, path)
+    session.source = src
+    return session, src
+
+
+def live_session(decode_as: dict | None = None) -> "Session":
+    """A Session over an engine that keeps frames in memory (live capture)."""
+    from analyzer.engine import Engine
+    return Session(Engine(decode_as=decode_as), None, live=True)
+
+
+class Session:
+    """Engine + lock + loading state.  Reads are safe from the UI thread at any time."""
+
+    def __init__(self, engine, path: str | None = None, live: bool = False):
+        self.engine = engine
+        self.path = path
+        self.live = live
+        self.lock = getattr(engine, "lock", None) or threading.RLock()
+        self.source = None                  # the record source being fed (file sessions)
+        self.done = False                   # no more packets will come
+        self.error: str | None = None       # why loading stopped early
+        self.size = os.path.getsize(path) if path and os.path.exists(path) else 0
+        self.position = 0                   # file offset reached (progress)
+        self.started = time.monotonic()
+        self.generation = 0                 # bumps each time packets are added
+
+    # -- reads (UI thread) --------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        with self.lock:
+            return self.engine.packet_count
+
+    @property
+    def progress(self) -> float:
+        if self.done:
+            return 1.0
+        src = self.source
+        if src is not None and getattr(src, "size", 0):
+            return min(1.0, getattr(src, "progress", 0) / src.size)
+        if not self.size:
+            return 0.0
+        return min(1.0, self.position / self.size)
+
+    def call(self, name: str, *args):
+        with self.lock:
+            return getattr(self.engine, name)(*args)
+
+    def row(self, n: int):
+        with self.lock:
+            return self.engine.row(n)
+
+    def conversations(self) -> list:
+        with self.lock:
+            return list(self.engine.conversations)
+
+    # -- feeding (worker thread) --------------------------------------------------------
+    def feed(self, records: Iterable[Record], *, batch: int = 2000,
+             on_batch: Callable[[], None] | None = None,
+             cancelled: Callable[[], bool] = lambda: False,
+             paused: Callable[[], bool] = lambda: False,
+             finish: bool = True) -> None:
+        """Feed `records` into the engine in locked batches; call `on_batch` after each."""
+        eng = self.engine
+        it = iter(records)
+        try:
+            while not cancelled():
+                if paused():
+                    time.sleep(0.05)
+                    continue
+                chunk = []
+                for rec in it:
+                    chunk.append(rec)
+                    if len(chunk) >= batch:
+                        break
+                if not chunk:
+                    break
+                with self.lock:
+                    for rec in chunk:
+                        eng.feed(rec)
+                    self.generation += 1
+                if chunk[-1].offset >= 0:
+                    self.position = chunk[-1].offset
+                if on_batch:
+                    on_batch()
+            else:
+                return
+        except WirelabError as exc:
+            self.error = str(exc)
+        except Exception as exc:  # a bug below us must not kill the UI
+            self.error = f"loading stopped: {type(exc).__name__}: {exc}"
+        if finish:
+            with self.lock:
+                eng.warnings.extend(getattr(self.source, "warnings", None) or [])
+                try:
+                    eng.finish()
+                except Exception as exc:  # pragma: no cover - defensive
+                    self.error = self.error or f"finish failed: {exc}"
+                self.generation += 1
+        self.done = True
+        if on_batch:
+            on_batch()
