@@ -141,6 +141,7 @@ from bisect import bisect_left, bisect_right
 import analyzer.messages as _messages
 from dissectors.base import CLIENT, SERVER
 from analyzer.decode import decode_frame
+from analyzer.index import PacketIndex
 from analyzer.model import (ACK, ANALYSIS_BIT, FIN, PSH, RST, SYN, analysis_list, flags_text)
 from analyzer.reassembly import Reassembler
 
@@ -340,14 +341,12 @@ class Engine:
         except ImportError:  # pragma: no cover - the registry is part of the package
             self._registry = None
         # per-packet arrays
-        self._ts = array("d")
-        self._off = array("q")
-        self._caplen = array("I")
-        self._origlen = array("I")
-        self._link = array("H")
-        self._stream = array("i")
+        # per-packet columns: analyzer.index.PacketIndex (shared with views) + one of ours
+        self.index = idx = PacketIndex()
+        self._ts, self._off, self._caplen = idx.ts, idx.offset, idx.caplen
+        self._origlen, self._link, self._stream = idx.origlen, idx.linktype, idx.stream
+        self._bits = idx.analysis
         self._dir = array("b")        # 0 none, 1 tcp c2s, 2 tcp s2c, 3 udp c2s, 4 udp s2c
-        self._bits = array("I")
         self._first_ts: float | None = None
         self._prev_data: bytes | None = None
         self._prev_ts = 0.0
@@ -414,13 +413,19 @@ class Engine:
                 self.frame_store[:0] = [None] * (n - len(self.frame_store))
         prev, prev_ts = self._prev_data, self._prev_ts
         self._prev_data, self._prev_ts = data, ts
+        idx = self.index
         if prev is not None and data == prev and 0 <= ts - prev_ts <= 0.001:
             self._stream.append(-1)
             self._dir.append(0)
             self._bits.append(_LOOPBACK_DUP)
+            idx.direction.append(-1)
+            idx.tcp_flags.append(0)
+            idx.payload_len.append(0)
             self._prev_data = None          # a third copy is a real retransmission
             return n
         d = decode_frame(linktype, data, origlen)
+        idx.tcp_flags.append(d.flags & 0xFF)
+        idx.payload_len.append(d.payload_len if d.payload_len > 0 else 0)
         bits = 0
         if d.malformed:
             bits |= _MALFORMED
@@ -429,12 +434,14 @@ class Engine:
             self._stream.append(-1)
             self._dir.append(0)
             self._bits.append(bits)
+            idx.direction.append(-1)
             return n
         verdict = self.flows.add(n, ts, d)
         if verdict is None:
             self._stream.append(-1)
             self._dir.append(0)
             self._bits.append(bits)
+            idx.direction.append(-1)
             return n
         flow, direction, fbits, _new = verdict[0], verdict[1], verdict[2], verdict[3]
         bits |= fbits or 0
@@ -455,6 +462,7 @@ class Engine:
             self._dir.append(3 + direction)
         self._stream.append(flow.id)
         self._bits.append(bits)
+        idx.direction.append(direction)
         return n
 
     def feed_many(self, records) -> int:
