@@ -56,6 +56,9 @@ def run(args) -> int:
         extra = f", {report.compared} messages"
         if report.unterminated:
             extra += f" ({report.unterminated} unterminated chat lines not compared)"
+        if report.heuristic_only:
+            extra += (f" (not compared, found by wirelab's heuristics only, use --decode-as: "
+                      f"{', '.join(report.heuristic_only)})")
     for line in lines:
         print(line)
     n = len(lines)

@@ -7,7 +7,9 @@ wirelab's `Message.packets`.
 chat has no boundaries on the wire.  The plugin uses lines; wirelab uses lines too when there
 is no sidecar, so wirelab analyzes a sidecar-free copy of the capture here.  A last chat line
 without "\\n" at the end of a stream is a message for wirelab (flushed at EOF) but never for
-tshark: such messages are counted in `unterminated` and not compared.
+tshark: such messages are counted in `unterminated` and not compared.  Conversations wirelab
+recognised by its heuristics on a port the plugin does not dissect (no default port, no
+Decode As) are listed in `heuristic_only` and not compared either.
 
     from analyzer.wireshark.lua_compare import compare_capture
     report = compare_capture("x.pcap", decode_as={9999: "lenmsg:native"})
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from analyzer.errors import WirelabError
-from analyzer.wireshark.lua_export import LUA_PROTOCOLS, write_lua
+from analyzer.wireshark.lua_export import LUA_PROTOCOLS, default_ports, write_lua
 from analyzer.wireshark.tshark import fields as tshark_fields
 
 LINE_PROTOCOLS = ("chat", "auth")   # protocols carrying chat lines (auth: after its first message)
@@ -54,6 +56,7 @@ class MessageReport:
     tshark: list[SeenMessage]
     wirelab: list[SeenMessage]
     unterminated: int = 0
+    heuristic_only: list[str] = field(default_factory=list)   # "tcp 3 auth" not compared
     disagreements: list[str] = field(default_factory=list)
 
     @property
@@ -119,11 +122,33 @@ def _ends_with_newline(engine, message) -> bool:
     return True
 
 
-def wirelab_messages(engine) -> tuple[list[SeenMessage], int]:
-    """(comparable messages of a finished Engine, count of unterminated last chat lines)."""
+def plugin_ports(decode_as: dict | None = None) -> dict[int, str]:
+    """Port -> protocol the plugin dissects: its default ports plus Decode As."""
+    ports = {port: name for name, port in default_ports().items()}
+    for port, name, _ in _split_decode_as(decode_as):
+        ports[port] = name
+    return ports
+
+
+def _server_port(conv) -> int:
+    try:
+        return int(str(conv.server).rsplit(":", 1)[1])
+    except (IndexError, ValueError):
+        return -1
+
+
+def wirelab_messages(engine, decode_as: dict | None = None) -> tuple[list[SeenMessage], int, list[str]]:
+    """Comparable messages of a finished Engine, the count of unterminated last chat lines,
+    and the conversations wirelab recognised by heuristics on a port the plugin does not know
+    (tshark has no heuristic for them: not compared)."""
     out: list[SeenMessage] = []
     unterminated = 0
+    heuristic_only: list[str] = []
+    known = plugin_ports(decode_as)
     for conv in engine.conversations:
+        if conv.protocol and known.get(_server_port(conv)) != conv.protocol:
+            heuristic_only.append(f"{conv.transport} {conv.id} {conv.protocol}")
+            continue
         first_index: dict[str, int] = {}
         last_index: dict[str, int] = {}
         for m in conv.messages:
@@ -139,7 +164,7 @@ def wirelab_messages(engine) -> tuple[list[SeenMessage], int]:
                 unterminated += 1
                 continue
             out.append(SeenMessage(m.packets[-1], m.protocol, m.direction, m.length))
-    return out, unterminated
+    return out, unterminated, heuristic_only
 
 
 def diff_messages(tshark: list[SeenMessage], wirelab: list[SeenMessage]) -> list[str]:
@@ -172,11 +197,11 @@ def compare_capture(capture: str, decode_as: dict | None = None, lua_path: str |
             lua_path = write_lua(os.path.join(tmp, "wirelab.lua"))
         ts = tshark_messages(capture, lua_path, decode_as)
     if engine is not None:
-        wl, unterminated = wirelab_messages(engine)
+        wl, unterminated, heuristic = wirelab_messages(engine, decode_as)
     else:
         eng = engine_without_sidecar(capture, decode_as)
         try:
-            wl, unterminated = wirelab_messages(eng)
+            wl, unterminated, heuristic = wirelab_messages(eng, decode_as)
         finally:
             eng.close()
-    return MessageReport(ts, wl, unterminated, diff_messages(ts, wl))
+    return MessageReport(ts, wl, unterminated, heuristic, diff_messages(ts, wl))
