@@ -68,8 +68,56 @@ def mac_text(b: bytes) -> str:
     return bytes(b).hex(":")
 
 
+_FAST_ETH_IP4_TCP = struct.Struct("!12xHBBHHHBBH4s4sHHIIBBH").unpack_from
+_alloc = object.__new__
+
+
 def decode_frame(linktype: int, data: bytes, origlen: int | None = None) -> Decoded:
     """Decode one captured frame.  Never raises; see the module docstring."""
+    if linktype == 1 and type(data) is bytes and len(data) >= 54:
+        # fast path: complete Ethernet / IPv4 without options / TCP (most of any capture)
+        (etype, vihl, _tos, total, _id, frag, ttl, proto, _ck, src, dst,
+         sport, dport, seq, ack, doff, flags, win) = _FAST_ETH_IP4_TCP(data, 0)
+        hl = (doff >> 4) << 2
+        if (etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF
+                and 20 <= hl <= total - 20 and 14 + total <= len(data)):
+            d = _alloc(Decoded)
+            d.linktype = 1
+            d.l3_offset = 14
+            d.l4_offset = 34
+            d.payload_offset = po = 34 + hl
+            d.ip_version = 4
+            cache = _ADDR_CACHE
+            a = cache.get(src)
+            d.src = a if a is not None else ip4_text(src)
+            a = cache.get(dst)
+            d.dst = a if a is not None else ip4_text(dst)
+            d.ip_proto = 6
+            d.ttl = ttl
+            d.transport = "tcp"
+            d.sport = sport
+            d.dport = dport
+            d.seq = seq
+            d.ack = ack
+            d.flags = flags
+            d.window = win
+            d.tcp_header_len = hl
+            if hl == 20:
+                d.tcp_options = None
+            elif hl == 32 and data[54:58] == _TS_PREFIX:
+                d.tcp_options = {"ts": _TS(data, 58)}
+            else:
+                d.tcp_options = tcp_options(data, 54, po)
+            d.payload_len = d.captured_payload_len = total - 20 - hl
+            d.protocol = "TCP"
+            d.malformed = None
+            d.vlan = None
+            return d
+    return decode_general(linktype, data, origlen)
+
+
+def decode_general(linktype: int, data: bytes, origlen: int | None = None) -> Decoded:
+    """decode_frame without its fast path (every link type and layer; never raises)."""
     d = Decoded()
     d.linktype = linktype
     try:

@@ -187,3 +187,30 @@ def test_mutated_valid_frames_never_raise(frame, cut, pos, value):
     d = decode_frame(1, bytes(b[:cut]), len(frame))
     if d.transport in ("tcp", "udp"):
         assert 0 <= d.captured_payload_len <= d.payload_len
+
+
+def _slots(d):
+    return {k: getattr(d, k) for k in type(d).__slots__}
+
+
+_FASTABLE = [tcp_frame(b"x" * 30, options=[("NOP", None), ("NOP", None), ("Timestamp", (1, 2))]),
+             tcp_frame(b"", options=[("MSS", 1460), ("WScale", 2), ("SAckOK", b"")]),
+             tcp_frame(b"abc")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_FASTABLE), st.integers(0, 200), st.integers(0, 255), st.integers(40, 200))
+def test_fast_path_equals_general_path(frame, pos, value, cut):
+    from analyzer.decode import decode_general
+    b = bytearray(frame)
+    b[pos % len(b)] = value
+    b = bytes(b[:cut])
+    assert _slots(decode_frame(1, b, len(frame))) == _slots(decode_general(1, b, len(frame)))
+    assert _slots(decode_frame(1, b)) == _slots(decode_general(1, b))
+
+
+def test_fast_path_taken_frames_equal_general_path():
+    from analyzer.decode import decode_general
+    for f in _FASTABLE:
+        assert _slots(decode_frame(1, f)) == _slots(decode_general(1, f))
+        assert decode_frame(1, f).transport == "tcp"
