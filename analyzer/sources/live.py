@@ -236,6 +236,10 @@ class LiveCapture:
                 return
             self._done.wait(0.05)
 
+    def peek(self) -> list[Record]:
+        """A snapshot of the Records queued so far (left in the queue)."""
+        return list(self._queue)
+
     def drain(self) -> list[Record]:
         """The Records queued so far (removes them from the queue)."""
         out = []

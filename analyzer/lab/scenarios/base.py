@@ -1,0 +1,149 @@
+"""The lab's frame: free loopback ports, a live capture around the traffic, the report.
+
+A scenario module defines NAME, TITLE, DEMONSTRATES, EXPLANATION, optional DECODE_AS
+(port -> codec, filled in by traffic()), and two functions:
+
+    traffic(lab, opts) -> ctx      start peers on free ports, `with lab.capture(bpf):` run
+                                   the traffic; return what the analysis needs to know
+    analyze(eng, ctx) -> (found: list[str], facts: dict, ok: bool)
+"""
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from analyzer.appio import sidecar_path
+from analyzer.errors import WirelabError
+from analyzer.sources.live import LiveCapture
+
+HOST = "127.0.0.1"
+SETTLE = 0.3        # seconds to wait after the traffic before stopping the capture
+
+
+def addr(sockaddr) -> str:
+    host, port = sockaddr[0], sockaddr[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+@dataclass
+class Report:
+    scenario: str
+    title: str
+    demonstrates: str
+    pcap: str
+    sidecar: str | None
+    found: list[str]
+    explanation: str
+    facts: dict
+    ok: bool
+    packets: int = 0
+    captured: int = 0
+    dropped: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"scenario": self.scenario, "title": self.title,
+                "demonstrates": self.demonstrates, "pcap": self.pcap, "sidecar": self.sidecar,
+                "packets": self.packets, "captured": self.captured, "dropped": self.dropped,
+                "ok": self.ok, "found": self.found, "facts": self.facts,
+                "explanation": self.explanation, "warnings": self.warnings}
+
+
+class Lab:
+    """One scenario run: where the capture goes, the sidecar writer, helper sockets."""
+
+    def __init__(self, pcap_path: str, with_sidecar: bool = True):
+        self.pcap = pcap_path
+        self.sidecar = sidecar_path(pcap_path) if with_sidecar else None
+        for p in (pcap_path, sidecar_path(pcap_path)):
+            if os.path.exists(p):
+                os.remove(p)
+        from analyzer.lab.scenarios.peers import BufferedAppIO
+        self.appio = BufferedAppIO(self.sidecar) if self.sidecar else None
+        self.captured = 0
+        self.dropped = 0
+        self._cleanup: list = []
+        self.live: LiveCapture | None = None
+
+    def tcp_listener(self, backlog: int = 64) -> socket.socket:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((HOST, 0))
+        s.listen(backlog)
+        self._cleanup.append(s.close)
+        return s
+
+    def udp_socket(self) -> socket.socket:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((HOST, 0))
+        self._cleanup.append(s.close)
+        return s
+
+    def on_close(self, fn) -> None:
+        self._cleanup.append(fn)
+
+    @contextmanager
+    def capture(self, bpf: str, records: bool = False):
+        """Capture `bpf` on lo around the block; the socket is ready when the block starts.
+
+        records: also keep the Records in memory (LiveCapture.peek()) for live decisions."""
+        cap = LiveCapture("lo", bpf, write_to=self.pcap, queue_records=records)
+        cap.start()
+        self.live = cap
+        try:
+            yield cap
+            time.sleep(SETTLE)
+        finally:
+            cap.stop()
+            self.captured, self.dropped = cap.stats
+        if cap.error is not None:
+            raise WirelabError(f"capture failed: {cap.error}")
+
+    def close(self) -> None:
+        for fn in reversed(self._cleanup):
+            try:
+                fn()
+            except Exception:
+                pass
+        self._cleanup.clear()
+        if self.appio is not None:
+            self.appio.close()
+            self.appio = None
+
+
+def bpf_ports(transport: str, ports) -> str:
+    return " or ".join(f"{transport} port {p}" for p in ports)
+
+
+def run_threads(fns, timeout: float = 20.0) -> list:
+    """Run callables in threads; return their results (re-raise the first exception)."""
+    results: list = [None] * len(fns)
+    errors: list = []
+
+    def wrap(i, fn):
+        try:
+            results[i] = fn()
+        except BaseException as exc:  # reported to the caller below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=wrap, args=(i, fn), daemon=True) for i, fn in enumerate(fns)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.monotonic()))
+    if any(t.is_alive() for t in threads):
+        raise WirelabError("lab traffic did not finish in time")
+    if errors:
+        raise errors[0]
+    return results
+
+
+def default_pcap(name: str) -> str:
+    d = tempfile.mkdtemp(prefix="wirelab-lab-")
+    return os.path.join(d, f"{name}.pcap")

@@ -1,0 +1,109 @@
+"""bigreply: several-KB replies read with recv(1024) bleed into the next request's answer."""
+from __future__ import annotations
+
+from analyzer.lab.scenarios.analysis import app_calls, conv_by_client_port, messages, port_of
+from analyzer.lab.scenarios.base import bpf_ports
+from analyzer.lab.scenarios.peers import Acceptor, AppConn
+
+NAME = "bigreply"
+TITLE = "Large replies read with recv(1024) bleed into the next reply"
+DEMONSTRATES = ("A client asks for three reports (several KB each) and, like much classroom "
+                "code, takes one recv(1024) as 'the reply'. The second and third reads return "
+                "bytes of the FIRST report: the replies bleed into each other.")
+EXPLANATION = (
+    "recv(1024) returns at most 1024 bytes of whatever the stream holds next; it knows "
+    "nothing about replies. A 3.7 KB reply is left mostly unread in the socket buffer, and "
+    "the next 'reply' the client reads is the continuation of the previous one. The server "
+    "here says how long each reply is (REPORT <name> <nbytes>): a correct client reads the "
+    "header line, then loops until it has exactly nbytes.")
+NAMES = ("alpha", "beta", "gamma")
+
+
+def report_body(name: str) -> bytes:
+    return b"".join(b"%s line %03d: the quick brown fox jumps over the lazy dog\n"
+                    % (name.encode(), i) for i in range(60))
+
+
+def reply(name: str) -> bytes:
+    body = report_body(name)
+    return b"REPORT %s %d\n" % (name.encode(), len(body)) + body
+
+
+def bigreply_server(conn: AppConn) -> None:
+    buf = b""
+    while True:
+        while b"\n" not in buf:
+            chunk = conn.recv(1024)
+            if not chunk:
+                return
+            buf += chunk
+        line, buf = buf.split(b"\n", 1)
+        name = line[4:].decode() if line.startswith(b"GET ") else ""
+        conn.send(reply(name) if name else b"ERROR bad request\n")
+
+
+def traffic(lab, opts) -> dict:
+    listener = lab.tcp_listener()
+    port = listener.getsockname()[1]
+    server = Acceptor(listener, bigreply_server, lab.appio)
+    lab.on_close(server.stop)
+    naive_reads = []
+    with lab.capture(bpf_ports("tcp", [port])):
+        c = AppConn.connect(port, lab.appio)
+        for name in NAMES:
+            c.send(b"GET %s\n" % name.encode())
+            before = c.received
+            data = c.recv(1024)            # the naive "reply"
+            naive_reads.append({"asked": name, "offset": before, "length": len(data)})
+        total = sum(len(reply(n)) for n in NAMES)
+        while c.received < total:          # drain the rest so the connection ends cleanly
+            if not c.recv(1024):
+                break
+        c.close()
+        server.join(5)
+    return {"server_port": port, "client_port": port_of(c.client), "naive": naive_reads,
+            "reply_sizes": [len(reply(n)) for n in NAMES], "decode_as": {port: "bigreply"}}
+
+
+def _owner(offset: int, bounds: list[tuple[int, int, str]]) -> list[str]:
+    return [name for start, end, name in bounds if start <= offset < end]
+
+
+def analyze(eng, ctx):
+    conv = conv_by_client_port(eng, ctx["client_port"])
+    if conv is None:
+        return ["the connection was not captured"], {}, False
+    s2c = messages(conv, "s2c")
+    # reply boundaries: the engine's s2c messages when it decoded bigreply, else the sizes
+    sizes = [m.length for m in s2c] if len(s2c) == len(NAMES) else ctx["reply_sizes"]
+    bounds, off = [], 0
+    for name, size in zip(NAMES, sizes):
+        bounds.append((off, off + size, name))
+        off += size
+    found = [f"conversation {conv.id}: protocol {conv.protocol}, replies of "
+             f"{', '.join(f'{n}={s} bytes' for n, s in zip(NAMES, sizes))} "
+             f"(s2c messages decoded: {len(s2c)})"]
+    facts = {"conversation": conv.id, "reply_sizes": sizes, "reads": []}
+    bled = 0
+    for r in ctx["naive"]:
+        first = _owner(r["offset"], bounds)
+        last = _owner(r["offset"] + r["length"] - 1, bounds)
+        owners = sorted(set(first + last), key=[n for *_x, n in bounds].index)
+        wrong = owners != [r["asked"]]
+        bled += wrong
+        facts["reads"].append({**r, "contains": owners, "bled": wrong})
+        found.append(f"asked for {r['asked']!r}: recv(1024) returned bytes {r['offset']}-"
+                     f"{r['offset'] + r['length'] - 1} of the stream = part of "
+                     f"{' + '.join(repr(o) for o in owners)}" + ("  <- bleed" if wrong else ""))
+    try:
+        replay = eng.naive_reads(conv, "s2c", 1024)
+        straddle = [(o, n) for o, n in replay
+                    if len(set(_owner(o, bounds) + _owner(o + n - 1, bounds))) > 1]
+        found.append(f"naive recv(1024) replay of the whole s2c stream: {len(replay)} reads, "
+                     f"{len(straddle)} of them straddle two replies")
+        facts["naive_replay_reads"] = len(replay)
+        facts["naive_replay_straddling"] = len(straddle)
+    except (AttributeError, NotImplementedError):
+        pass
+    facts["bled_reads"] = bled
+    return found, facts, bled >= 1

@@ -1,0 +1,196 @@
+"""handshake: the three-way handshake and every way a TCP connection ends."""
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+
+from analyzer.lab.scenarios.base import bpf_ports  # noqa
+from analyzer.lab.scenarios.peers import AppConn
+from analyzer.lab.scenarios.analysis import conv_by_client_port, describe_conv
+
+NAME = "handshake"
+TITLE = "TCP handshake and teardown: who closes first, simultaneous, half-close, RST"
+DEMONSTRATES = ("Every TCP connection opens with SYN, SYN-ACK, ACK. It ends with a FIN from "
+                "each side (four-way teardown), with FINs that cross (simultaneous close), "
+                "with one side closing only its sending half (half-close), or with an RST "
+                "(abort, SO_LINGER 0).")
+EXPLANATION = (
+    "TCP is a connection: before any data, the client sends SYN, the server answers SYN-ACK, "
+    "the client ACKs (three packets, one round trip). Each direction is closed on its own: a "
+    "FIN means 'I will send no more', and the peer ACKs it. Whoever sends the first FIN is "
+    "the active closer and ends in TIME_WAIT. If both FINs are sent before either arrives, "
+    "the close is simultaneous. shutdown(SHUT_WR) sends a FIN but keeps reading: the peer can "
+    "still answer (half-close). Closing with SO_LINGER set to 0 skips all that: one RST, and "
+    "the peer sees 'connection reset'.")
+VARIANTS = ("client-closes", "server-closes", "simultaneous", "half-close", "rst")
+SIMULTANEOUS_ATTEMPTS = 20
+
+
+def _pair(listener):
+    c = socket.create_connection(listener.getsockname(), timeout=10)
+    a, _ = listener.accept()
+    return c, a
+
+
+def _conns(lab, listener):
+    c, a = _pair(listener)
+    return AppConn(c, "client", lab.appio), AppConn(a, "server", lab.appio)
+
+
+def _exchange(c: AppConn, s: AppConn, text: bytes) -> None:
+    c.send(text)
+    s.send(s.recv_exactly(len(text)).upper())
+    c.recv_exactly(len(text))
+
+
+def client_closes(lab, listener) -> int:
+    c, s = _conns(lab, listener)
+    _exchange(c, s, b"hello\n")
+    c.close()
+    assert s.recv() == b""
+    s.close()
+    return int(c.client.rsplit(":", 1)[1])
+
+
+def server_closes(lab, listener) -> int:
+    c, s = _conns(lab, listener)
+    _exchange(c, s, b"bye\n")
+    s.close()
+    assert c.recv() == b""
+    c.close()
+    return int(c.client.rsplit(":", 1)[1])
+
+
+def half_close(lab, listener) -> int:
+    c, s = _conns(lab, listener)
+    c.send(b"question 1\n")
+    c.send(b"question 2\n")
+    c.shutdown_write()                      # FIN: "I have nothing more to say"
+    asked = s.recv_until_eof()              # the server reads until that FIN ...
+    s.send(b"ANSWERS TO %d BYTES: " % len(asked) + asked.upper())   # ... and still answers
+    s.close()
+    c.recv_until_eof()
+    c.close()
+    return int(c.client.rsplit(":", 1)[1])
+
+
+def rst_abort(lab, listener) -> int:
+    c, s = _conns(lab, listener)
+    _exchange(c, s, b"abort\n")
+    c.abort()
+    try:
+        s.recv()
+    except ConnectionResetError:
+        pass
+    s.close()
+    return int(c.client.rsplit(":", 1)[1])
+
+
+def _fins_crossed(cap, cport: int) -> bool | None:
+    """From the live capture's records: did the two FINs of this connection cross?"""
+    from analyzer.decode import decode_frame
+    fins = []
+    for rec in cap.peek():
+        d = decode_frame(rec.linktype, rec.data, rec.origlen)
+        if d.transport == "tcp" and d.flags & 0x01 and cport in (d.sport, d.dport):
+            fins.append(d)
+    if len(fins) < 2:
+        return None
+    f1, f2 = fins[0], fins[1]
+    return f2.ack != (f1.seq + f1.payload_len + 1) & 0xFFFFFFFF
+
+
+def simultaneous(lab, listener) -> tuple[int, int]:
+    """Both sides shutdown() at the same instant, from two processes (no GIL between them),
+    until the FINs cross on the wire. Returns (client port of the crossing one, attempts)."""
+    last = 0
+    for attempt in range(1, SIMULTANEOUS_ATTEMPTS + 1):
+        c, s = _conns(lab, listener)
+        _exchange(c, s, b"together\n")
+        at = time.time() + 0.05
+        now = time.time
+        old_interval = sys.getswitchinterval()
+        sys.setswitchinterval(1.0)        # no GIL hand-off to other threads while spinning
+        pid = os.fork()
+        if pid == 0:  # child: only spins and calls shutdown, touches no locks
+            try:
+                shut, how = c.sock.shutdown, socket.SHUT_WR   # bound before the spin:
+                while now() < at:                          # no page faults at the moment
+                    pass
+                shut(how)
+            finally:
+                os._exit(0)
+        shut, how = s.sock.shutdown, socket.SHUT_WR
+        while now() < at:
+            pass
+        shut(how)
+        sys.setswitchinterval(old_interval)
+        os.waitpid(pid, 0)
+        c.recv_until_eof()
+        s.recv_until_eof()
+        c.close()
+        s.close()
+        last = int(c.client.rsplit(":", 1)[1])
+        time.sleep(0.05)
+        if _fins_crossed(lab.live, last):
+            return last, attempt
+    return last, SIMULTANEOUS_ATTEMPTS
+
+
+def traffic(lab, opts) -> dict:
+    variants = [opts.get("variant")] if opts.get("variant") else list(VARIANTS)
+    listener = lab.tcp_listener()
+    port = listener.getsockname()[1]
+    ports: dict[str, int] = {}
+    attempts = 0
+    with lab.capture(bpf_ports("tcp", [port]), records="simultaneous" in variants):
+        for v in variants:
+            if v == "client-closes":
+                ports[v] = client_closes(lab, listener)
+            elif v == "server-closes":
+                ports[v] = server_closes(lab, listener)
+            elif v == "half-close":
+                ports[v] = half_close(lab, listener)
+            elif v == "rst":
+                ports[v] = rst_abort(lab, listener)
+            elif v == "simultaneous":
+                ports[v], attempts = simultaneous(lab, listener)
+            time.sleep(0.02)
+    return {"server_port": port, "client_ports": ports, "simultaneous_attempts": attempts,
+            "decode_as": {port: "chat"}}
+
+
+EXPECT = {  # variant -> (teardown kind, initiator)
+    "client-closes": ("fin", "client"),
+    "server-closes": ("fin", "server"),
+    "simultaneous": ("simultaneous", None),
+    "half-close": ("half-close", "client"),
+    "rst": ("rst", "client"),
+}
+
+
+def analyze(eng, ctx) -> tuple[list[str], dict, bool]:
+    found, facts, ok = [], {"variants": {}}, True
+    for v, cport in ctx["client_ports"].items():
+        conv = conv_by_client_port(eng, cport)
+        if conv is None:
+            found.append(f"{v}: connection from port {cport} not found in the capture")
+            ok = False
+            continue
+        hs, td = conv.handshake, conv.teardown
+        kind, initiator = EXPECT[v]
+        as_expected = bool(hs.get("complete")) and td.get("kind") == kind and (
+            initiator is None or td.get("initiator") == initiator)
+        ok = ok and as_expected
+        facts["variants"][v] = {"conversation": conv.id, "handshake": hs, "teardown": td,
+                                "state": conv.state, "history": conv.history,
+                                "as_expected": as_expected}
+        extra = ""
+        if v == "simultaneous" and ctx.get("simultaneous_attempts", 0) > 1:
+            extra = f" (FINs crossed on attempt {ctx['simultaneous_attempts']}; earlier attempts are ordinary closes)"
+        found.append(f"{v}: {describe_conv(conv)}{extra}"
+                     + ("" if as_expected else f"  [expected teardown {kind}"
+                        + (f" by {initiator}" if initiator else "") + "]"))
+    return found, facts, ok

@@ -1,0 +1,27 @@
+"""Plain-text rendering of a scenario Report (the `--json` form is Report.to_json())."""
+from __future__ import annotations
+
+import textwrap
+
+from analyzer.lab.scenarios.base import Report
+
+
+def render(report: Report, width: int = 88) -> str:
+    wrap = lambda text, indent="  ": textwrap.fill(text, width, initial_indent=indent,  # noqa: E731
+                                                   subsequent_indent=indent)
+    lines = [f"== {report.scenario}: {report.title} ==",
+             "What it shows:", wrap(report.demonstrates),
+             f"Capture: {report.pcap} ({report.packets} packets; live capture: "
+             f"{report.captured} captured, {report.dropped} dropped)"]
+    if report.sidecar:
+        lines.append(f"Sidecar (every send()/recv() of the lab's programs): {report.sidecar}")
+    lines.append("What the analysis found:")
+    for f in report.found:
+        lines.append(textwrap.fill(f, width, initial_indent="  - ", subsequent_indent="    "))
+    for w in report.warnings:
+        lines.append(f"  ! {w}")
+    lines.append("Result: " + ("the phenomenon was reproduced and found in the capture"
+                               if report.ok else "the phenomenon was NOT found as expected"))
+    lines.append("In plain words:")
+    lines.append(wrap(report.explanation))
+    return "\n".join(lines)

@@ -1,0 +1,46 @@
+"""Run one scenario: traffic under live capture, then the engine's analysis, then a Report."""
+from __future__ import annotations
+
+import os
+
+from analyzer import appio
+from analyzer.errors import WirelabError
+from analyzer.lab.scenarios import get
+from analyzer.lab.scenarios.base import Lab, Report, default_pcap
+
+
+def analyze_capture(pcap: str, decode_as: dict | None):
+    """The engine's analysis of a lab pcap (its sidecar, if any, is loaded beside it)."""
+    from analyzer.engine import analyze_file
+    try:
+        return analyze_file(pcap, decode_as=decode_as or None)
+    except NotImplementedError:
+        raise WirelabError("the analysis engine is not available yet; the capture is in "
+                           f"{pcap}") from None
+
+
+def analyze_report(name: str, pcap: str, ctx: dict, captured: int = 0, dropped: int = 0) -> Report:
+    mod = get(name)
+    side = appio.sidecar_path(pcap)
+    ctx["sidecar_records"] = appio.load(side)
+    eng = analyze_capture(pcap, ctx.get("decode_as"))
+    found, facts, ok = mod.analyze(eng, ctx)
+    return Report(scenario=name, title=mod.TITLE, demonstrates=mod.DEMONSTRATES, pcap=pcap,
+                  sidecar=side if os.path.exists(side) else None, found=found,
+                  explanation=mod.EXPLANATION, facts=facts, ok=bool(ok),
+                  packets=eng.packet_count, captured=captured, dropped=dropped,
+                  warnings=list(getattr(eng, "warnings", []) or []))
+
+
+def run(name: str, out: str | None = None, **opts) -> Report:
+    mod = get(name)
+    pcap = os.path.abspath(out) if out else default_pcap(name)
+    parent = os.path.dirname(pcap)
+    if parent and not os.path.isdir(parent):
+        raise WirelabError(f"cannot write {out}: no such directory {parent}")
+    lab = Lab(pcap, with_sidecar=getattr(mod, "SIDECAR", True))
+    try:
+        ctx = mod.traffic(lab, {k: v for k, v in opts.items() if v is not None})
+    finally:
+        lab.close()
+    return analyze_report(name, pcap, ctx, lab.captured, lab.dropped)
