@@ -159,11 +159,12 @@ def _split(ctx) -> bool:
 
 
 def _protocol_is(name: str) -> Getter:
+    """True when the packet carries (part of) a message of that protocol, like Wireshark's
+    bare protocol filters; `conv.protocol == NAME` selects whole conversations instead."""
     def get(ctx):
         if ctx.row.protocol.lower() == name:
             return True
-        c = ctx.conv
-        return bool(c is not None and c.protocol and c.protocol.split(":")[0] == name)
+        return any(s.message.protocol.split(":")[0] == name for s in ctx.slices)
     return get
 
 
@@ -401,8 +402,8 @@ class _Parser:
             if ftype not in ("str",):
                 raise FilterError(f"{name!r} is not a text field: {o!r} needs one", op.pos)
             if o == "contains":
-                needle = raw.lower()
-                return lambda ctx: any(needle in str(v).lower() for v in _values(getter(ctx)))
+                needle = raw   # case-sensitive, as Wireshark's `contains`
+                return lambda ctx: any(needle in str(v) for v in _values(getter(ctx)))
             try:
                 rx = re.compile(raw, re.IGNORECASE)
             except re.error as exc:

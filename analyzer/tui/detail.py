@@ -256,18 +256,19 @@ def wireshark_nodes(path: str, n: int) -> list[Node]:
         mod = importlib.import_module("analyzer.wireshark.pyshark_detail")
     except ImportError:
         return [Node("not available: analyzer.wireshark.pyshark_detail is not installed")]
-    fn = None
-    for name in ("detail_tree", "packet_detail", "detail", "dissect"):
-        fn = getattr(mod, name, None)
-        if callable(fn):
-            break
-    if fn is None:
-        return [Node("analyzer.wireshark.pyshark_detail has no detail function")]
+    layers_fn = getattr(mod, "wireshark_layers", None)
     try:
-        result = fn(path, n)
+        if callable(layers_fn):
+            layers = layers_fn(path, n)
+            return [Node(str(layer), children=[Node(f"{k}: {v}") for k, v in fields])
+                    for layer, fields in layers]
+        for name in ("detail_tree", "packet_detail", "detail"):
+            fn = getattr(mod, name, None)
+            if callable(fn):
+                return _to_nodes(fn(path, n), 0)
     except Exception as exc:
         return [Node(f"tshark dissection failed: {exc}")]
-    return _to_nodes(result, 0)
+    return [Node("analyzer.wireshark.pyshark_detail has no detail function")]
 
 
 def _to_nodes(obj, depth: int) -> list[Node]:
