@@ -308,6 +308,7 @@ class AuthHandler(LabHandler):
         codec = auth.Connection(SERVER, variant=variant)
         challenge = self.server.options["challenges"].new()
         self.conn.send_all(codec.send(auth.Challenge(challenge)))
+        self._first = False   # the client only starts once it has the challenge: full timeout
         size = auth.ANSWER_SIZE[variant]
         buf = b""
         while len(buf) < size:                 # the answer may arrive in several pieces
