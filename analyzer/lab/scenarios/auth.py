@@ -60,7 +60,7 @@ def auth_client(port: int, appio, variant: str, secret: bytes) -> tuple[int, boo
 def traffic(lab, opts) -> dict:
     servers, runs = {}, []
     for variant in authcodec.VARIANTS:
-        listener = lab.tcp_listener()
+        listener = lab.tcp_listener(default=9003 if variant == authcodec.DEFAULT_VARIANT else None)
         srv = Acceptor(listener, auth_server(variant), lab.appio)
         lab.on_close(srv.stop)
         servers[variant] = srv

@@ -45,20 +45,23 @@ class Report:
     captured: int = 0
     dropped: int = 0
     warnings: list[str] = field(default_factory=list)
+    context: dict = field(default_factory=dict)   # what traffic() returned (ports, sizes...)
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "title": self.title,
                 "demonstrates": self.demonstrates, "pcap": self.pcap, "sidecar": self.sidecar,
                 "packets": self.packets, "captured": self.captured, "dropped": self.dropped,
                 "ok": self.ok, "found": self.found, "facts": self.facts,
-                "explanation": self.explanation, "warnings": self.warnings}
+                "explanation": self.explanation, "warnings": self.warnings,
+                "context": self.context}
 
 
 class Lab:
     """One scenario run: where the capture goes, the sidecar writer, helper sockets."""
 
-    def __init__(self, pcap_path: str, with_sidecar: bool = True):
+    def __init__(self, pcap_path: str, with_sidecar: bool = True, default_ports: bool = False):
         self.pcap = pcap_path
+        self.default_ports = default_ports   # try the protocol's well-known port first
         self.sidecar = sidecar_path(pcap_path) if with_sidecar else None
         for p in (pcap_path, sidecar_path(pcap_path)):
             if os.path.exists(p):
@@ -70,17 +73,37 @@ class Lab:
         self._cleanup: list = []
         self.live: LiveCapture | None = None
 
-    def tcp_listener(self, backlog: int = 64) -> socket.socket:
+    def port_for(self, default: int | None) -> int:
+        """`default` when asked to use well-known ports and it is free, else 0 (any free)."""
+        if not (self.default_ports and default):
+            return 0
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            probe = socket.socket(socket.AF_INET, kind)
+            try:
+                probe.bind((HOST, default))
+            except OSError:
+                return 0
+            finally:
+                probe.close()
+        return default
+
+    def tcp_listener(self, backlog: int = 64, default: int | None = None) -> socket.socket:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind((HOST, 0))
+        try:
+            s.bind((HOST, self.port_for(default)))
+        except OSError:
+            s.bind((HOST, 0))
         s.listen(backlog)
         self._cleanup.append(s.close)
         return s
 
-    def udp_socket(self) -> socket.socket:
+    def udp_socket(self, default: int | None = None) -> socket.socket:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.bind((HOST, 0))
+        try:
+            s.bind((HOST, self.port_for(default)))
+        except OSError:
+            s.bind((HOST, 0))
         self._cleanup.append(s.close)
         return s
 

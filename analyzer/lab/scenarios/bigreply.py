@@ -43,7 +43,7 @@ def bigreply_server(conn: AppConn) -> None:
 
 
 def traffic(lab, opts) -> dict:
-    listener = lab.tcp_listener()
+    listener = lab.tcp_listener(default=9004)
     port = listener.getsockname()[1]
     server = Acceptor(listener, bigreply_server, lab.appio)
     lab.on_close(server.stop)

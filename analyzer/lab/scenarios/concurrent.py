@@ -24,7 +24,7 @@ DEFAULT_CLIENTS = 5
 ROUNDS = 3
 
 
-def _server(appio):
+def _server(appio, port: int = 0):
     class Handler(socketserver.BaseRequestHandler):
         def handle(self):
             conn = AppConn(self.request, "server", appio)
@@ -39,12 +39,12 @@ def _server(appio):
         allow_reuse_address = True
         request_queue_size = 64
 
-    return Server((HOST, 0), Handler)
+    return Server((HOST, port), Handler)
 
 
 def traffic(lab, opts) -> dict:
     n = int(opts.get("clients") or DEFAULT_CLIENTS)
-    srv = _server(lab.appio)
+    srv = _server(lab.appio, lab.port_for(9000))
     port = srv.server_address[1]
     t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()

@@ -59,7 +59,7 @@ def upload_server(upload_dir: str):
 def traffic(lab, opts) -> dict:
     name, content = sample_file()
     upload_dir = tempfile.mkdtemp(prefix="wirelab-upload-")
-    listener = lab.tcp_listener()
+    listener = lab.tcp_listener(default=9002)
     port = listener.getsockname()[1]
     server = Acceptor(listener, upload_server(upload_dir), lab.appio)
     lab.on_close(server.stop)

@@ -43,7 +43,7 @@ def lenmsg_echo(conn: AppConn) -> None:
 
 
 def traffic(lab, opts) -> dict:
-    listener = lab.tcp_listener()
+    listener = lab.tcp_listener(default=9001)
     port = listener.getsockname()[1]
     server = ForkedServer(listener, lenmsg_echo, None, max_conns=1)
     lab.on_close(server.stop)

@@ -14,9 +14,14 @@ def analyze_capture(pcap: str, decode_as: dict | None):
     from analyzer.engine import analyze_file
     try:
         return analyze_file(pcap, decode_as=decode_as or None)
+    except WirelabError:
+        raise
     except NotImplementedError:
         raise WirelabError("the analysis engine is not available yet; the capture is in "
                            f"{pcap}") from None
+    except Exception as exc:  # an engine bug must not hide the capture behind a traceback
+        raise WirelabError(f"analysis failed ({type(exc).__name__}: {exc}); the capture is "
+                           f"in {pcap}") from None
 
 
 def analyze_report(name: str, pcap: str, ctx: dict, captured: int = 0, dropped: int = 0) -> Report:
@@ -32,15 +37,17 @@ def analyze_report(name: str, pcap: str, ctx: dict, captured: int = 0, dropped: 
                   warnings=list(getattr(eng, "warnings", []) or []))
 
 
-def run(name: str, out: str | None = None, **opts) -> Report:
+def run(name: str, out: str | None = None, default_ports: bool = False, **opts) -> Report:
     mod = get(name)
     pcap = os.path.abspath(out) if out else default_pcap(name)
     parent = os.path.dirname(pcap)
     if parent and not os.path.isdir(parent):
         raise WirelabError(f"cannot write {out}: no such directory {parent}")
-    lab = Lab(pcap, with_sidecar=getattr(mod, "SIDECAR", True))
+    lab = Lab(pcap, with_sidecar=getattr(mod, "SIDECAR", True), default_ports=default_ports)
     try:
         ctx = mod.traffic(lab, {k: v for k, v in opts.items() if v is not None})
     finally:
         lab.close()
-    return analyze_report(name, pcap, ctx, lab.captured, lab.dropped)
+    report = analyze_report(name, pcap, ctx, lab.captured, lab.dropped)
+    report.context = {k: v for k, v in ctx.items() if k != "sidecar_records"}
+    return report

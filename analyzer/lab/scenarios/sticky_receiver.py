@@ -22,7 +22,7 @@ DELAY = 0.05
 
 
 def traffic(lab, opts) -> dict:
-    listener = lab.tcp_listener()
+    listener = lab.tcp_listener(default=9000)
     port = listener.getsockname()[1]
     server = Acceptor(listener, upper_echo(first_read_delay=DELAY), lab.appio)
     lab.on_close(server.stop)

@@ -40,7 +40,7 @@ def sticky_client(port: int, appio, nodelay: bool, burst=BURST, rounds: int = RO
 
 
 def traffic(lab, opts) -> dict:
-    listener = lab.tcp_listener()
+    listener = lab.tcp_listener(default=9000)
     port = listener.getsockname()[1]
     server = ForkedServer(listener, upper_echo(read_delay=THINK), lab.sidecar, max_conns=2)
     lab.on_close(server.stop)

@@ -39,10 +39,10 @@ def _udp_server(sock, appio, n: int) -> None:
 
 
 def traffic(lab, opts) -> dict:
-    usock = lab.udp_socket()
+    usock = lab.udp_socket(default=9005)
     uport = usock.getsockname()[1]
     usock.settimeout(10)
-    listener = lab.tcp_listener()
+    listener = lab.tcp_listener(default=9000)
     tport = listener.getsockname()[1]
     server = Acceptor(listener, upper_echo(first_read_delay=DELAY), lab.appio)
     lab.on_close(server.stop)

@@ -1,0 +1,75 @@
+"""Rebuild the bundled captures: `python3 -m analyzer.lab.regenerate [--out captures] [NAME...]`.
+
+For each scenario: run it live on the well-known ports (9000-9005 when free) and write
+  captures/NAME.pcap             the capture (kept under 100 KB)
+  captures/NAME.pcap.appio.jsonl the send()/recv() sidecar, where the scenario makes one
+  captures/NAME.summary.json     `wirelab summary NAME.pcap --json` of that capture
+  captures/NAME.lab.json         the lab report (facts + the context the analysis needs)
+Needs root/CAP_NET_RAW (live capture).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+from analyzer.appio import sidecar_path
+from analyzer.lab.scenarios import SCENARIOS, run_scenario
+
+MAX_BYTES = 100_000
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+
+
+def summary_json(pcap: str) -> dict:
+    """Exactly what `wirelab summary PCAP --json` prints."""
+    out = subprocess.run([sys.executable, "-m", "analyzer", "summary", pcap, "--json"],
+                         capture_output=True, text=True, timeout=300, cwd=os.path.dirname(pcap))
+    if out.returncode != 0:
+        raise SystemExit(f"regenerate: summary failed on {pcap}: {out.stderr.strip()}")
+    return json.loads(out.stdout)
+
+
+def regenerate(name: str, out_dir: str, attempts: int = 3) -> dict:
+    pcap = os.path.join(out_dir, f"{name}.pcap")
+    for _ in range(attempts):              # a shared machine may disturb one run: retry
+        report = run_scenario(name, pcap, default_ports=True)
+        if report.ok and report.dropped == 0:
+            break
+    if not report.ok:
+        raise SystemExit(f"regenerate: {name} did not reproduce its phenomenon")
+    size = os.path.getsize(pcap)
+    if size > MAX_BYTES:
+        raise SystemExit(f"regenerate: {pcap} is {size} bytes (> {MAX_BYTES})")
+    rep = report.to_json()
+    rep["pcap"] = os.path.basename(pcap)
+    rep["sidecar"] = os.path.basename(report.sidecar) if report.sidecar else None
+    with open(os.path.join(out_dir, f"{name}.lab.json"), "w") as f:
+        json.dump(rep, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(out_dir, f"{name}.summary.json"), "w") as f:
+        json.dump(summary_json(pcap), f, indent=2, sort_keys=True)
+        f.write("\n")
+    return {"name": name, "bytes": size, "packets": report.packets,
+            "sidecar": os.path.exists(sidecar_path(pcap))}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="rebuild the bundled lab captures")
+    ap.add_argument("--out", default=os.path.normpath(os.path.join(ROOT, "captures")))
+    ap.add_argument("names", nargs="*", help=f"scenarios (default: all of {', '.join(SCENARIOS)})")
+    args = ap.parse_args(argv)
+    os.makedirs(args.out, exist_ok=True)
+    for name in args.names or SCENARIOS:
+        if name not in SCENARIOS:
+            print(f"regenerate: unknown scenario {name!r}", file=sys.stderr)
+            return 2
+        r = regenerate(name, args.out)
+        print(f"{r['name']:<16} {r['packets']:>4} packets {r['bytes']:>6} bytes"
+              + ("  + sidecar" if r["sidecar"] else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
