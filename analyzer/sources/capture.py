@@ -15,6 +15,8 @@ from analyzer.sources.record import Record
 
 # No link layer wirelab knows has frames this big; a caplen above it is a corrupt header.
 MAX_CAPLEN = 0x40000 * 4   # 1 MiB (libpcap's own per-DLT maximum is 256 KiB)
+RELEASE_EVERY = 32 << 20   # iteration releases already-read pages every 32 MiB
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
 
 
 class CaptureSource:
@@ -40,6 +42,7 @@ class CaptureSource:
             raise CaptureFormatError(f"{self.path}: cannot open ({exc.strerror})") from None
         self.size = os.fstat(self._file.fileno()).st_size
         self._buf: mmap.mmap | bytes = b""
+        self._released = 0
         if self.size == 0:
             self._file.close()
             raise CaptureFormatError(f"{self.path}: empty file (0 bytes), not a capture")
@@ -93,10 +96,25 @@ class CaptureSource:
     # -- iteration ----------------------------------------------------------------------
     def __iter__(self) -> Iterator[Record]:
         self.packets = 0
+        self._released = 0
         return self._records()
 
     def _records(self) -> Iterator[Record]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _release(self, upto: int) -> None:
+        """Drop the mapped pages before `upto` from this process's resident set (they stay in
+        the page cache and fault back in on access): a bulk pass over a big file keeps a
+        flat RSS.  Called by the readers every RELEASE_EVERY bytes."""
+        buf = self._buf
+        start = self._released
+        end = upto - upto % mmap.PAGESIZE
+        if end > start and isinstance(buf, mmap.mmap) and _DONTNEED is not None:
+            try:
+                buf.madvise(_DONTNEED, start, end - start)
+            except (OSError, ValueError):
+                pass
+            self._released = end
 
     def warn(self, text: str) -> None:
         """Add a warning once (the same text twice is kept once)."""

@@ -4,7 +4,8 @@ Fatal (CaptureFormatError when opened): empty file, truncated global header, unk
 a pcapng file, unsupported version.  Not fatal (a warning, earlier packets kept, reading stops
 there): truncated last record (header or body), caplen above the snaplen (a corrupt record
 header: nothing is allocated for it).  An unsupported linktype is warned about once; its
-packets are still yielded.
+packets are still yielded.  (Files with the legacy snaplen 65535 may hold records up to
+262144 bytes, as Wireshark reads them: Scapy writes such files.)
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Iterator
 
 from analyzer.errors import CaptureFormatError
 from analyzer.sources import linktypes
-from analyzer.sources.capture import MAX_CAPLEN, CaptureSource
+from analyzer.sources.capture import MAX_CAPLEN, RELEASE_EVERY, CaptureSource
 from analyzer.sources.record import Record
 
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
@@ -29,6 +30,7 @@ MAGICS: dict[bytes, tuple[str, float, int]] = {
 }
 
 _new = tuple.__new__
+LEGACY_SNAPLEN_MAX = 262144   # Wireshark's maximum packet size for Ethernet
 
 
 class PcapSource(CaptureSource):
@@ -70,8 +72,13 @@ class PcapSource(CaptureSource):
         self._scale = scale
         self._rec = struct.Struct(endian + "IIII")
         self._rec_size = rec_size
-        # a caplen above this is a corrupt record header, rejected before any allocation
-        self.max_caplen = snaplen if 0 < snaplen <= MAX_CAPLEN else MAX_CAPLEN
+        # a caplen above this is a corrupt record header, rejected before any allocation.
+        # Exception: the legacy snaplen 65535 (Scapy's wrpcap writes it, then writes 65550-byte
+        # loopback frames): up to Wireshark's own maximum, with a warning.
+        if snaplen == 65535:
+            self.max_caplen = LEGACY_SNAPLEN_MAX
+        else:
+            self.max_caplen = snaplen if 0 < snaplen <= MAX_CAPLEN else MAX_CAPLEN
         self.linktypes = {self.linktype}
         if not linktypes.is_supported(self.linktype):
             self.warn(linktypes.unsupported_warning(self.linktype))
@@ -87,14 +94,21 @@ class PcapSource(CaptureSource):
         pos = 24
         n = 0
         self.progress = pos
+        release_at = RELEASE_EVERY
         try:
             while pos + rsize <= end:
+                if pos >= release_at:
+                    self._release(pos)
+                    release_at = pos + RELEASE_EVERY
                 sec, frac, caplen, origlen = unpack(buf, pos)
                 if caplen > limit:
                     self.warn(f"record at offset {pos}: caplen {caplen} exceeds snaplen "
                               f"{limit} (corrupt record header): stopped reading there, "
                               f"{n} packets kept")
                     return
+                if caplen > 65535 and limit == LEGACY_SNAPLEN_MAX:
+                    self.warn(f"record at offset {pos}: caplen {caplen} exceeds the file's "
+                              "snaplen 65535 (accepted, as Wireshark does)")
                 data_pos = pos + rsize
                 nxt = data_pos + caplen
                 if nxt > end:

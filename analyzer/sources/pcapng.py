@@ -14,7 +14,7 @@ from typing import Iterator
 
 from analyzer.errors import CaptureFormatError
 from analyzer.sources import linktypes
-from analyzer.sources.capture import CaptureSource
+from analyzer.sources.capture import RELEASE_EVERY, CaptureSource
 from analyzer.sources.record import Record
 
 SHB, IDB, OPB, SPB, EPB = 0x0A0D0D0A, 1, 2, 3, 6
@@ -105,9 +105,13 @@ class PcapngSource(CaptureSource):
         n = 0
         o = _LE
         ifaces: list[Interface] = []
+        release_at = RELEASE_EVERY
         try:
             while pos < end:
                 self.progress = pos
+                if pos >= release_at:
+                    self._release(pos)
+                    release_at = pos + RELEASE_EVERY
                 if end - pos < 12:
                     self._stop(f"truncated pcapng block at offset {pos} ({end - pos} bytes)", n)
                     return

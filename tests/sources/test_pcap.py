@@ -176,3 +176,18 @@ def test_fcs_bits_in_linktype_field_are_ignored(tmp_path):
     content = craft.pcap_bytes([(1, 0, fr[0])], linktype=1 | 0x10000000)
     src = open_capture(craft.write(tmp_path, "f.pcap", content))
     assert [r.linktype for r in src] == [1] and src.warnings == []
+
+
+def test_legacy_snaplen_65535_accepts_bigger_loopback_frames(tmp_path):
+    big = craft.frames(1)[0] + bytes(65540)      # a 65549+-byte loopback frame, Scapy-style
+    content = craft.pcap_bytes([(1, 0, big), (2, 0, big[:100])], snaplen=65535)
+    path = craft.write(tmp_path, "scapy.pcap", content)
+    src = open_capture(path)
+    assert [len(r.data) for r in src] == [len(big), 100]
+    assert src.warnings == [f"record at offset 24: caplen {len(big)} exceeds the file's snaplen "
+                            "65535 (accepted, as Wireshark does)"]
+    assert [cap for _, _, cap in tshark_frames(path)] == [len(big), 100]
+    # above Wireshark's maximum it is still a corrupt header
+    content = craft.pcap_bytes([(1, 0, big)], snaplen=65535)[:24] + struct.pack("<IIII", 1, 0, 262145, 262145)
+    src = open_capture(craft.write(tmp_path, "bad.pcap", content + bytes(300000)))
+    assert list(src) == [] and "exceeds snaplen 262144" in src.warnings[0]
