@@ -73,18 +73,19 @@ class Lab:
         self._cleanup: list = []
         self.live: LiveCapture | None = None
 
-    def port_for(self, default: int | None) -> int:
+    def port_for(self, default: int | None, kind: int = socket.SOCK_STREAM) -> int:
         """`default` when asked to use well-known ports and it is free, else 0 (any free)."""
         if not (self.default_ports and default):
             return 0
-        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-            probe = socket.socket(socket.AF_INET, kind)
-            try:
-                probe.bind((HOST, default))
-            except OSError:
-                return 0
-            finally:
-                probe.close()
+        probe = socket.socket(socket.AF_INET, kind)
+        try:
+            if kind == socket.SOCK_STREAM:   # TIME_WAIT leftovers do not make it busy
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((HOST, default))
+        except OSError:
+            return 0
+        finally:
+            probe.close()
         return default
 
     def tcp_listener(self, backlog: int = 64, default: int | None = None) -> socket.socket:
@@ -101,7 +102,7 @@ class Lab:
     def udp_socket(self, default: int | None = None) -> socket.socket:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         try:
-            s.bind((HOST, self.port_for(default)))
+            s.bind((HOST, self.port_for(default, socket.SOCK_DGRAM)))
         except OSError:
             s.bind((HOST, 0))
         self._cleanup.append(s.close)

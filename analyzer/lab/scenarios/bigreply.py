@@ -99,8 +99,10 @@ def analyze(eng, ctx):
         replay = eng.naive_reads(conv, "s2c", 1024)
         straddle = [(o, n) for o, n in replay
                     if len(set(_owner(o, bounds) + _owner(o + n - 1, bounds))) > 1]
-        found.append(f"naive recv(1024) replay of the whole s2c stream: {len(replay)} reads, "
-                     f"{len(straddle)} of them straddle two replies")
+        found.append(f"naive recv(1024) replay of the server's stream (a reader keeping up "
+                     f"with each segment): {len(replay)} reads for {len(NAMES)} replies, "
+                     f"{len(straddle)} straddling two replies: one recv(1024) is never a "
+                     f"whole reply here")
         facts["naive_replay_reads"] = len(replay)
         facts["naive_replay_straddling"] = len(straddle)
     except (AttributeError, NotImplementedError):
