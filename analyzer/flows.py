@@ -49,7 +49,7 @@ class Flow:
                  "finished", "_tcp", "_zeek", "_isn_syn",
                  "_syn", "_syn_ts", "_syn_seq", "_synack", "_synack_seq", "_hs_ack", "_hs_ack_ts",
                  "_fin", "_fin_end", "_fin_ack", "_fin_order", "_second_fin_acks_first",
-                 "_rst", "_rst_dir", "_rst_before_close")
+                 "_rst", "_rst_dir", "_rst_before_close", "_data_after_fin")
 
     def __init__(self, transport: str, fid: int, client: Endpoint, server: Endpoint,
                  number: int, ts: float, flipped: bool = False) -> None:
@@ -92,6 +92,7 @@ class Flow:
         self._rst: int | None = None
         self._rst_dir = 0
         self._rst_before_close = False
+        self._data_after_fin = False      # the other side sent data after the first FIN
 
     # -- public queries ------------------------------------------------------------------------
     def base_seq(self, direction: int) -> int:
@@ -129,9 +130,13 @@ class Flow:
         if not order:
             return {"kind": "none", "initiator": None, "frames": []}
         x = order[0]
-        if len(order) == 1:
+        if len(order) == 1 or self._data_after_fin:
             frames = [f for f in (self._fin[x], self._fin_ack[x]) if f is not None]
-            return {"kind": "half-close", "initiator": who[x], "frames": frames}
+            if len(order) == 2:
+                y = order[1]
+                frames += [f for f in (self._fin[y], self._fin_ack[y]) if f is not None]
+            return {"kind": "half-close", "initiator": who[x],
+                    "frames": list(dict.fromkeys(frames))}
         y = order[1]
         if not self._second_fin_acks_first:
             frames = sorted({f for f in (self._fin[x], self._fin[y], self._fin_ack[x],
@@ -214,6 +219,8 @@ class Flow:
                 # an abort unless both FINs were already exchanged
                 self._rst_before_close = len(self._fin_order) < 2
             return
+        if seglen and self._fin_order and direction != self._fin_order[0]:
+            self._data_after_fin = True
         if flags & FIN and self._fin[direction] is None:
             self._fin[direction] = number
             self._fin_end[direction] = (seq + seglen + 1 + (1 if flags & SYN else 0)) & M32
