@@ -62,13 +62,9 @@ class CaptureSource:
         size = os.fstat(self._file.fileno()).st_size
         if size <= len(self._buf):
             return False
-        old = self._buf
+        # the old map is not closed: an iteration in progress (another thread) still reads
+        # it; it is unmapped when the last reference goes away
         self._map()
-        if isinstance(old, mmap.mmap):
-            try:
-                old.close()
-            except BufferError:    # a memoryview of it is still alive somewhere
-                pass
         return True
 
     @property
