@@ -67,7 +67,7 @@ _SPECS = (
 REGISTRY: dict[str, ProtocolSpec] = {s.name: s for s in _SPECS}
 
 # most specific first: a later, looser probe never steals a stream an earlier one recognises
-_PROBE_ORDER = ("bigreply", "filexfer", "lenmsg", "chat", "auth", "udpecho")
+_PROBE_ORDER = ("bigreply", "filexfer", "lenmsg", "auth", "chat", "udpecho")
 
 
 def get(name: str) -> ProtocolSpec:

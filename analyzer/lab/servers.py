@@ -147,6 +147,7 @@ class LabHandler(socketserver.BaseRequestHandler):
         self.conn = AppSocket(self.request, "server", self.server.appio)
         self.opts = self.server.options
         self._first = True
+        self._timeout_set = False
 
     def log(self, text: str) -> None:
         self.server.log(f"{self.peer} {text}")
@@ -156,8 +157,10 @@ class LabHandler(socketserver.BaseRequestHandler):
         if self._first:
             self.conn.settimeout(self.server.first_read_budget(self.request))
             self._first = False
-        else:
+            self._timeout_set = False
+        elif not self._timeout_set:      # settimeout() is a syscall: only when it changes
             self.conn.settimeout(self.server.idle_timeout)
+            self._timeout_set = True
         return self.conn.recv(n)
 
     def handle(self) -> None:

@@ -1,0 +1,213 @@
+"""Benchmark the reference servers on loopback.
+
+    python3 benchmarks/bench_servers.py [--seconds 5] [--upload-mb 200]
+
+* lenmsg round trips/s with 1, 10 and 100 concurrent clients (each client: send one framed
+  message, wait for its framed reply, repeat), for wirelab's server (`wirelab serve lenmsg`,
+  run as its own process) and, as the anchor, a minimal lecture-style socketserver echo
+  (same framing, no codec, no timeouts, no thread bound) in its own process.
+* filexfer upload MB/s: one upload of --upload-mb MB, and 4 concurrent uploads of a quarter
+  each; download MB/s of the big file (sha256 checked by the client in both directions).
+
+Clients run as threads of this process (one Python process, so client overhead is included).
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from analyzer.lab import clients  # noqa: E402
+
+BASELINE = r'''
+import socketserver, struct, sys
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c: return None
+        b += c
+    return b
+class H(socketserver.BaseRequestHandler):
+    def handle(self):
+        while True:
+            h = recv_exact(self.request, 4)
+            if h is None: return
+            body = recv_exact(self.request, struct.unpack("!I", h)[0])
+            if body is None: return
+            self.request.sendall(h + body.upper())
+class S(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+s = S(("127.0.0.1", 0), H)
+print("listening on tcp 127.0.0.1:%d" % s.server_address[1], flush=True)
+try:
+    s.serve_forever()
+except KeyboardInterrupt:
+    pass
+'''
+
+
+def start(cmd: list[str]) -> tuple[subprocess.Popen, int]:
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = p.stdout.readline()
+    m = re.search(r"listening on tcp 127\.0\.0\.1:(\d+)", line)
+    if not m:
+        p.kill()
+        raise SystemExit(f"server did not start: {line!r}")
+    threading.Thread(target=lambda: [None for _ in p.stdout], daemon=True).start()  # drain its log
+    return p, int(m.group(1))
+
+
+def stop(p: subprocess.Popen) -> None:
+    p.send_signal(2)
+    try:
+        p.wait(10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+
+
+def recv_exact(s: socket.socket, n: int) -> bytes:
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise ConnectionError("closed")
+        b += c
+    return b
+
+
+def round_trips(port: int, n_clients: int, seconds: float, payload: bytes = b"hello wirelab") -> tuple[float, int]:
+    """Round trips per second over `seconds` with n_clients concurrent connections."""
+    frame = struct.pack("!I", len(payload)) + payload
+    want = struct.pack("!I", len(payload)) + payload.upper()
+    counts = [0] * n_clients
+    errors: list[str] = []
+    start_evt = threading.Event()
+    stop_at = [0.0]
+
+    def worker(i: int) -> None:
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            start_evt.wait()
+            n = 0
+            while time.perf_counter() < stop_at[0]:
+                s.sendall(frame)
+                if recv_exact(s, len(want)) != want:
+                    errors.append("bad reply")
+                    break
+                n += 1
+            counts[i] = n
+            s.close()
+        except OSError as exc:
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n_clients)]
+    for t in threads:
+        t.start()
+    time.sleep(0.3)
+    t0 = time.perf_counter()
+    stop_at[0] = t0 + seconds
+    start_evt.set()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - t0
+    if errors:
+        raise SystemExit(f"errors: {errors[:3]}")
+    return sum(counts) / elapsed, sum(counts)
+
+
+def make_file(path: str, mb: int) -> str:
+    block = os.urandom(1 << 20)
+    h = hashlib.sha256()
+    with open(path, "wb") as f:
+        for k in range(mb):
+            chunk = bytes([k & 0xFF]) + block[1:]
+            f.write(chunk)
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=5.0, help="duration of each round-trip measurement")
+    ap.add_argument("--upload-mb", type=int, default=200, help="size of the big upload")
+    args = ap.parse_args()
+
+    print(f"# bench_servers  python {sys.version.split()[0]}  cpus {os.cpu_count()}  "
+          f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
+    print("\n## lenmsg round trips/s (13-byte messages, TCP_NODELAY clients)")
+    print("| clients | wirelab serve lenmsg | lecture-style baseline | ratio |")
+    print("|---:|---:|---:|---:|")
+    wl, wl_port = start([sys.executable, "-m", "analyzer", "serve", "lenmsg", "--port", "0", "--max-threads", "256"])
+    base, base_port = start([sys.executable, "-c", BASELINE])
+    try:
+        for n in (1, 10, 100):
+            a, _ = round_trips(wl_port, n, args.seconds)
+            b, _ = round_trips(base_port, n, args.seconds)
+            print(f"| {n} | {a:,.0f} | {b:,.0f} | {a / b:.2f} |", flush=True)
+    finally:
+        stop(wl)
+        stop(base)
+
+    print(f"\n## filexfer upload / download (sha256 checked)")
+    tmp = tempfile.mkdtemp(prefix="wirelab-bench-")
+    try:
+        src = os.path.join(tmp, "big.bin")
+        digest = make_file(src, args.upload_mb)
+        quarter = max(1, args.upload_mb // 4)
+        parts = []
+        for i in range(4):
+            p = os.path.join(tmp, f"part{i}.bin")
+            parts.append((p, make_file(p, quarter)))
+        up = os.path.join(tmp, "up")
+        srv, port = start([sys.executable, "-m", "analyzer", "serve", "filexfer", "--port", "0",
+                           "--upload-dir", up])
+        try:
+            t0 = time.perf_counter()
+            st = clients.upload("127.0.0.1", port, src, timeout=300)
+            t1 = time.perf_counter()
+            assert st["ok"] and st["sha256"] == digest, st
+            print(f"| what | MB | seconds | MB/s |\n|---|---:|---:|---:|")
+            print(f"| 1 upload | {args.upload_mb} | {t1 - t0:.2f} | {args.upload_mb / (t1 - t0):,.0f} |")
+            results = [None] * 4
+
+            def up_one(i):
+                results[i] = clients.upload("127.0.0.1", port, parts[i][0], timeout=300)
+
+            ts = [threading.Thread(target=up_one, args=(i,)) for i in range(4)]
+            t0 = time.perf_counter()
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            t1 = time.perf_counter()
+            assert all(r and r["ok"] and r["sha256"] == parts[i][1] for i, r in enumerate(results)), results
+            print(f"| 4 concurrent uploads | {4 * quarter} | {t1 - t0:.2f} | {4 * quarter / (t1 - t0):,.0f} |")
+            t0 = time.perf_counter()
+            st = clients.download("127.0.0.1", port, "big.bin", os.path.join(tmp, "back.bin"), timeout=300)
+            t1 = time.perf_counter()
+            assert st["ok"] and st["sha256"] == digest
+            print(f"| 1 download | {args.upload_mb} | {t1 - t0:.2f} | {args.upload_mb / (t1 - t0):,.0f} |")
+        finally:
+            stop(srv)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
