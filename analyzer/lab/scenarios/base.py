@@ -46,11 +46,14 @@ class Report:
     dropped: int = 0
     warnings: list[str] = field(default_factory=list)
     context: dict = field(default_factory=dict)   # what traffic() returned (ports, sizes...)
+    explained: dict = field(default_factory=dict)  # "tcp 0" -> analyzer.explain lines
+    live: bool = False                             # captured just now (else replayed)
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "title": self.title,
                 "demonstrates": self.demonstrates, "pcap": self.pcap, "sidecar": self.sidecar,
-                "packets": self.packets, "captured": self.captured, "dropped": self.dropped,
+                "packets": self.packets, "live": self.live, "captured": self.captured,
+                "dropped": self.dropped,
                 "ok": self.ok, "found": self.found, "facts": self.facts,
                 "explanation": self.explanation, "warnings": self.warnings,
                 "context": self.context}

@@ -11,8 +11,9 @@ def render(report: Report, width: int = 88) -> str:
                                                    subsequent_indent=indent)
     lines = [f"== {report.scenario}: {report.title} ==",
              "What it shows:", wrap(report.demonstrates),
-             f"Capture: {report.pcap} ({report.packets} packets; live capture: "
-             f"{report.captured} captured, {report.dropped} dropped)"]
+             f"Capture: {report.pcap} ({report.packets} packets; "
+             + (f"live capture: {report.captured} captured, {report.dropped} dropped)"
+                if report.live else "replayed from the file)")]
     if report.sidecar:
         lines.append(f"Sidecar (every send()/recv() of the lab's programs): {report.sidecar}")
     lines.append("What the analysis found:")
@@ -24,4 +25,11 @@ def render(report: Report, width: int = 88) -> str:
                                if report.ok else "the phenomenon was NOT found as expected"))
     lines.append("In plain words:")
     lines.append(wrap(report.explanation))
+    if report.explained:
+        lines.append("Conversation by conversation:")
+    for sentences in report.explained.values():
+        for sentence in sentences:
+            first = sentence is sentences[0]
+            lines.append(textwrap.fill(sentence, width, initial_indent="  - " if first else "    ",
+                                       subsequent_indent="    "))
     return "\n".join(lines)

@@ -24,20 +24,40 @@ def analyze_capture(pcap: str, decode_as: dict | None):
                            f"in {pcap}") from None
 
 
-def analyze_report(name: str, pcap: str, ctx: dict, captured: int = 0, dropped: int = 0) -> Report:
+def _explained(eng, limit: int = 2) -> dict:
+    """analyzer.explain's plain-language lines for the first conversations, when it exists."""
+    try:
+        from analyzer.explain import explain_conversation
+    except ImportError:
+        return {}
+    out = {}
+    for conv in list(eng.conversations)[:limit]:
+        try:
+            out[f"{conv.transport} {conv.id}"] = list(explain_conversation(eng, conv))
+        except Exception:  # explanations are a bonus: never break the report
+            continue
+    return out
+
+
+def analyze_report(name: str, pcap: str, ctx: dict, captured: int = 0, dropped: int = 0,
+                   explain: bool = False) -> Report:
     mod = get(name)
     side = appio.sidecar_path(pcap)
     ctx["sidecar_records"] = appio.load(side)
     eng = analyze_capture(pcap, ctx.get("decode_as"))
     found, facts, ok = mod.analyze(eng, ctx)
-    return Report(scenario=name, title=mod.TITLE, demonstrates=mod.DEMONSTRATES, pcap=pcap,
+    report = Report(scenario=name, title=mod.TITLE, demonstrates=mod.DEMONSTRATES, pcap=pcap,
                   sidecar=side if os.path.exists(side) else None, found=found,
                   explanation=mod.EXPLANATION, facts=facts, ok=bool(ok),
                   packets=eng.packet_count, captured=captured, dropped=dropped,
                   warnings=list(getattr(eng, "warnings", []) or []))
+    if explain:
+        report.explained = _explained(eng)
+    return report
 
 
-def run(name: str, out: str | None = None, default_ports: bool = False, **opts) -> Report:
+def run(name: str, out: str | None = None, default_ports: bool = False, explain: bool = False,
+        **opts) -> Report:
     mod = get(name)
     pcap = os.path.abspath(out) if out else default_pcap(name)
     parent = os.path.dirname(pcap)
@@ -48,6 +68,7 @@ def run(name: str, out: str | None = None, default_ports: bool = False, **opts) 
         ctx = mod.traffic(lab, {k: v for k, v in opts.items() if v is not None})
     finally:
         lab.close()
-    report = analyze_report(name, pcap, ctx, lab.captured, lab.dropped)
+    report = analyze_report(name, pcap, ctx, lab.captured, lab.dropped, explain=explain)
     report.context = {k: v for k, v in ctx.items() if k != "sidecar_records"}
+    report.live = True
     return report
