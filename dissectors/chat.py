@@ -44,8 +44,22 @@ class Connection(CodecBase):
         self._partial = False      # a message was started by an end_of_message=False chunk
 
     def _receive(self, data: bytes) -> list[Text]:
-        self._buf.append(data)
         out: list[Text] = []
+        if not len(self._buf) and len(data) <= self.max_frame:
+            # fast path: whole lines straight from `data`
+            pos = 0
+            while True:
+                i = data.find(b"\n", pos)
+                if i < 0:
+                    break
+                out.append(Text(data[pos: i + 1], True))
+                pos = i + 1
+            if out:
+                self._partial = False
+            if pos == len(data):
+                return out
+            data = data[pos:]
+        self._buf.append(data)
         while True:
             i = self._buf.find(b"\n", self._scanned)
             if i >= 0 and i < self.max_frame:

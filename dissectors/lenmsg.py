@@ -57,8 +57,24 @@ class Connection(CodecBase):
 
     def _receive(self, data: bytes) -> list[Frame]:
         buf = self._buf
-        buf.append(data)
         out: list[Frame] = []
+        if self._need is None and not len(buf):
+            # fast path (the common case): whole frames straight from `data`, no buffer copies
+            pos, end = 0, len(data)
+            unpack, max_frame = self._len.unpack_from, self.max_frame
+            while end - pos >= HEADER_SIZE:
+                (n,) = unpack(data, pos)
+                if n < 0 or n > max_frame:
+                    check_length(n, max_frame)
+                stop = pos + HEADER_SIZE + n
+                if stop > end:
+                    break
+                out.append(Frame(data[pos + HEADER_SIZE: stop]))
+                pos = stop
+            if pos == end:
+                return out
+            data = data[pos:]
+        buf.append(data)
         while True:
             if self._need is None:
                 if len(buf) < HEADER_SIZE:

@@ -70,6 +70,10 @@ def run(args) -> int:
 
     if args.variant and args.protocol in ("chat", "bigreply", "udpecho"):
         raise WirelabError(f"{args.protocol} has no variants")
+    if not args.idle_timeout > 0:
+        raise WirelabError("--idle-timeout must be > 0")
+    if args.recv_size < 1 or args.max_threads < 1:
+        raise WirelabError("--recv-size and --max-threads must be >= 1")
     port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
     if not 0 <= port <= 65535:
         raise WirelabError(f"bad port {port}")

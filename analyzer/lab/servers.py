@@ -81,13 +81,19 @@ class LabTCPServer(socketserver.ThreadingTCPServer):
                 self.peak_threads = max(self.peak_threads, self.active_threads)
                 t = threading.Thread(target=self._worker, args=(request, client_address),
                                      name=f"wirelab-{self.protocol}", daemon=True)
-                t.start()
-                return
-            if len(self._pending) < self.max_pending:
+                try:
+                    t.start()
+                    return
+                except RuntimeError:          # the OS refused another thread
+                    self.active_threads -= 1
+                    self.dropped += 1
+                    del self._open[request]
+            elif len(self._pending) < self.max_pending:
                 self._pending.append((request, client_address))
                 return
-            self.dropped += 1
-            del self._open[request]
+            else:
+                self.dropped += 1
+                del self._open[request]
         self.log(f"{addr_text(client_address)} refused: {self.max_threads} threads busy and "
                  f"{self.max_pending} connections waiting")
         self.shutdown_request(request)

@@ -249,3 +249,25 @@ def test_stop_closes_open_connections():
     srv.stop()
     assert closed_by_peer(s, timeout=5)
     s.close()
+
+
+def test_thread_bound_queues_then_serves_everyone():
+    from concurrent.futures import ThreadPoolExecutor
+    with start_server("lenmsg", max_threads=2) as srv:
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            got = list(pool.map(lambda i: clients.lenmsg_client(*srv.address, [b"m%d" % i] * 20), range(12)))
+        assert got == [[b"M%d" % i] * 20 for i in range(12)]
+        assert srv.server.peak_threads == 2 and srv.server.dropped == 0
+
+
+def test_full_waiting_queue_refuses_at_once():
+    logs = []
+    with start_server("lenmsg", max_threads=1, max_pending=0, log=logs.append) as srv:
+        busy = connect(srv.address)
+        busy.sendall(lenmsg.encode(b"x"))
+        assert recv_exact(busy, 5) == lenmsg.encode(b"X")     # the one thread is now taken
+        extra = connect(srv.address)
+        assert closed_by_peer(extra, timeout=5)
+        assert srv.server.dropped == 1 and any("refused" in line for line in logs)
+        busy.close()
+        extra.close()
