@@ -137,6 +137,7 @@ import os
 import threading
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 
 import analyzer.messages as _messages
 from dissectors.base import CLIENT, SERVER
@@ -148,6 +149,7 @@ from analyzer.reassembly import Reassembler
 _LOOPBACK_DUP = ANALYSIS_BIT["loopback_duplicate"]
 _SIZE_LIMITED = ANALYSIS_BIT["size_limited"]
 _MALFORMED = ANALYSIS_BIT["malformed"]
+_OWN_MASK = ANALYSIS_BIT["overlap_conflict"] | ANALYSIS_BIT["buffer_cap"] | _SIZE_LIMITED
 _DIRS = ("c2s", "s2c")
 _TCP_FLAG_NAMES = ((FIN, "FIN"), (SYN, "SYN"), (RST, "RST"), (PSH, "PSH"), (ACK, "ACK"),
                    (0x20, "URG"), (0x40, "ECE"), (0x80, "CWR"))
@@ -289,9 +291,14 @@ class _MiniFlowTable:
 
 # --- per-conversation analysis state ------------------------------------------------------
 class _ConvState:
+    """Everything the engine keeps per conversation.  Messages live in compact arrays:
+    conversation-wide m_dir/m_off/m_len/m_pk (start of its packets in `pk`), and per
+    direction d_key (stream offset for TCP, packet number for UDP) + d_idx for lookups."""
+
     __slots__ = ("flow", "transport", "id", "protocol", "options", "spec", "reasm", "mappers",
-                 "messages", "msg_offsets", "msg_refs", "coalesced", "last_pkt", "malformed",
-                 "packet_list", "probe_buf", "probe_pending", "decided", "bits_count")
+                 "m_dir", "m_off", "m_len", "m_pk", "pk", "d_key", "d_idx", "m_bad",
+                 "coalesced", "last_pkt", "udp_bytes", "probe_buf",
+                 "probe_pending", "decided", "version", "cache", "own")
 
     def __init__(self, flow):
         self.flow = flow
@@ -302,17 +309,136 @@ class _ConvState:
         self.spec = None
         self.reasm: list = [None, None]
         self.mappers: list = [None, None]
-        self.messages: list[Message] = []
-        self.msg_offsets = (array("q"), array("q"))   # per direction: offset (tcp) / packet (udp)
-        self.msg_refs: tuple[list, list] = ([], [])
-        self.coalesced: list[int] = []
+        self.m_dir = array("b")
+        self.m_off = array("q")
+        self.m_len = array("q")
+        self.m_pk = array("I")
+        self.pk = array("I")
+        self.d_key = (array("q"), array("q"))
+        self.d_idx = (array("I"), array("I"))
+        self.m_bad: dict[int, str] = {}
+        self.coalesced = array("I")
         self.last_pkt = [0, 0]                       # last packet of the previous message
-        self.malformed: list[str] = []
-        self.packet_list = array("I")
+        self.udp_bytes = [0, 0]
         self.probe_buf = [bytearray(), bytearray()]
         self.probe_pending: list = []                # (direction, off, packet, start, data)
         self.decided = False
-        self.bits_count: dict[int, int] = {}
+        self.version = 0
+        self.cache = None                            # (version, Conversation)
+        self.own: dict[str, int] = {}                # counts of the engine's own analysis bits
+
+    def add_message(self, direction: int, start: int, end: int, packets, malformed) -> int:
+        i = len(self.m_dir)
+        self.m_dir.append(direction)
+        self.m_off.append(start)
+        self.m_len.append(end - start)
+        self.m_pk.append(len(self.pk))
+        self.pk.extend(packets)
+        self.d_idx[direction].append(i)
+        if packets:
+            first = packets[0]
+            if first == self.last_pkt[direction] and (
+                    not self.coalesced or self.coalesced[-1] != first):
+                self.coalesced.append(first)
+            self.last_pkt[direction] = packets[-1]
+        if malformed:
+            self.m_bad[i] = malformed
+        self.version += 1
+        return i
+
+    def packets_of(self, i: int) -> list[int]:
+        end = self.m_pk[i + 1] if i + 1 < len(self.m_pk) else len(self.pk)
+        return self.pk[self.m_pk[i]: end].tolist()
+
+    @property
+    def message_count(self) -> int:
+        return len(self.m_dir)
+
+    def split_count(self) -> int:
+        starts = self.m_pk
+        n = len(starts)
+        if not n:
+            return 0
+        total = len(self.pk)
+        return sum(1 for i in range(n)
+                   if (starts[i + 1] if i + 1 < n else total) - starts[i] > 1)
+
+
+_SUMMARY = Message.__dict__["summary"]
+_FIELDS = Message.__dict__["fields"]
+
+
+class _LazyMessage(Message):
+    """A Message whose summary/fields are decoded from the frames on first access."""
+
+    __slots__ = ("_engine", "_cs", "_described")
+
+    @property
+    def summary(self) -> str:
+        if not self._described:
+            self._describe()
+        return _SUMMARY.__get__(self)
+
+    @summary.setter
+    def summary(self, value: str) -> None:
+        _SUMMARY.__set__(self, value)
+
+    @property
+    def fields(self) -> dict:
+        if not self._described:
+            self._describe()
+        return _FIELDS.__get__(self)
+
+    @fields.setter
+    def fields(self, value: dict) -> None:
+        _FIELDS.__set__(self, value)
+
+    def _describe(self) -> None:
+        self._described = True
+        try:
+            summary, fields = self._engine._describe(self._cs, self)
+        except Exception as exc:  # never break a view over one message
+            summary, fields = f"[cannot decode: {exc}]", {}
+        _SUMMARY.__set__(self, summary)
+        _FIELDS.__set__(self, fields)
+
+
+class MessageList(Sequence):
+    """The messages of one conversation as a lazy, read-only sequence of Message objects
+    (materialised on access, with a small cache).  len() is free."""
+
+    __slots__ = ("_engine", "_cs", "_n", "_cache")
+
+    def __init__(self, engine, cs, n: int):
+        self._engine, self._cs, self._n = engine, cs, n
+        self._cache: dict[int, Message] = {}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[k] for k in range(*i.indices(self._n))]
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("message index out of range")
+        m = self._cache.get(i)
+        if m is None:
+            m = self._engine._message(self._cs, i)
+            if len(self._cache) < 4096:
+                self._cache[i] = m
+        return m
+
+    def __iter__(self):
+        for i in range(self._n):
+            yield self[i]
+
+    def __eq__(self, other):
+        return list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return f"<{self._n} messages>"
 
 
 class Engine:
@@ -448,7 +574,6 @@ class Engine:
         cs = self._flow_state.get(id(flow))
         if cs is None or cs.flow is not flow:
             cs = self._new_conv(flow)
-        cs.packet_list.append(n)
         po = d.payload_offset
         plen = d.captured_payload_len
         if plen < d.payload_len:
@@ -463,6 +588,11 @@ class Engine:
         self._stream.append(flow.id)
         self._bits.append(bits)
         idx.direction.append(direction)
+        own = bits & _OWN_MASK
+        if own:
+            for a in analysis_list(own):
+                cs.own[a] = cs.own.get(a, 0) + 1
+        cs.version += 1
         return n
 
     def feed_many(self, records) -> int:
@@ -566,6 +696,7 @@ class Engine:
         cs.spec, cs.options = spec, options
         cs.protocol = spec.name
         cs.decided = True
+        cs.version += 1
         if cs.transport == "tcp":
             sessions = self._sidecar.get(("tcp", cs.flow.endpoint_text("client"),
                                           cs.flow.endpoint_text("server")))
@@ -576,19 +707,13 @@ class Engine:
                     session = sessions[k]
                     self._sidecar_seen[id(sessions)] = k + 1
             for direction in (0, 1):
-                role = SERVER if direction == 0 else CLIENT
-
-                def factory(spec=spec, role=role, options=options):
-                    return spec.connection(role, **options)
-
                 emit = self._emitter(cs, direction)
                 if session is not None:
                     cs.mappers[direction] = _messages.MessageMapper(
-                        cs.id, _DIRS[direction], emit, spec.name,
-                        boundaries=session[_DIRS[direction]])
+                        emit, boundaries=session[_DIRS[direction]])
                 else:
                     cs.mappers[direction] = _messages.MessageMapper(
-                        cs.id, _DIRS[direction], emit, spec.name, factory, resync=not spec.framed)
+                        emit, self._codec_factory(cs, direction), resync=not spec.framed)
             pending, cs.probe_pending = cs.probe_pending, []
             cs.probe_buf = [bytearray(), bytearray()]
             for direction, off, packet, start, data in pending:
@@ -598,19 +723,22 @@ class Engine:
                 else:
                     m.data(off, packet, start, data)
 
-    def _emitter(self, cs: _ConvState, direction: int):
-        def emit(msg: Message, cs=cs, direction=direction):
-            msg.index = len(cs.messages)
-            cs.messages.append(msg)
-            cs.msg_offsets[direction].append(msg.offset)
-            cs.msg_refs[direction].append(msg)
-            if msg.packets:
-                if msg.packets[0] == cs.last_pkt[direction] and (
-                        not cs.coalesced or cs.coalesced[-1] != msg.packets[0]):
-                    cs.coalesced.append(msg.packets[0])
-                cs.last_pkt[direction] = msg.packets[-1]
-            if msg.malformed:
-                cs.malformed.append(f"{msg.direction} message {msg.index} at offset {msg.offset}: {msg.malformed}")
+    @staticmethod
+    def _codec_factory(cs: _ConvState, direction: int):
+        spec, options = cs.spec, cs.options
+        role = SERVER if direction == 0 else CLIENT   # c2s bytes are what a server receives
+
+        def factory():
+            return spec.connection(role, **options)
+        return factory
+
+    @staticmethod
+    def _emitter(cs: _ConvState, direction: int):
+        add = cs.add_message
+
+        def emit(start, end, packets, malformed):
+            add(direction, start, end, packets, malformed)
+            cs.d_key[direction].append(start)
         return emit
 
     def _udp_datagram(self, cs: _ConvState, direction: int, n: int, payload: bytes) -> None:
@@ -622,18 +750,72 @@ class Engine:
             if found is not None:
                 cs.spec, cs.options, cs.protocol = found[0], found[1], found[0].name
             cs.decided = True
-        spec = cs.spec
-        factory = None
-        if spec is not None:
-            role = SERVER if direction == 0 else CLIENT
-            options = cs.options
+        malformed = None
+        if cs.spec is not None:
+            _s, _f, malformed = _messages.describe(self._codec_factory(cs, direction)(), payload)
+        start = cs.udp_bytes[direction]
+        cs.udp_bytes[direction] = start + len(payload)
+        cs.add_message(direction, start, start + len(payload), (n,), malformed)
+        cs.d_key[direction].append(n)                  # UDP: look messages up by packet number
 
-            def factory(spec=spec, role=role, options=options):
-                return spec.connection(role, **options)
-        msg = _messages.datagram_message(cs.id, _DIRS[direction], n, payload, cs.protocol, factory)
-        msg.offset = len(cs.msg_refs[direction])     # UDP: offset = datagram index in its direction
-        self._emitter(cs, direction)(msg)
-        cs.msg_offsets[direction][-1] = n             # UDP: look messages up by packet number
+    # -- messages, materialised on demand --------------------------------------------------
+    def _message(self, cs: _ConvState, i: int) -> Message:
+        m = _LazyMessage.__new__(_LazyMessage)
+        m.conv_id = cs.id
+        m.index = i
+        m.direction = _DIRS[cs.m_dir[i]]
+        m.offset = cs.m_off[i]
+        m.length = cs.m_len[i]
+        m.packets = cs.packets_of(i)
+        m.protocol = cs.protocol or "data"
+        m.malformed = cs.m_bad.get(i)
+        m._engine, m._cs, m._described = self, cs, False
+        return m
+
+    def message_bytes(self, cs_or_conv, m: Message, limit: int = 1 << 20) -> bytes:
+        """The bytes of message `m` (at most `limit`), re-read from its packets."""
+        with self.lock:
+            cs = cs_or_conv if isinstance(cs_or_conv, _ConvState) else self._convs[cs_or_conv.key]
+            return self._stream_bytes(cs, _DIRS.index(m.direction), m.offset,
+                                      m.offset + min(m.length, limit), m.packets)
+
+    def _stream_bytes(self, cs: _ConvState, direction: int, begin: int, end: int,
+                      packets=None) -> bytes:
+        if cs.transport == "udp":
+            return (self._payload_of(packets[0]) or b"")[: end - begin] if packets else b""
+        ch = cs.reasm[direction].chunks
+        out = bytearray()
+        for k in ch.covering(begin, end):
+            c_off, pkt, start, ln = ch.offset[k], ch.packet[k], ch.start[k], ch.length[k]
+            lo, hi = max(begin, c_off), min(end, c_off + ln)
+            if lo >= hi or pkt == 0:
+                continue
+            payload = self._payload_of(pkt) or b""
+            s = start + lo - c_off
+            out += payload[s: s + hi - lo]
+        return bytes(out)
+
+    def _describe(self, cs: _ConvState, m: Message) -> tuple[str, dict]:
+        """Summary and fields of one message, decoded again from its bytes."""
+        if m.malformed:
+            return f"malformed: {m.malformed}", {}
+        direction = _DIRS.index(m.direction)
+        spec = cs.spec
+        if spec is None or (cs.transport == "tcp" and cs.mappers[direction] is not None
+                            and cs.mappers[direction].boundaries is not None):
+            data = self._stream_bytes(cs, direction, m.offset, m.offset + min(m.length, 4096),
+                                      m.packets)
+            return f"len={m.length} " + _messages.preview(data), {}
+        codec = self._codec_factory(cs, direction)()
+        if spec.name == "auth" and cs.transport == "tcp" and m.offset <= (1 << 20):
+            # stateful (challenge/answer, then chat): replay the direction from its start
+            data = self._stream_bytes(cs, direction, 0, m.offset + m.length)
+            summary, fields, _err = _messages.describe(codec, data, skip=m.offset)
+            return summary, fields
+        data = self._stream_bytes(cs, direction, m.offset, m.offset + min(m.length, 1 << 20),
+                                  m.packets)
+        summary, fields, _err = _messages.describe(codec, data)
+        return summary, fields
 
     # -- per packet ----------------------------------------------------------------------
     @property
@@ -706,18 +888,17 @@ class Engine:
             cs = self._state_of(n)
             if cs is None:
                 return []
-            dcode = self._dir[n - 1]
-            direction = (dcode - 1) % 2
-            offs, refs = cs.msg_offsets[direction], cs.msg_refs[direction]
+            direction = (self._dir[n - 1] - 1) % 2
+            keys, idxs = cs.d_key[direction], cs.d_idx[direction]
             if cs.transport == "udp":
-                j = bisect_left(offs, n)
-                if j < len(offs) and offs[j] == n:
-                    m = refs[j]
+                j = bisect_left(keys, n)
+                if j < len(keys) and keys[j] == n:
+                    m = self._message(cs, idxs[j])
                     return [MessageSlice(m, 0, m.length, True, True)]
                 return []
             r = cs.reasm[direction]
             ch = r.chunks
-            if ch is None or not len(ch) or r.base is None:
+            if ch is None or not len(ch) or r.base is None or not len(keys):
                 return []
             d = self.decoded(n)
             seq = d.seq + 1 if d.flags & SYN else d.seq
@@ -726,21 +907,24 @@ class Engine:
                 return []
             off = self._offset_of_seq(r, seq)
             out: list[MessageSlice] = []
+            m_len = cs.m_len
             for k in ch.covering(off - 1, off + plen + 1):
                 if ch.packet[k] != n:
                     continue
                 c_off, c_len, c_start = ch.offset[k], ch.length[k], ch.start[k]
                 c_end = c_off + c_len
-                j = bisect_right(offs, c_off) - 1
+                j = bisect_right(keys, c_off) - 1
                 if j < 0:
                     j = 0
-                while j < len(refs) and offs[j] < c_end:
-                    m = refs[j]
-                    m_end = m.offset + m.length
-                    if m_end > c_off or (m.length == 0 and m.offset >= c_off):
-                        lo, hi = max(m.offset, c_off), min(m_end, c_end)
-                        out.append(MessageSlice(m, c_start + lo - c_off, c_start + hi - c_off,
-                                                m.offset >= c_off, m_end <= c_end))
+                while j < len(keys) and keys[j] < c_end:
+                    i = idxs[j]
+                    m_off, ln = keys[j], m_len[i]
+                    m_end = m_off + ln
+                    if m_end > c_off or (ln == 0 and m_off >= c_off):
+                        lo, hi = max(m_off, c_off), min(m_end, c_end)
+                        out.append(MessageSlice(self._message(cs, i), c_start + lo - c_off,
+                                                c_start + hi - c_off, m_off >= c_off,
+                                                m_end <= c_end))
                     j += 1
             return out
 
@@ -887,6 +1071,9 @@ class Engine:
             return self._conversation(cs)
 
     def _conversation(self, cs: _ConvState) -> Conversation:
+        cached = cs.cache
+        if cached is not None and cached[0] == cs.version:
+            return cached[1]
         f = cs.flow
         analysis = {}
         counts = getattr(f, "analysis_counts", None)
@@ -894,38 +1081,26 @@ class Engine:
             counts = counts()
         if counts:
             analysis.update(counts)
-        for r in cs.reasm:
-            if r is not None and r.cap_hit:
-                analysis["buffer_cap"] = analysis.get("buffer_cap", 0) + 1
-        own = self._own_counts(cs)
-        for k, v in own.items():
+        for k, v in cs.own.items():
             analysis[k] = max(analysis.get(k, 0), v)
         gaps = []
         if cs.transport == "tcp":
             for direction, r in enumerate(cs.reasm):
                 gaps.extend((_DIRS[direction], o, ln) for o, ln in r.gaps)
-        return Conversation(
+        malformed = [f"{_DIRS[cs.m_dir[i]]} message {i} at offset {cs.m_off[i]}: {why}"
+                     for i, why in sorted(cs.m_bad.items())]
+        conv = Conversation(
             id=f.id, transport=f.transport,
             client=f.endpoint_text("client"), server=f.endpoint_text("server"),
             first_packet=f.first_packet, last_packet=f.last_packet,
             start_time=f.start_time, end_time=f.end_time, packets=f.packets,
             bytes_c2s=f.bytes_c2s, bytes_s2c=f.bytes_s2c,
             state=f.state(), history=f.history(), handshake=f.handshake(), teardown=f.teardown(),
-            protocol=cs.protocol, messages=list(cs.messages),
-            coalesced_packets=list(cs.coalesced), analysis=analysis,
-            malformed=list(cs.malformed), gaps=gaps)
-
-    def _own_counts(self, cs: _ConvState) -> dict:
-        """Counts of the analysis bits the engine itself sets (overlap_conflict, ...)."""
-        out: dict[str, int] = {}
-        mask = ANALYSIS_BIT["overlap_conflict"] | ANALYSIS_BIT["buffer_cap"] | _SIZE_LIMITED
-        bits = self._bits
-        for n in cs.packet_list:
-            b = bits[n - 1] & mask
-            if b:
-                for a in analysis_list(b):
-                    out[a] = out.get(a, 0) + 1
-        return out
+            protocol=cs.protocol, messages=MessageList(self, cs, cs.message_count),
+            coalesced_packets=cs.coalesced.tolist(), analysis=analysis,
+            malformed=malformed, gaps=gaps)
+        cs.cache = (cs.version, conv)
+        return conv
 
     def follow(self, conv) -> list[FollowChunk]:
         """Both directions' bytes in capture order ("[N bytes missing]" chunks for gaps)."""
@@ -933,7 +1108,7 @@ class Engine:
             cs = self._convs[conv.key if isinstance(conv, Conversation) else tuple(conv)]
             items = []
             if cs.transport == "udp":
-                for n in cs.packet_list:
+                for n in sorted(cs.d_key[0].tolist() + cs.d_key[1].tolist()):
                     dcode = self._dir[n - 1]
                     payload = self._payload_of(n) or b""
                     items.append((n, FollowChunk(_DIRS[(dcode - 1) % 2], n, 0, payload, 0,
@@ -941,7 +1116,7 @@ class Engine:
                 return [c for _, c in items]
             for direction, r in enumerate(cs.reasm):
                 ch = r.chunks
-                offs = cs.msg_offsets[direction]
+                offs = cs.d_key[direction]
                 last_pkt = 0
                 for k in range(len(ch)):
                     c_off, pkt, start, ln = ch.offset[k], ch.packet[k], ch.start[k], ch.length[k]
@@ -973,7 +1148,7 @@ class Engine:
             cs = self._convs[conv.key if isinstance(conv, Conversation) else tuple(conv)]
             d = _DIRS.index(direction)
             if cs.transport == "udp":
-                return [(0, min(bufsize, m.length)) for m in cs.msg_refs[d]]
+                return [(0, min(bufsize, cs.m_len[i])) for i in cs.d_idx[d]]
             ch = cs.reasm[d].chunks
             out: list[tuple[int, int]] = []
             pos = 0            # next offset to read
@@ -1002,14 +1177,47 @@ class Engine:
 
     # -- whole capture -------------------------------------------------------------------
     def summary_json(self) -> dict:
+        """The `wirelab summary --json` object (messages without summaries: see
+        conversation_json(summaries=True) for those)."""
         with self.lock:
             return {
                 "file": self.source_path,
                 "packets": self.packet_count,
-                "loopback_duplicates": sum(1 for b in self._bits if b & _LOOPBACK_DUP),
+                "loopback_duplicates": self.loopback_duplicates,
                 "warnings": list(self.warnings),
-                "conversations": [conversation_json(c) for c in self.conversations],
+                "conversations": [self.conversation_json(cs) for cs in self._conv_order],
             }
+
+    @property
+    def loopback_duplicates(self) -> int:
+        return sum(1 for b in self._bits if b & _LOOPBACK_DUP)
+
+    def conversation_json(self, conv, summaries: bool = False) -> dict:
+        """One conversation of the summary JSON, built from the compact arrays."""
+        with self.lock:
+            cs = conv if isinstance(conv, _ConvState) else self._convs[conv.key]
+            c = self._conversation(cs)
+            out = conversation_json(c, messages=False)
+            msgs = []
+            n = cs.message_count
+            m_dir, m_off, m_len, m_pk, pk, bad = cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.m_bad
+            total = len(pk)
+            split = 0
+            for i in range(n):
+                a = m_pk[i]
+                b = m_pk[i + 1] if i + 1 < n else total
+                if b - a > 1:
+                    split += 1
+                m = {"index": i, "direction": _DIRS[m_dir[i]], "offset": m_off[i],
+                     "length": m_len[i], "packets": pk[a:b].tolist()}
+                if i in bad:
+                    m["malformed"] = bad[i]
+                if summaries:
+                    m["summary"] = c.messages[i].summary
+                msgs.append(m)
+            out["messages"] = msgs
+            out["split_messages"] = split
+            return out
 
     def close(self) -> None:
         with self.lock:
@@ -1018,30 +1226,36 @@ class Engine:
                 self._file = None
 
 
-def message_json(m: Message) -> dict:
+def message_json(m: Message, summary: bool = True) -> dict:
     out = {"index": m.index, "direction": m.direction, "offset": m.offset, "length": m.length,
-           "packets": list(m.packets), "protocol": m.protocol, "summary": m.summary}
+           "packets": list(m.packets), "protocol": m.protocol}
+    if summary:
+        out["summary"] = m.summary
     if m.malformed:
         out["malformed"] = m.malformed
     return out
 
 
-def conversation_json(c: Conversation) -> dict:
-    return {
+def conversation_json(c: Conversation, messages: bool = True) -> dict:
+    out = {
         "id": c.id, "transport": c.transport, "client": c.client, "server": c.server,
         "state": c.state, "history": c.history, "handshake": c.handshake,
         "teardown": c.teardown, "protocol": c.protocol,
         "first_packet": c.first_packet, "last_packet": c.last_packet,
         "start_time": c.start_time, "end_time": c.end_time, "packets": c.packets,
         "bytes_c2s": c.bytes_c2s, "bytes_s2c": c.bytes_s2c,
-        "messages": [message_json(m) for m in c.messages],
+        "messages": [],
         "coalesced_packets": list(c.coalesced_packets),
-        "split_messages": c.split_messages,
+        "split_messages": 0,
         "analysis": dict(c.analysis),
         "malformed": list(c.malformed),
         "gaps": [{"direction": d, "offset": o, "length": ln, "text": f"[{ln} bytes missing]"}
                  for d, o, ln in c.gaps],
     }
+    if messages:
+        out["messages"] = [message_json(m, summary=False) for m in c.messages]
+        out["split_messages"] = c.split_messages
+    return out
 
 
 def open_source(path: str):

@@ -117,7 +117,7 @@ def test_chat_sidecar_gives_boundaries(tmp_path):
     assert [(m.direction, m.offset, m.length, m.packets) for m in conv.messages] == [
         ("c2s", 0, 5, [4]), ("c2s", 5, 5, [4]), ("s2c", 0, 10, [5, 6])]
     assert conv.coalesced_packets == [4]
-    assert conv.messages[0].summary == "'abcde'"
+    assert conv.messages[0].summary == "len=5 'abcde'"
     # without the sidecar: no newline, the whole direction is one message
     eng2 = analyze_file(path, sidecar=None)
     assert [(m.direction, m.length) for m in eng2.conversations[0].messages] == [("c2s", 10), ("s2c", 10)]
