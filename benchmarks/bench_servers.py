@@ -8,6 +8,8 @@
   (same framing, no codec, no timeouts, no thread bound) in its own process.
 * filexfer upload MB/s: one upload of --upload-mb MB, and 4 concurrent uploads of a quarter
   each; download MB/s of the big file (sha256 checked by the client in both directions).
+* codec decode cost per message (what the analyzer pays for each message it dissects):
+  lenmsg and chat fed one message per receive_data() call and as one bulk buffer.
 
 Clients run as threads of this process (one Python process, so client overhead is included).
 """
@@ -141,14 +143,41 @@ def make_file(path: str, mb: int) -> str:
     return h.hexdigest()
 
 
+def codec_costs(n: int = 200_000) -> None:
+    from dissectors import chat, filexfer, lenmsg
+    from dissectors.base import SERVER
+    print(f"\n## codec decode cost ({n:,} messages of ~14 bytes)")
+    print("| codec | feeding | us/message |\n|---|---|---:|")
+    cases = [
+        ("lenmsg", lambda: lenmsg.Connection(SERVER), [lenmsg.encode(b"hello %d" % i) for i in range(n)]),
+        ("chat", lambda: chat.Connection(SERVER), [b"hello line %d\n" % i for i in range(n)]),
+        ("filexfer (header + 1 KB)", lambda: filexfer.Connection(SERVER),
+         [(lambda h: struct.pack("!I", len(h)) + h + b"x" * 1024)(
+             b'{"filename":"f%d","filesize":1024}' % i) for i in range(n // 10)]),
+    ]
+    for name, make, msgs in cases:
+        for how in ("one per call", "bulk"):
+            conn = make()
+            t0 = time.perf_counter()
+            if how == "bulk":
+                events = conn.receive_data(b"".join(msgs))
+            else:
+                events = [e for m in msgs for e in conn.receive_data(m)]
+            dt = time.perf_counter() - t0
+            count = sum(1 for e in events if e.end_of_message)
+            assert count == len(msgs), (name, count)
+            print(f"| {name} | {how} | {dt / count * 1e6:.2f} |")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=5.0, help="duration of each round-trip measurement")
     ap.add_argument("--upload-mb", type=int, default=200, help="size of the big upload")
     args = ap.parse_args()
+    load = os.getloadavg()
 
     print(f"# bench_servers  python {sys.version.split()[0]}  cpus {os.cpu_count()}  "
-          f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
+          f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}  load average {load[0]:.2f}")
     print("\n## lenmsg round trips/s (13-byte messages, TCP_NODELAY clients)")
     print("| clients | wirelab serve lenmsg | lecture-style baseline | ratio |")
     print("|---:|---:|---:|---:|")
@@ -206,6 +235,8 @@ def main() -> int:
             stop(srv)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    codec_costs()
+    print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
     return 0
 
 

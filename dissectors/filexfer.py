@@ -57,6 +57,8 @@ def filename_problem(name) -> str | None:
 
 
 def _nesting_depth(raw: bytes) -> int:
+    if raw.count(b"[") + raw.count(b"{") <= MAX_NESTING:   # cheap bound: cannot be deeper
+        return 0 if not raw.count(b"[") + raw.count(b"{") else 1
     depth = best = 0
     for m in _BRACKETS.finditer(_STRINGS.sub(b'""', raw)):
         if m.group() in (b"[", b"{"):
@@ -65,6 +67,19 @@ def _nesting_depth(raw: bytes) -> int:
         else:
             depth -= 1
     return best
+
+
+def _no_constants(name: str):
+    raise ValueError(f"{name} is not allowed")
+
+
+def _short_int(digits: str) -> int:
+    if len(digits) > 30:
+        raise ValueError(f"integer with {len(digits)} digits")
+    return int(digits)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_no_constants, parse_int=_short_int)
 
 
 def parse_json_object(raw: bytes) -> dict:
@@ -76,16 +91,8 @@ def parse_json_object(raw: bytes) -> dict:
     if _nesting_depth(raw) > MAX_NESTING:
         raise RemoteProtocolError(f"header JSON nested deeper than {MAX_NESTING}")
 
-    def no_constants(name):
-        raise ValueError(f"{name} is not allowed")
-
-    def short_int(digits: str) -> int:
-        if len(digits) > 30:
-            raise ValueError(f"integer with {len(digits)} digits")
-        return int(digits)
-
     try:
-        obj = json.loads(text, parse_constant=no_constants, parse_int=short_int)
+        obj = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         raise RemoteProtocolError(f"header is not valid JSON: {str(exc)[:80]}") from None
     if not isinstance(obj, dict):
