@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import time
 from typing import Iterator
 
 from analyzer.errors import CaptureFormatError
@@ -65,6 +66,7 @@ class CaptureSource:
         # the old map is not closed: an iteration in progress (another thread) still reads
         # it; it is unmapped when the last reference goes away
         self._map()
+        self._released = 0
         return True
 
     @property
@@ -95,8 +97,41 @@ class CaptureSource:
         self._released = 0
         return self._records()
 
-    def _records(self) -> Iterator[Record]:  # pragma: no cover - abstract
+    def _records(self) -> Iterator[Record]:
+        yield from self._scan(self._start_state(), True)
+
+    def _start_state(self):  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _scan(self, state, final: bool):  # pragma: no cover - abstract
+        """Generator: yield Records from `state`, return the state to resume from (None: a
+        corrupt spot was warned about, nothing more can be read)."""
+        raise NotImplementedError
+
+    def follow(self, poll: float = 0.2, idle_timeout: float | None = 10.0,
+               stop=None) -> Iterator[Record]:
+        """Yield the records of a capture that is still being written (like `tail -f`):
+        at the end of the file wait `poll` s, re-map it, continue after the last complete
+        record.  Ends when `stop()` returns true, or after `idle_timeout` s without growth
+        (then an incomplete last record is warned about as usual), or at a corrupt spot."""
+        self.packets = 0
+        self._released = 0
+        state = self._start_state()
+        idle = 0.0
+        while True:
+            state = yield from self._scan(state, False)
+            if state is None:
+                return
+            if stop is not None and stop():
+                return
+            if self.refresh():
+                idle = 0.0
+                continue
+            if idle_timeout is not None and idle >= idle_timeout:
+                yield from self._scan(state, True)
+                return
+            time.sleep(poll)
+            idle += poll
 
     def _release(self, upto: int) -> None:
         """Drop the mapped pages before `upto` from this process's resident set (they stay in

@@ -83,7 +83,13 @@ class PcapSource(CaptureSource):
         if not linktypes.is_supported(self.linktype):
             self.warn(linktypes.unsupported_warning(self.linktype))
 
-    def _records(self) -> Iterator[Record]:
+    def _start_state(self):
+        return 24
+
+    def _scan(self, pos: int, final: bool):
+        """Yield the records from offset `pos`; return where the next one starts, or None
+        after a corrupt record.  final=False (following a growing file): an incomplete
+        last record is not warned about, it is waited for."""
         buf = self._buf
         end = len(buf)
         unpack = self._rec.unpack_from
@@ -91,10 +97,8 @@ class PcapSource(CaptureSource):
         scale = self._scale
         lt = self.linktype
         limit = self.max_caplen
-        pos = 24
-        n = 0
-        self.progress = pos
-        release_at = RELEASE_EVERY
+        n = self.packets
+        release_at = pos + RELEASE_EVERY
         try:
             while pos + rsize <= end:
                 if pos >= release_at:
@@ -105,25 +109,27 @@ class PcapSource(CaptureSource):
                     self.warn(f"record at offset {pos}: caplen {caplen} exceeds snaplen "
                               f"{limit} (corrupt record header): stopped reading there, "
                               f"{n} packets kept")
-                    return
+                    return None
                 if caplen > 65535 and limit == LEGACY_SNAPLEN_MAX:
                     self.warn(f"record at offset {pos}: caplen {caplen} exceeds the file's "
                               "snaplen 65535 (accepted, as Wireshark does)")
                 data_pos = pos + rsize
                 nxt = data_pos + caplen
                 if nxt > end:
-                    self.warn(f"truncated record at offset {pos}: caplen {caplen} but only "
-                              f"{end - data_pos} bytes left: stopped reading there, "
-                              f"{n} packets kept")
-                    return
+                    if final:
+                        self.warn(f"truncated record at offset {pos}: caplen {caplen} but only "
+                                  f"{end - data_pos} bytes left: stopped reading there, "
+                                  f"{n} packets kept")
+                    return pos
                 n += 1
                 self.packets = n
                 self.progress = nxt
                 yield _new(Record, (sec + frac * scale, lt, buf[data_pos:nxt], origlen, data_pos))
                 pos = nxt
-            if pos < end:
+            if pos < end and final:
                 self.warn(f"truncated record header at offset {pos} ({end - pos} of {rsize} "
                           f"bytes): stopped reading there, {n} packets kept")
+            return pos
         finally:
             self.progress = max(self.progress, min(pos, end))
 

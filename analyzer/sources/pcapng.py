@@ -98,14 +98,18 @@ class PcapngSource(CaptureSource):
     def _stop(self, text: str, n: int) -> None:
         self.warn(f"{text}: stopped reading there, {n} packets kept")
 
-    def _records(self) -> Iterator[Record]:
+    def _start_state(self):
+        return (0, _LE, [])
+
+    def _scan(self, state, final: bool):
+        """Yield records from state (offset, byte order, interfaces); return the state to
+        resume from, or None after a bad block.  final=False: an incomplete last block is
+        waited for (following a growing file), not warned about."""
+        pos, o, ifaces = state
         buf = self._buf
         end = len(buf)
-        pos = 0
-        n = 0
-        o = _LE
-        ifaces: list[Interface] = []
-        release_at = RELEASE_EVERY
+        n = self.packets
+        release_at = pos + RELEASE_EVERY
         try:
             while pos < end:
                 self.progress = pos
@@ -113,13 +117,16 @@ class PcapngSource(CaptureSource):
                     self._release(pos)
                     release_at = pos + RELEASE_EVERY
                 if end - pos < 12:
-                    self._stop(f"truncated pcapng block at offset {pos} ({end - pos} bytes)", n)
-                    return
+                    if final:
+                        self._stop(f"truncated pcapng block at offset {pos} ({end - pos} bytes)", n)
+                    return (pos, o, ifaces)
                 if bytes(buf[pos:pos + 4]) == b"\x0a\x0d\x0d\x0a":
                     problem = self._shb_problem(pos)
                     if problem:
+                        if not final and ("past the end" in problem or "truncated" in problem):
+                            return (pos, o, ifaces)
                         self._stop(f"bad pcapng section header: {problem}", n)
-                        return
+                        return None
                     o = self._o
                     ifaces = []
                     pos += o.hdr(buf, pos)[1]
@@ -128,15 +135,16 @@ class PcapngSource(CaptureSource):
                 if blen < 12 or blen % 4:
                     self._stop(f"bad pcapng block at offset {pos}: block length {blen} "
                                f"({'< 12' if blen < 12 else 'not a multiple of 4'})", n)
-                    return
+                    return None
                 if pos + blen > end:
-                    self._stop(f"truncated pcapng block at offset {pos}: block length {blen} "
-                               f"but only {end - pos} bytes left", n)
-                    return
+                    if final:
+                        self._stop(f"truncated pcapng block at offset {pos}: block length "
+                                   f"{blen} but only {end - pos} bytes left", n)
+                    return (pos, o, ifaces)
                 if o.u32(buf, pos + blen - 4)[0] != blen:
                     self._stop(f"bad pcapng block at offset {pos}: trailing block length "
                                f"{o.u32(buf, pos + blen - 4)[0]} differs from {blen}", n)
-                    return
+                    return None
                 body, body_end = pos + 8, pos + blen - 4
                 blen_body = body_end - body
                 if btype == EPB or btype == OPB:
@@ -151,12 +159,12 @@ class PcapngSource(CaptureSource):
                     if blen_body < need:
                         self._stop(f"bad pcapng block at offset {pos}: packet block too short "
                                    f"({blen} bytes)", n)
-                        return
+                        return None
                     data_pos = body + 20
                     if caplen > body_end - data_pos:
                         self._stop(f"bad pcapng block at offset {pos}: captured length "
                                    f"{caplen} exceeds its block ({blen} bytes)", n)
-                        return
+                        return None
                     if ifid >= len(ifaces):
                         self.warn(f"packet block at offset {pos} names interface {ifid} but "
                                   f"the section has {len(ifaces)}: packet skipped")
@@ -172,7 +180,7 @@ class PcapngSource(CaptureSource):
                     if blen_body < 4:
                         self._stop(f"bad pcapng block at offset {pos}: simple packet block "
                                    f"too short ({blen} bytes)", n)
-                        return
+                        return None
                     if not ifaces:
                         self.warn(f"simple packet block at offset {pos} before any interface "
                                   "description: packet skipped")
@@ -192,7 +200,7 @@ class PcapngSource(CaptureSource):
                     if blen_body < 8:
                         self._stop(f"bad pcapng block at offset {pos}: interface description "
                                    f"too short ({blen} bytes)", n)
-                        return
+                        return None
                     lt, _res, snaplen = o.idb(buf, body)
                     divisor, tsoffset = self._if_options(o, body + 8, body_end)
                     ifaces.append(Interface(lt, snaplen, divisor, tsoffset))
@@ -201,6 +209,7 @@ class PcapngSource(CaptureSource):
                         self.warn(linktypes.unsupported_warning(lt))
                 # any other block (name resolution, statistics, custom...) is skipped
                 pos += blen
+            return (pos, o, ifaces)
         finally:
             self.progress = min(max(pos, self.progress), end)
 
