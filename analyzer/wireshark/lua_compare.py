@@ -1,8 +1,10 @@
 """Compare the messages the Lua plugin makes tshark find with the messages wirelab finds.
 
-A message is compared as (frame where it ends, protocol, direction, length on the wire):
-tshark shows a reassembled PDU in the frame where it ends, which is the last packet of
-wirelab's `Message.packets`.
+A message is compared as (frame where it is complete, protocol, direction, length on the
+wire): tshark shows a reassembled PDU in the frame that completes it, which is the last packet
+of wirelab's `Message.packets` -- or, when segments came out of order, the later packet that
+filled the hole before it (tshark runs with tcp.reassemble_out_of_order:TRUE, as wirelab
+reorders segments too).
 
 chat has no boundaries on the wire.  The plugin uses lines; wirelab uses lines too when there
 is no sidecar, so wirelab analyzes a sidecar-free copy of the capture here.  A last chat line
@@ -29,16 +31,14 @@ from analyzer.wireshark.tshark import fields as tshark_fields
 
 LINE_PROTOCOLS = ("chat", "auth")   # protocols carrying chat lines (auth: after its first message)
 UDP_PROTOCOLS = ("udpecho",)
-# Lua preference per (protocol, variant) given in Decode As syntax "name:variant"
-VARIANT_PREFS = {
-    ("lenmsg", "native"): "lenmsg.byte_order:native",
-    ("lenmsg", "network"): "lenmsg.byte_order:network",
-    ("filexfer", "native"): "filexfer.byte_order:native",
-    ("filexfer", "network"): "filexfer.byte_order:network",
-    ("auth", "hmac-md5"): "auth.variant:hmac-md5",
-    ("auth", "md5-hex"): "auth.variant:md5-hex",
-    ("auth", "hmac-sha256"): "auth.variant:hmac-sha256",
+# Lua range preference listing the ports of a (protocol, variant); absent: the default
+VARIANT_PORT_PREFS = {
+    ("lenmsg", "native"): "lenmsg.native_ports",
+    ("filexfer", "native"): "filexfer.native_ports",
+    ("auth", "hmac-md5"): "auth.hmac_md5_ports",
 }
+DEFAULT_VARIANTS = {("lenmsg", "network"), ("filexfer", "network"), ("auth", "hmac-sha256"),
+                    ("auth", "md5-hex")}   # md5-hex: same 32-byte size, told apart by content
 
 
 class SeenMessage(NamedTuple):
@@ -81,14 +81,17 @@ def _split_decode_as(decode_as: dict | None) -> list[tuple[int, str, str]]:
 def tshark_args(decode_as: dict | None) -> list[str]:
     """tshark -d / -o arguments equivalent to wirelab's decode_as {port: "name[:variant]"}."""
     args: list[str] = []
+    ranges: dict[str, list[int]] = {}
     for port, name, variant in _split_decode_as(decode_as):
         table = "udp.port" if name in UDP_PROTOCOLS else "tcp.port"
         args += ["-d", f"{table}=={port},{name}"]
-        if variant:
-            pref = VARIANT_PREFS.get((name, variant))
+        if variant and (name, variant) not in DEFAULT_VARIANTS:
+            pref = VARIANT_PORT_PREFS.get((name, variant))
             if pref is None:
                 raise WirelabError(f"no Lua preference for {name}:{variant}")
-            args += ["-o", pref]
+            ranges.setdefault(pref, []).append(port)
+    for pref, ports in ranges.items():
+        args += ["-o", f"{pref}:{','.join(str(p) for p in sorted(ports))}"]
     return args
 
 
@@ -97,7 +100,8 @@ def tshark_messages(capture: str, lua_path: str, decode_as: dict | None = None) 
     names = ["frame.number"]
     for proto in LUA_PROTOCOLS:
         names += [f"{proto}.direction", f"{proto}.wire_len"]
-    extra = ["-X", f"lua_script:{lua_path}"] + tshark_args(decode_as)
+    extra = ["-X", f"lua_script:{lua_path}", "-o", "tcp.reassemble_out_of_order:TRUE"]
+    extra += tshark_args(decode_as)
     out: list[SeenMessage] = []
     for row in tshark_fields(capture, names, extra=extra):
         frame = int(row[0])
@@ -154,16 +158,21 @@ def wirelab_messages(engine, decode_as: dict | None = None) -> tuple[list[SeenMe
         for m in conv.messages:
             first_index.setdefault(m.direction, m.index)
             last_index[m.direction] = m.index
-        for m in conv.messages:
+        delivered: dict[str, int] = {}
+        for m in sorted(conv.messages, key=lambda m: (m.direction, m.offset)):
             if not m.packets:
                 continue
+            # a message is complete in the frame that brings its last missing byte: with
+            # out-of-order segments that can be later than the packets carrying its own bytes
+            frame = max(delivered.get(m.direction, 0), max(m.packets))
+            delivered[m.direction] = frame
             is_line = m.protocol == "chat" or (m.protocol == "auth"
                                                and m.index != first_index[m.direction])
             if (is_line and m.index == last_index[m.direction]
                     and not _ends_with_newline(engine, m)):
                 unterminated += 1
                 continue
-            out.append(SeenMessage(m.packets[-1], m.protocol, m.direction, m.length))
+            out.append(SeenMessage(frame, m.protocol, m.direction, m.length))
     return out, unterminated, heuristic_only
 
 

@@ -65,7 +65,9 @@ def _dissect(path: str, number: int, tshark_path: str) -> Layers:
     cap = None
     try:
         cap = pyshark.FileCapture(path, display_filter=f"frame.number=={number}", use_json=True,
-                                  keep_packets=False, tshark_path=tshark_path, eventloop=loop)
+                                  keep_packets=False, tshark_path=tshark_path, eventloop=loop,
+                                  # stop reading after packet `number`: fast on big captures
+                                  custom_parameters=["-c", str(number)])
         packet = None
         for packet in cap:
             break

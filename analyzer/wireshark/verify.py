@@ -3,7 +3,9 @@
 Compared (each difference is one line of text):
   * conversations: count per transport, and each conversation's two endpoints;
   * every packet's conversation id (tshark tcp.stream / udp.stream) and TCP flags;
-  * per TCP conversation: the handshake packets (SYN, SYN-ACK, ACK) and the FIN/RST packets;
+  * per TCP conversation: the handshake packets (SYN, SYN-ACK, ACK) and the teardown packets
+    (each side's first FIN and its ACK, or the RST of an abort), derived from tshark's flags,
+    raw sequence and acknowledgment numbers (see handshake_frames / teardown_frames);
   * every packet's TCP analysis flags named in COMPARED_FLAGS (tshark tcp.analysis.<name>).
 Packets wirelab sets aside as `loopback_duplicate` (the second copy of a packet seen twice on
 lo) are not compared: tshark counts them in a stream and calls them retransmissions.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from analyzer.model import ACK, ANALYSIS_NAMES, FIN, RST, SYN, analysis_list
 from analyzer.wireshark.tshark import fields as tshark_fields
@@ -27,7 +30,8 @@ COMPARED_FLAGS: tuple[str, ...] = tuple(n for n in ANALYSIS_NAMES if n in (
     "keep_alive", "keep_alive_ack", "window_update", "window_full", "reused_ports"))
 
 _BASE_FIELDS = ["frame.number", "tcp.stream", "udp.stream", "tcp.flags", "ip.src", "ip.dst",
-                "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
+                "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
+                "tcp.seq_raw", "tcp.ack_raw", "tcp.len"]
 
 
 @dataclass
@@ -77,23 +81,74 @@ def _first(value: str) -> str:
     return value.split(",", 1)[0]
 
 
-def _handshake_from_flags(frames: list[tuple[int, int, str]]) -> list[int]:
-    """SYN, SYN-ACK, ACK frames of one stream from (frame, flags, src endpoint) in order."""
-    out: list[int] = []
+M32 = 0xFFFFFFFF
+
+
+def _seq_ge(a: int, b: int) -> bool:
+    """a >= b in 32-bit sequence space."""
+    return ((a - b) & M32) < 0x80000000
+
+
+class _TcpRow(NamedTuple):
+    number: int
+    flags: int
+    src: str
+    seq: int          # raw sequence number
+    ack: int          # raw acknowledgment number
+    seglen: int
+
+
+def handshake_frames(rows: list[_TcpRow]) -> list[int]:
+    """SYN, SYN-ACK, ACK frames of one stream, derived from tshark's per-packet fields.
+
+    The packets that completed the handshake: the client's last SYN before the SYN-ACK that
+    acknowledges it, the last such SYN-ACK, then the client's first ACK of ISN+1 of the server.
+    Shorter when the handshake is incomplete (the frames found so far).
+    """
+    syn = synack = None
+    syn_seq = synack_seq = 0
     client = None
-    for number, flags, src in frames:
-        if not out:
-            if flags & SYN and not flags & ACK:
-                out.append(number)
-                client = src
-        elif len(out) == 1:
-            if flags & SYN and flags & ACK and src != client:
-                out.append(number)
-        elif len(out) == 2:
-            if src == client and flags & ACK and not flags & (SYN | RST):
-                out.append(number)
-                break
-    return out
+    for r in rows:
+        sa = r.flags & (SYN | ACK)
+        if sa == SYN and synack is None:
+            syn, syn_seq, client = r.number, r.seq, r.src
+        elif (sa == (SYN | ACK) and syn is not None and r.src != client and not r.flags & RST
+              and r.ack == (syn_seq + 1) & M32):
+            synack, synack_seq = r.number, r.seq
+        elif (sa == ACK and synack is not None and r.src == client and not r.flags & RST
+              and r.ack == (synack_seq + 1) & M32):
+            return [syn, synack, r.number]
+    return [f for f in (syn, synack) if f is not None]
+
+
+def teardown_frames(rows: list[_TcpRow]) -> list[int]:
+    """The teardown packets of one stream, derived from tshark's per-packet fields.
+
+    An abort (the first RST, sent before both sides' FINs): that RST alone.  Otherwise each
+    side's first FIN and the first packet from the other side that acknowledges it.
+    """
+    fin: dict[str, int] = {}
+    fin_end: dict[str, int] = {}
+    fin_ack: dict[str, int] = {}
+    sides: list[str] = []
+    rst = None
+    rst_before_close = False
+    for r in rows:
+        for side in sides:
+            if (side != r.src and side not in fin_ack and r.flags & ACK and not r.flags & RST
+                    and _seq_ge(r.ack, fin_end[side])):
+                fin_ack[side] = r.number
+        if r.flags & RST:
+            if rst is None:
+                rst, rst_before_close = r.number, len(fin) < 2
+            continue
+        if r.flags & FIN and r.src not in fin:
+            fin[r.src] = r.number
+            fin_end[r.src] = (r.seq + r.seglen + 1 + (1 if r.flags & SYN else 0)) & M32
+            sides.append(r.src)
+    if rst is not None and rst_before_close:
+        return [rst]
+    return sorted(set(fin.values()) | set(fin_ack.values()))
 
 
 def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
@@ -104,7 +159,7 @@ def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
         extra += ["-o", opt]
     rows = tshark_fields(path, names, extra=extra)
     facts = Facts("tshark", packets=len(rows))
-    per_stream: dict[int, list[tuple[int, int, str]]] = {}
+    per_stream: dict[int, list[_TcpRow]] = {}
     for row in rows:
         number = int(row[0])
         tcp_stream, udp_stream, flags_text = row[1], row[2], row[3]
@@ -118,7 +173,9 @@ def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
             flags = int(flags_text, 16) & 0xFF if flags_text else 0
             facts.flags[number] = flags
             src = _endpoint(ip_src, sport)
-            per_stream.setdefault(key[1], []).append((number, flags, src))
+            per_stream.setdefault(key[1], []).append(_TcpRow(
+                number, flags, src, int(_first(row[12]) or 0), int(_first(row[13]) or 0),
+                int(_first(row[14]) or 0)))
             found = frozenset(n for n, v in zip(COMPARED_FLAGS, row[len(_BASE_FIELDS):]) if v)
             if found:
                 facts.analysis[number] = found
@@ -130,9 +187,9 @@ def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
         facts.stream[number] = key
         if key not in facts.endpoints:
             facts.endpoints[key] = frozenset((_endpoint(ip_src, sport), _endpoint(ip_dst, dport)))
-    for sid, frames in per_stream.items():
-        facts.handshake[sid] = _handshake_from_flags(frames)
-        facts.teardown[sid] = [n for n, f, _ in frames if f & (FIN | RST)]
+    for sid, tcp_rows in per_stream.items():
+        facts.handshake[sid] = handshake_frames(tcp_rows)
+        facts.teardown[sid] = teardown_frames(tcp_rows)
     return facts
 
 
@@ -199,11 +256,10 @@ def compare(wl: Facts, ts: Facts) -> list[str]:
         if a != b:
             out.append(f"tcp stream {sid}: handshake frames: tshark {a}, wirelab {b}")
     for sid in sorted(set(ts.teardown) | set(wl.teardown)):
-        a = ts.teardown.get(sid, [])
-        # wirelab's teardown may list the ACKs too: compare its FIN/RST packets only
-        b = [n for n in wl.teardown.get(sid, []) if ts.flags.get(n, wl.flags.get(n, 0)) & (FIN | RST)]
-        if sorted(a) != sorted(b):
-            out.append(f"tcp stream {sid}: FIN/RST frames: tshark {sorted(a)}, wirelab {sorted(b)}")
+        a = sorted(set(ts.teardown.get(sid, [])))
+        b = sorted(set(wl.teardown.get(sid, [])))
+        if a != b:
+            out.append(f"tcp stream {sid}: teardown frames: tshark {a}, wirelab {b}")
     for number in sorted(set(ts.analysis) | set(wl.analysis)):
         if number in wl.skip_analysis:
             continue
@@ -226,11 +282,16 @@ def verify_file(path: str, tshark_options: list[str] | None = None,
 
     worker = threading.Thread(target=run_tshark, name="verify-tshark", daemon=True)
     worker.start()
+    own = engine is None
     try:
-        if engine is None:
+        if own:
             from analyzer.engine import analyze_file
             engine = analyze_file(path, decode_as=decode_as)
-        wl = wirelab_facts(engine)
+        try:
+            wl = wirelab_facts(engine)
+        finally:
+            if own:
+                engine.close()
     finally:
         worker.join()
     if "error" in result:

@@ -13,8 +13,11 @@
 --
 -- Install: copy to ~/.local/lib/wireshark/plugins/ or run
 --   tshark -X lua_script:wirelab.lua -r capture.pcap
--- Preferences: lenmsg.byte_order / filexfer.byte_order (network|native), auth.variant,
--- <proto>.port (the default port; Decode As works on any port).
+-- Preferences: lenmsg.byte_order / filexfer.byte_order (network|native) and
+-- lenmsg.native_ports / filexfer.native_ports (ports that use native order), auth.variant and
+-- auth.hmac_md5_ports (ports with 16-byte answers), <proto>.port (the default port; Decode As
+-- works on any port).  E.g. the wirelab Decode As "9999=lenmsg:native" is
+--   tshark -d tcp.port==9999,lenmsg -o lenmsg.native_ports:9999
 
 local CONFIG = {
 --@@CONFIG@@
@@ -63,6 +66,35 @@ local function preview(tvb, offset, len)
     s = string.gsub(s, "[^%g ]", ".")
     if len > n then s = s .. "..." end
     return s
+end
+
+-- "9001,9100-9110" -> set of ports (a Pref.range value)
+local range_cache = {}
+local function in_range(text, port)
+    if text == nil or text == "" then return false end
+    local set = range_cache[text]
+    if set == nil then
+        set = {}
+        for piece in string.gmatch(text, "[^,%s]+") do
+            local a, b = string.match(piece, "^(%d+)%-(%d+)$")
+            if a then
+                set[#set + 1] = { tonumber(a), tonumber(b) }
+            elseif string.match(piece, "^%d+$") then
+                set[#set + 1] = { tonumber(piece), tonumber(piece) }
+            end
+        end
+        range_cache[text] = set
+    end
+    for _, r in ipairs(set) do
+        if port >= r[1] and port <= r[2] then return true end
+    end
+    return false
+end
+
+local function server_port(pinfo, default)
+    local port = pinfo.match_uint
+    if port == nil or port == 0 then port = default end
+    return port
 end
 
 local function set_columns(pinfo, name, text)
@@ -125,6 +157,8 @@ lenmsg.fields.text = ProtoField.string("lenmsg.text", "Payload as text")
 local BYTE_ORDERS = { { 1, "network", 1 }, { 2, "native", 2 } }
 lenmsg.prefs.byte_order = Pref.enum("Byte order", 1,
     "network: struct.pack('!I', n); native: struct.pack('<i', n)", BYTE_ORDERS, false)
+lenmsg.prefs.native_ports = Pref.range("Native byte order ports", "",
+    "server ports whose length prefixes are native (little-endian signed), e.g. 9100,9200-9210", 65535)
 add_port_pref(lenmsg, "lenmsg", CONFIG.ports.lenmsg)
 
 local function read_len(tvb, offset, order)
@@ -132,8 +166,14 @@ local function read_len(tvb, offset, order)
     return tvb(offset, 4):uint()
 end
 
+-- 1 network / 2 native for this packet's conversation
+local function byte_order(proto, pinfo)
+    if in_range(proto.prefs.native_ports, server_port(pinfo, proto.prefs.port)) then return 2 end
+    return proto.prefs.byte_order
+end
+
 local function lenmsg_get_len(tvb, pinfo, offset)
-    local n = read_len(tvb, offset, lenmsg.prefs.byte_order)
+    local n = read_len(tvb, offset, byte_order(lenmsg, pinfo))
     if n < 0 or n > MAX_FRAME then return tvb:len() - offset end   -- malformed: eat the rest
     return 4 + n
 end
@@ -141,7 +181,7 @@ end
 local function lenmsg_pdu(tvb, pinfo, tree)
     local len = tvb:len()
     local dir = direction(pinfo, lenmsg.prefs.port)
-    local n = read_len(tvb, 0, lenmsg.prefs.byte_order)
+    local n = read_len(tvb, 0, byte_order(lenmsg, pinfo))
     local item = tree:add(lenmsg, tvb(), "lenmsg message, " .. len .. " bytes (" .. dir .. ")")
     item:add(lenmsg.fields.direction, dir)
     item:add(lenmsg.fields.wire_len, len)
@@ -175,6 +215,8 @@ filexfer.fields.content_length = ProtoField.uint64("filexfer.content_length", "C
 filexfer.fields.content = ProtoField.bytes("filexfer.content", "Content")
 filexfer.prefs.byte_order = Pref.enum("Byte order", 1,
     "network: struct.pack('!I', n); native: struct.pack('<i', n)", BYTE_ORDERS, false)
+filexfer.prefs.native_ports = Pref.range("Native byte order ports", "",
+    "server ports whose header lengths are native (little-endian signed)", 65535)
 add_port_pref(filexfer, "filexfer", CONFIG.ports.filexfer)
 
 -- content bytes following a header (nil: malformed)
@@ -194,7 +236,7 @@ end
 
 local function filexfer_get_len(tvb, pinfo, offset)
     local avail = tvb:len() - offset
-    local h = read_len(tvb, offset, filexfer.prefs.byte_order)
+    local h = read_len(tvb, offset, byte_order(filexfer, pinfo))
     if h < 1 or h > MAX_HEADER then return avail end              -- malformed: eat the rest
     if avail < 4 + h then return 0 end                            -- need the whole JSON header
     local c = filexfer_content_len(tvb:raw(offset + 4, h), is_c2s(pinfo, filexfer.prefs.port))
@@ -208,7 +250,7 @@ local function filexfer_pdu(tvb, pinfo, tree)
     local item = tree:add(filexfer, tvb(), "filexfer message, " .. len .. " bytes (" .. dir .. ")")
     item:add(filexfer.fields.direction, dir)
     item:add(filexfer.fields.wire_len, len)
-    local h = read_len(tvb, 0, filexfer.prefs.byte_order)
+    local h = read_len(tvb, 0, byte_order(filexfer, pinfo))
     item:add(filexfer.fields.header_length, tvb(0, 4), h)
     if h < 1 or h > MAX_HEADER or 4 + h > len then
         item:add(filexfer.fields.malformed, "bad header length " .. h)
@@ -244,6 +286,8 @@ auth.fields.text = ProtoField.string("auth.text", "Text")
 local AUTH_VARIANTS = { { 1, "auto", 1 }, { 2, "hmac-sha256", 2 }, { 3, "md5-hex", 3 }, { 4, "hmac-md5", 4 } }
 auth.prefs.variant = Pref.enum("Variant", 1,
     "answer size: hmac-sha256 32, md5-hex 32, hmac-md5 16 (auto: 32)", AUTH_VARIANTS, false)
+auth.prefs.hmac_md5_ports = Pref.range("hmac-md5 ports", "",
+    "server ports whose answers are hmac-md5 (16 bytes), whatever the Variant preference", 65535)
 add_port_pref(auth, "auth", CONFIG.ports.auth)
 
 -- the first message of each direction is the challenge / answer, the rest is chat.
@@ -257,8 +301,12 @@ local function auth_key(pinfo)
     return tostring(s and s.value or -1) .. ":" .. direction(pinfo, auth.prefs.port)
 end
 
-local function auth_head_size(c2s)
-    if c2s and auth.prefs.variant == 4 then return 16 end
+local function auth_is_hmac_md5(pinfo)
+    return auth.prefs.variant == 4 or in_range(auth.prefs.hmac_md5_ports, server_port(pinfo, auth.prefs.port))
+end
+
+local function auth_head_size(c2s, pinfo)
+    if c2s and auth_is_hmac_md5(pinfo) then return 16 end
     return 32
 end
 
@@ -271,12 +319,13 @@ local function auth_get_len(tvb, pinfo, offset)
         head = not auth_done[auth_key(pinfo)]
         auth_memo[mk] = head
     end
-    if head then return auth_head_size(is_c2s(pinfo, auth.prefs.port)) end
+    if head then return auth_head_size(is_c2s(pinfo, auth.prefs.port), pinfo) end
     return line_len(tvb, offset)
 end
 
-local function auth_variant_name(tvb, len)
+local function auth_variant_name(tvb, len, pinfo)
     local v = auth.prefs.variant
+    if auth_is_hmac_md5(pinfo) then return "hmac-md5" end
     if v == 2 then return "hmac-sha256" elseif v == 3 then return "md5-hex" elseif v == 4 then return "hmac-md5" end
     if len == 32 and string.match(tvb:raw(0, 32), "^%x+$") then return "md5-hex" end
     return "hmac-sha256"
@@ -303,7 +352,7 @@ local function auth_pdu(tvb, pinfo, tree)
         item:add(auth.fields.challenge, tvb())
         set_columns(pinfo, "auth", "challenge " .. tvb:raw(0, math.min(len, 4)):gsub(".", function(c) return string.format("%02x", c:byte()) end) .. "...")
     elseif head then
-        local variant = auth_variant_name(tvb, len)
+        local variant = auth_variant_name(tvb, len, pinfo)
         item:add(auth.fields.kind, "answer")
         item:add(auth.fields.variant, variant)
         item:add(auth.fields.answer, tvb())

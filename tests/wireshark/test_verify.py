@@ -1,0 +1,104 @@
+"""`wirelab verify`: wirelab and tshark agree on real and crafted captures; differences print."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from analyzer.engine import analyze_file
+from analyzer.wireshark import verify
+from tests.wireshark.conftest import BUNDLED, bundled_decode_as, wirelab
+
+
+def test_verify_agrees_on_live_loopback_traffic(live_capture):
+    path, decode_as = live_capture
+    args = ["verify", path, "--messages"]
+    for port, proto in decode_as.items():
+        args += ["--decode-as", f"{port}={proto}"]
+    out = wirelab(*args)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("agree: ")
+    assert "5 tcp + 1 udp conversations" in lines[0]
+
+
+def test_verify_compares_real_handshakes_and_teardowns(live_capture):
+    path, decode_as = live_capture
+    result = verify.verify_file(path, decode_as=decode_as)
+    assert result.agree, result.disagreements
+    ts = result.tshark
+    assert len(ts.handshake) == 5 and all(len(f) == 3 for f in ts.handshake.values())
+    assert all(len(f) >= 2 for f in ts.teardown.values())          # a FIN from each side
+    assert {k[0] for k in ts.endpoints} == {"tcp", "udp"}
+    assert len(ts.stream) == ts.packets                             # every packet compared
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("retransmission", {"retransmission"}),
+    ("out_of_order", {"lost_segment", "out_of_order"}),
+    ("fast_retransmission", {"lost_segment", "duplicate_ack", "fast_retransmission"}),
+])
+def test_verify_agrees_on_retransmissions_and_reordering(crafted_captures, name, expected):
+    result = verify.verify_file(crafted_captures[name])
+    assert result.agree, "\n".join(result.disagreements)
+    found = set().union(*result.tshark.analysis.values())
+    assert expected <= found                                     # the phenomenon is there
+    out = wirelab("verify", crafted_captures[name])
+    assert out.returncode == 0 and out.stdout.startswith("agree: ")
+
+
+def test_verify_prints_every_disagreement_and_exits_1(crafted_captures):
+    """tshark with sequence analysis switched off: its flags vanish, wirelab's stay."""
+    path = crafted_captures["fast_retransmission"]
+    out = wirelab("verify", path, "--tshark-option", "tcp.analyze_sequence_numbers:FALSE")
+    assert out.returncode == 1
+    lines = out.stdout.splitlines()
+    assert lines[-1] == f"{len(lines) - 1} disagreements"
+    assert any(line.startswith("frame ") and "analysis: tshark [], wirelab [" in line
+               and "fast_retransmission" in line for line in lines)
+
+
+def test_disagreements_between_two_real_captures(live_capture, crafted_captures):
+    """The library API compares wirelab on one capture with tshark on another."""
+    eng = analyze_file(live_capture[0], decode_as=live_capture[1])
+    try:
+        wl = verify.wirelab_facts(eng)
+    finally:
+        eng.close()
+    ts = verify.tshark_facts(crafted_captures["retransmission"])
+    lines = verify.compare(wl, ts)
+    assert f"packets: tshark {ts.packets}, wirelab {wl.packets}" in lines
+    assert "tcp conversations: tshark 1, wirelab 5" in lines
+    assert "udp conversations: tshark 0, wirelab 1" in lines
+    assert any(line.startswith("tcp stream 0: handshake frames: ") for line in lines) or \
+        wl.handshake[0] == ts.handshake[0]
+    assert any(": analysis: tshark [retransmission], wirelab []" in line for line in lines)
+
+
+def test_verify_missing_file_is_one_line_error(tmp_path):
+    out = wirelab("verify", str(tmp_path / "nope.pcap"))
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "no such file" in out.stderr
+
+
+def test_verify_bad_capture_is_one_line_error(tmp_path):
+    bad = tmp_path / "bad.pcap"
+    bad.write_bytes(b"not a capture at all")
+    out = wirelab("verify", str(bad))
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "Traceback" not in out.stderr
+
+
+def test_verify_without_tshark_is_one_line_error(crafted_captures, monkeypatch):
+    monkeypatch.setenv("WIRELAB_TSHARK", "/nonexistent/tshark")
+    out = wirelab("verify", crafted_captures["retransmission"])
+    assert out.returncode == 2
+    assert "WIRELAB_TSHARK" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.skipif(not BUNDLED, reason="no bundled captures yet")
+@pytest.mark.parametrize("path", BUNDLED, ids=[os.path.basename(p) for p in BUNDLED])
+def test_verify_agrees_on_bundled_captures(path):
+    result = verify.verify_file(path, decode_as=bundled_decode_as(path))
+    assert result.agree, "\n".join(result.disagreements)
+    assert result.tshark.packets > 0 and result.tshark.endpoints
