@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from .base import CLIENT, MAX_HEADER, SERVER, Event, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
 from ._stream import VARIANTS, CodecBase, ReceiveBuffer, length_struct, preview
@@ -138,6 +139,9 @@ class Header(Event):
     raw: bytes
     info: dict = field(compare=False, hash=False)
 
+    def __post_init__(self) -> None:   # events are immutable: a read-only view of the JSON
+        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
+
     @classmethod
     def upload(cls, filename: str, filesize: int, sha256: str | None = None) -> "Header":
         obj = {"filename": filename, "filesize": filesize}
@@ -196,6 +200,9 @@ class Status(Event):
 
     raw: bytes
     info: dict = field(compare=False, hash=False)
+
+    def __post_init__(self) -> None:   # events are immutable: a read-only view of the JSON
+        object.__setattr__(self, "info", MappingProxyType(dict(self.info)))
 
     @classmethod
     def make(cls, **obj) -> "Status":

@@ -121,4 +121,6 @@ STREAM_CODECS = [
     (auth, SERVER, {}), (auth, CLIENT, {}), (auth, SERVER, {"variant": "hmac-md5"}),
     (bigreply, SERVER, {}), (bigreply, CLIENT, {"max_frame": 100}),
     (udpecho, SERVER, {}),
+    (auth, SERVER, {"variant": "md5-hex"}), (filexfer, CLIENT, {"chunk_size": 2, "max_header": 40}),
+    (bigreply, CLIENT, {"chunk_size": 2, "max_line": 12}), (chat, SERVER, {"max_frame": 1}),
 ]

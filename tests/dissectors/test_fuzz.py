@@ -4,7 +4,7 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dissectors.base import RemoteProtocolError
+from dissectors.base import SERVER, RemoteProtocolError
 from tests.dissectors.cases import GOOD, STREAM_CODECS
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -82,3 +82,25 @@ def test_any_split_gives_the_same_bytes(case, cuts):
     events += conn.receive_data(b"")
     enc = mod.Connection(role.peer, **opts)
     assert b"".join(enc.send(e) for e in events) == wire
+
+
+@SETTINGS
+@given(transport=st.sampled_from(["tcp", "udp"]), c2s=st.binary(max_size=80), s2c=st.binary(max_size=80))
+def test_probe_never_raises(transport, c2s, s2c):
+    from dissectors import registry
+    found = registry.detect(transport, c2s, s2c)
+    assert found is None or found[0].transport == transport
+    if found is not None:   # the guessed options build a working codec
+        found[0].connection(SERVER, **found[1])
+
+
+@SETTINGS
+@given(text=st.text(max_size=40))
+def test_parse_decode_as_only_raises_value_error(text):
+    from dissectors.registry import REGISTRY, parse_decode_as
+    try:
+        port, name, opts = parse_decode_as(text)
+    except ValueError as exc:
+        assert "decode-as" in str(exc)
+        return
+    assert 1 <= port <= 65535 and name in REGISTRY
