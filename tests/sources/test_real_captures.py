@@ -86,14 +86,18 @@ def _ours(path: str) -> list[tuple]:
 def test_tcpdump_and_dumpcap_captures(tmp_path):
     port = _free_port()
     pcap, pcapng = str(tmp_path / "td.pcap"), str(tmp_path / "dc.pcapng")
+    anyc = str(tmp_path / "any.pcap")                   # tcpdump -i any: Linux SLL2
     flt = f"tcp port {port}"
     procs = [subprocess.Popen(["tcpdump", "-U", "-n", "-i", "lo", "-w", pcap, flt],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
              subprocess.Popen(["dumpcap", "-q", "-i", "lo", "-f", flt, "-w", pcapng],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+             subprocess.Popen(["tcpdump", "-U", "-n", "-i", "any", "-w", anyc, flt],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
     try:
         _wait_for_file(pcap)
         _wait_for_file(pcapng)
+        _wait_for_file(anyc)
         time.sleep(0.5)
         ready = threading.Event()
         _traffic({"port": port}, ready)
@@ -112,3 +116,7 @@ def test_tcpdump_and_dumpcap_captures(tmp_path):
     assert b == _fields(pcapng)
     assert len(a) >= 15                     # handshake, 10 messages + acks, teardown
     assert [r[1:] for r in a] == [r[1:] for r in b]   # both tools saw the same packets
+    c = _ours(anyc)
+    assert c == _fields(anyc)
+    assert {r.linktype for r in open_capture(anyc)} == {276}
+    assert [r[2:] for r in c] == [r[2:] for r in a]   # same packets, other link header
