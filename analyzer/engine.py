@@ -133,6 +133,8 @@ class Conversation:
 # either wholly fed or not at all.  Messages appear when complete.
 # ==========================================================================================
 import importlib
+import json
+import mmap
 import os
 import threading
 from array import array
@@ -1188,6 +1190,20 @@ class Engine:
                 "conversations": [self.conversation_json(cs) for cs in self._conv_order],
             }
 
+    def write_summary_json(self, fp) -> None:
+        """Write summary_json() to `fp` one conversation at a time (flat memory)."""
+        with self.lock:
+            head = {"file": self.source_path, "packets": self.packet_count,
+                    "loopback_duplicates": self.loopback_duplicates,
+                    "warnings": list(self.warnings)}
+            text = json.dumps(head, separators=(",", ":"))
+            fp.write(text[:-1] + ',"conversations":[')
+            for k, cs in enumerate(self._conv_order):
+                if k:
+                    fp.write(",")
+                fp.write(json.dumps(self.conversation_json(cs), separators=(",", ":")))
+            fp.write("]}\n")
+
     @property
     def loopback_duplicates(self) -> int:
         return sum(1 for b in self._bits if b & _LOOPBACK_DUP)
@@ -1272,6 +1288,22 @@ def open_source(path: str):
     return read_pcap(path)
 
 
+def _drop_read_pages(buf, upto: int, dropped: int) -> int:
+    """Tell the kernel the mapped file pages already read are not needed any more, so a
+    big capture does not sit in our resident memory (pages re-fault from the page cache
+    if a view reads a frame again).  Returns the new high-water mark."""
+    if not isinstance(buf, mmap.mmap) or not hasattr(buf, "madvise") or upto <= 0:
+        return dropped
+    end = (upto - (1 << 20)) & ~(mmap.PAGESIZE - 1)      # keep the last MiB mapped
+    if end <= dropped:
+        return dropped
+    try:
+        buf.madvise(mmap.MADV_DONTNEED, dropped, end - dropped)
+    except (OSError, ValueError):
+        return dropped
+    return end
+
+
 def analyze_file(path: str, decode_as: dict[int, str] | None = None, progress=None,
                  limit: int | None = None, sidecar="auto") -> Engine:
     """Read `path` whole, feed every packet, finish.  progress(done, total) is called now
@@ -1284,12 +1316,16 @@ def analyze_file(path: str, decode_as: dict[int, str] | None = None, progress=No
     total = getattr(src, "size", None)
     k = 0
     feed = eng._feed
+    buf = getattr(src, "buffer", None)
+    dropped = 0
     with eng.lock:
         for rec in src:
             feed(rec)
             k += 1
-            if progress is not None and not k & 0x3FFF:
-                progress(getattr(src, "progress", k), total)
+            if not k & 0x3FFF:
+                if progress is not None:
+                    progress(getattr(src, "progress", k), total)
+                dropped = _drop_read_pages(buf, rec.offset, dropped)
             if limit is not None and k >= limit:
                 break
     eng.warnings.extend(getattr(src, "warnings", []) or [])

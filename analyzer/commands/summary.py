@@ -1,7 +1,6 @@
 """`wirelab summary FILE`: conversations, handshakes, teardowns, messages, sticky packets."""
 from __future__ import annotations
 
-import json
 import sys
 
 from analyzer.commands.packets import add_common_arguments, load_engine
@@ -20,8 +19,7 @@ def run(args) -> int:
     eng = load_engine(args)
     try:
         if args.json:
-            json.dump(eng.summary_json(), sys.stdout, separators=(",", ":"))
-            sys.stdout.write("\n")
+            eng.write_summary_json(sys.stdout)
         else:
             print_text(eng, args.messages)
     finally:
