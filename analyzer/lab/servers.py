@@ -494,7 +494,10 @@ def make_server(protocol: str, host: str = "127.0.0.1", port: int = 0, *, log: L
         if not upload_dir:
             import tempfile
             upload_dir = opts["upload_dir"] = tempfile.mkdtemp(prefix="wirelab-uploads-")
-        opts["store"] = FileStore(upload_dir)
+        try:
+            opts["store"] = FileStore(upload_dir)
+        except OSError as exc:
+            raise ValueError(f"cannot use upload directory {upload_dir}: {exc.strerror or exc}") from None
     if protocol == "auth":
         secret = opts.get("secret")
         if not secret:

@@ -98,6 +98,8 @@ def test_auth_secret_from_file_and_env(tmp_path):
     (["serve", "chat", "--port", "0", "--variant", "native"], "no variants"),
     (["client", "lenmsg", "--port", "1", "x"], "connection refused"),
     (["client", "filexfer", "--port", "1"], "give files"),
+    (["serve", "filexfer", "--port", "0", "--upload-dir", "/dev/null/x"], "cannot use upload directory"),
+    (["serve", "lenmsg", "--port", "0", "--idle-timeout", "0"], "idle-timeout"),
 ])
 def test_bad_usage_is_one_clear_line(args, fragment):
     env = {k: v for k, v in os.environ.items() if k != "WIRELAB_SECRET"}
