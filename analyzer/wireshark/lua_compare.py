@@ -97,7 +97,7 @@ def tshark_args(decode_as: dict | None) -> list[str]:
 
 def tshark_messages(capture: str, lua_path: str, decode_as: dict | None = None) -> list[SeenMessage]:
     """Messages tshark finds with the Lua plugin: one per <proto>.wire_len occurrence."""
-    names = ["frame.number"]
+    names = ["frame.number", "icmp.type", "icmpv6.type"]
     for proto in LUA_PROTOCOLS:
         names += [f"{proto}.direction", f"{proto}.wire_len"]
     extra = ["-X", f"lua_script:{lua_path}", "-o", "tcp.reassemble_out_of_order:TRUE"]
@@ -105,8 +105,10 @@ def tshark_messages(capture: str, lua_path: str, decode_as: dict | None = None) 
     out: list[SeenMessage] = []
     for row in tshark_fields(capture, names, extra=extra):
         frame = int(row[0])
+        if row[1] or row[2]:
+            continue   # a datagram quoted inside an ICMP error: not a message
         for i, proto in enumerate(LUA_PROTOCOLS):
-            dirs, lens = row[1 + 2 * i], row[2 + 2 * i]
+            dirs, lens = row[3 + 2 * i], row[4 + 2 * i]
             if not lens:
                 continue
             for d, n in zip(dirs.split(","), lens.split(",")):

@@ -31,7 +31,7 @@ COMPARED_FLAGS: tuple[str, ...] = tuple(n for n in ANALYSIS_NAMES if n in (
 
 _BASE_FIELDS = ["frame.number", "tcp.stream", "udp.stream", "tcp.flags", "ip.src", "ip.dst",
                 "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
-                "tcp.seq_raw", "tcp.ack_raw", "tcp.len"]
+                "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "icmp.type", "icmpv6.type"]
 
 
 @dataclass
@@ -165,8 +165,8 @@ def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
         tcp_stream, udp_stream, flags_text = row[1], row[2], row[3]
         ip_src = _first(row[4] or row[6])
         ip_dst = _first(row[5] or row[7])
-        if "," in tcp_stream or "," in udp_stream:
-            continue  # a transport header inside ICMP: not a conversation packet
+        if "," in tcp_stream or "," in udp_stream or row[15] or row[16]:
+            continue  # a transport header quoted inside ICMP: not a conversation packet
         if tcp_stream:
             key = ("tcp", int(tcp_stream))
             sport, dport = row[8], row[9]

@@ -65,7 +65,8 @@ def variant_capture(workdir):
 @pytest.fixture(scope="session")
 def crafted_captures(workdir):
     out = {}
-    for name in ("default_port_protocols", "retransmission", "out_of_order", "fast_retransmission"):
+    for name in ("default_port_protocols", "retransmission", "out_of_order", "fast_retransmission",
+                 "ipv6_icmp_arp"):
         path = str(workdir / f"{name}.pcap")
         getattr(crafted, name)(path)
         out[name] = path

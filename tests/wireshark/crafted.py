@@ -170,3 +170,28 @@ def fast_retransmission(path: str) -> None:
     c.ack("s", ack=offs[5])
     c.close()
     wrpcap(path, pk)
+
+
+def ipv6_icmp_arp(path: str) -> None:
+    """IPv6 TCP (aborted by RST) and UDP, an ICMP error quoting a UDP datagram, an ARP."""
+    from scapy.all import ARP, ICMP, IPv6
+
+    pk: list = []
+    t = [1_700_000_000.0]
+
+    def add(p):
+        t[0] += 0.001
+        p.time = t[0]
+        pk.append(p)
+
+    v6 = dict(src="::1", dst="::1")
+    add(Ether() / IPv6(**v6) / TCP(sport=40100, dport=9001, flags="S", seq=0))
+    add(Ether() / IPv6(**v6) / TCP(sport=9001, dport=40100, flags="SA", seq=0, ack=1))
+    add(Ether() / IPv6(**v6) / TCP(sport=40100, dport=9001, flags="A", seq=1, ack=1))
+    add(Ether() / IPv6(**v6) / TCP(sport=40100, dport=9001, flags="PA", seq=1, ack=1) / Raw(frame(b"hi")))
+    add(Ether() / IPv6(**v6) / TCP(sport=40100, dport=9001, flags="R", seq=7, ack=0))
+    add(Ether() / IPv6(**v6) / UDP(sport=40101, dport=9005) / Raw(b"ping"))
+    add(Ether() / IP(src=LO, dst=LO) / ICMP(type=3, code=3) / IP(src=LO, dst=LO)
+        / UDP(sport=40102, dport=9005) / Raw(b"x"))
+    add(Ether() / ARP(psrc=LO, pdst="127.0.0.2"))
+    wrpcap(path, pk)

@@ -47,6 +47,16 @@ def test_verify_agrees_on_retransmissions_and_reordering(crafted_captures, name,
     assert out.returncode == 0 and out.stdout.startswith("agree: ")
 
 
+def test_verify_ipv6_icmp_quote_and_arp(crafted_captures):
+    """IPv6 endpoints agree; the UDP header quoted in an ICMP error is no conversation."""
+    out = wirelab("verify", crafted_captures["ipv6_icmp_arp"], "--messages")
+    assert out.returncode == 0, out.stdout
+    assert out.stdout.startswith("agree: 8 packets, 1 tcp + 1 udp conversations")
+    result = verify.verify_file(crafted_captures["ipv6_icmp_arp"])
+    assert result.tshark.endpoints[("tcp", 0)] == frozenset({"[::1]:40100", "[::1]:9001"})
+    assert result.tshark.teardown[0] == [5]                        # the RST of an abort
+
+
 def test_verify_prints_every_disagreement_and_exits_1(crafted_captures):
     """tshark with sequence analysis switched off: its flags vanish, wirelab's stay."""
     path = crafted_captures["fast_retransmission"]
