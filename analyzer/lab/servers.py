@@ -35,6 +35,7 @@ DEFAULT_IDLE_TIMEOUT = 30.0
 DEFAULT_MAX_THREADS = 64
 DEFAULT_MAX_PENDING = 4096
 READ_SIZE = 65536
+MAX_UDP_PEERS = 65536      # udpecho remembers sidecar offsets for at most this many peers
 
 Log = Callable[[str], None]
 
@@ -402,6 +403,8 @@ class UDPEchoHandler(socketserver.BaseRequestHandler):
                 off_out = srv.offsets.get((peer, "s2c"), 0)
                 srv.offsets[(peer, "c2s")] = off_in + len(data)
                 srv.offsets[(peer, "s2c")] = off_out + len(reply)
+                while len(srv.offsets) > MAX_UDP_PEERS * 2:     # bounded memory
+                    srv.offsets.pop(next(iter(srv.offsets)))
             for op, d, off, n in (("recv", "c2s", off_in, len(data)), ("send", "s2c", off_out, len(reply))):
                 srv.appio.record(client=peer, server=me, side="server", op=op, direction=d, offset=off,
                                  length=n, transport="udp")
