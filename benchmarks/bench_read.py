@@ -1,6 +1,7 @@
 """Read + decode throughput on a ~1M-packet capture, against Scapy and tshark, in one run.
 
     python3 benchmarks/bench_read.py [--capture /tmp/wirelab-bench.pcap] [--packets 1000000]
+                                     [--repeat 3]
 
 Measures, each in a fresh child process (so peak RSS is its own):
   read          open_capture + iterate Records
@@ -104,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--packets", type=int, default=1_000_000, help="when generating")
     ap.add_argument("--slice", type=int, default=20_000, help="packets for the Scapy run")
     ap.add_argument("--no-tshark", action="store_true")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="run each measurement N times, keep the fastest (shared machines)")
     a = ap.parse_args(argv)
     if not os.path.exists(a.capture):
         sys.path.insert(0, HERE)
@@ -112,16 +115,23 @@ def main(argv: list[str] | None = None) -> int:
     slice_path = a.capture + f".slice{a.slice}.pcap"
     make_slice(a.capture, slice_path, a.slice)
     size_mb = os.path.getsize(a.capture) / 1e6
-    res = {}
-    for mode in ("read", "decode", "index"):
-        res[mode] = child(mode, a.capture)
-    res["scapy"] = child("scapy", slice_path)
-    if not a.no_tshark:
-        res["tshark"] = run_tshark(a.capture)
+    res: dict[str, dict] = {}
+
+    def keep(name: str, r: dict) -> None:
+        if name not in res or r["seconds"] < res[name]["seconds"]:
+            res[name] = r
+
+    for _ in range(max(1, a.repeat)):       # interleaved, so load bursts hit every tool
+        for mode in ("read", "decode", "index"):
+            keep(mode, child(mode, a.capture))
+        keep("scapy", child("scapy", slice_path))
+        if not a.no_tshark:
+            keep("tshark", run_tshark(a.capture))
     os.unlink(slice_path)
     n = res["read"]["n"]
     print(f"capture: {a.capture}  {n} packets  {size_mb:.0f} MB  (python {sys.version.split()[0]}, "
-          f"{os.cpu_count()} cpus)")
+          f"{os.cpu_count()} cpus, best of {max(1, a.repeat)}, load average "
+          f"{os.getloadavg()[0]:.1f})")
     print(f"{'what':<34}{'packets':>10}{'seconds':>10}{'packets/s':>12}{'peak RSS MB':>13}")
     names = {"read": "wirelab read (open_capture)", "decode": "wirelab read + decode_frame",
              "index": "wirelab read + decode + PacketIndex", "scapy": f"Scapy PcapReader ({a.slice} slice)",
