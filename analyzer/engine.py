@@ -1,7 +1,7 @@
 """The push-based analysis engine: one packet at a time in, conversations and messages out.
 
 THE API BELOW IS THE CONTRACT the views (cli, tui), the lab and `verify` are written against.
-Implementation status: skeleton (issue 3 fills it in).  Names may grow; they do not change.
+Implementation status: implemented (engineer G).  Names may grow; they do not change.
 
     from analyzer.engine import Engine, analyze_file
 
@@ -32,6 +32,24 @@ like tshark's tcp.stream / udp.stream; `Conversation.key` = (transport, id)):
                                                     would have returned, given the segments
     eng.summary_json() -> dict                      the `wirelab summary --json` object
     eng.warnings -> list[str]                       e.g. "truncated record at offset 1234"
+
+Additions (implementation):
+    Engine(decode_as, sidecar, source_path, reader=None, keep_frames=None, max_held=None)
+        reader: the capture source (CaptureSource.read_frame) frames are re-read from;
+        keep_frames: keep every frame's bytes in memory (`eng.frame_store`), the default when
+        there is no file (live capture), or automatically once a record has offset -1;
+        max_held: out-of-order bytes held per direction (reassembly cap, default 4 MiB).
+    eng.index -> analyzer.index.PacketIndex        the per-packet columns (stream, direction,
+                                                    tcp_flags, analysis, payload_len, ...)
+    eng.lock -> RLock                               every public method takes it: one feeding
+                                                    thread and any number of reader threads
+    eng.direction_of(n) -> "c2s" | "s2c" | None
+    eng.conversation_of(n) -> Conversation | None
+    eng.relative_seq(n) -> (seq, ack)               tshark-style relative numbers
+    eng.message_bytes(conv, message, limit) -> bytes
+    eng.conversation_json(conv, summaries=False) / eng.write_summary_json(fp)
+    Conversation.messages is a lazy read-only sequence (MessageList): len() is free, Message
+    objects are built on access and their summary/fields decoded from the frames on first use.
 """
 from __future__ import annotations
 
@@ -1105,35 +1123,39 @@ class Engine:
         return conv
 
     def follow(self, conv) -> list[FollowChunk]:
-        """Both directions' bytes in capture order ("[N bytes missing]" chunks for gaps)."""
+        """Both directions' bytes, each in stream order, interleaved in capture order (a
+        chunk counts as arriving with the latest packet needed to deliver it in order);
+        gaps are chunks with `gap` = N and no data ("[N bytes missing]")."""
         with self.lock:
             cs = self._convs[conv.key if isinstance(conv, Conversation) else tuple(conv)]
             items = []
             if cs.transport == "udp":
-                for n in sorted(cs.d_key[0].tolist() + cs.d_key[1].tolist()):
-                    dcode = self._dir[n - 1]
-                    payload = self._payload_of(n) or b""
-                    items.append((n, FollowChunk(_DIRS[(dcode - 1) % 2], n, 0, payload, 0,
-                                                 (0,))))
-                return [c for _, c in items]
+                for direction in (0, 1):
+                    for n, i in zip(cs.d_key[direction], cs.d_idx[direction]):
+                        payload = self._payload_of(n) or b""
+                        items.append((n, 0, FollowChunk(_DIRS[direction], n, cs.m_off[i],
+                                                        payload, 0, (0,))))
+                items.sort(key=lambda x: x[0])
+                return [c for *_k, c in items]
             for direction, r in enumerate(cs.reasm):
                 ch = r.chunks
                 offs = cs.d_key[direction]
-                last_pkt = 0
+                arrival = 0
                 for k in range(len(ch)):
                     c_off, pkt, start, ln = ch.offset[k], ch.packet[k], ch.start[k], ch.length[k]
                     lo = bisect_left(offs, c_off)
                     hi = bisect_left(offs, c_off + ln)
                     starts = tuple(o - c_off for o in offs[lo:hi])
                     if pkt == 0:
-                        items.append((last_pkt + 0.5, FollowChunk(_DIRS[direction], 0, c_off, b"", ln, starts)))
+                        items.append((arrival, direction, k, FollowChunk(
+                            _DIRS[direction], 0, c_off, b"", ln, starts)))
                         continue
+                    arrival = max(arrival, pkt)
                     payload = self._payload_of(pkt) or b""
-                    items.append((pkt, FollowChunk(_DIRS[direction], pkt, c_off,
-                                                   payload[start: start + ln], 0, starts)))
-                    last_pkt = pkt
-            items.sort(key=lambda x: x[0])
-            return [c for _, c in items]
+                    items.append((arrival, direction, k, FollowChunk(
+                        _DIRS[direction], pkt, c_off, payload[start: start + ln], 0, starts)))
+            items.sort(key=lambda x: x[:3])
+            return [c for *_k, c in items]
 
     def naive_reads(self, conv, direction: str, bufsize: int = 1024,
                     read_interval: float = 0.0) -> list[tuple[int, int]]:
@@ -1190,7 +1212,7 @@ class Engine:
                 "conversations": [self.conversation_json(cs) for cs in self._conv_order],
             }
 
-    def write_summary_json(self, fp) -> None:
+    def write_summary_json(self, fp, summaries: bool = False) -> None:
         """Write summary_json() to `fp` one conversation at a time (flat memory)."""
         with self.lock:
             head = {"file": self.source_path, "packets": self.packet_count,
@@ -1201,7 +1223,7 @@ class Engine:
             for k, cs in enumerate(self._conv_order):
                 if k:
                     fp.write(",")
-                fp.write(json.dumps(self.conversation_json(cs), separators=(",", ":")))
+                fp.write(json.dumps(self.conversation_json(cs, summaries), separators=(",", ":")))
             fp.write("]}\n")
 
     @property

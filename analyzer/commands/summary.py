@@ -11,6 +11,8 @@ HELP = "conversations, handshakes, teardowns and messages of a capture"
 def add_arguments(p) -> None:
     add_common_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (the output contract)")
+    p.add_argument("--message-text", action="store_true",
+                   help="with --json: add each message's one-line summary (decodes every message)")
     p.add_argument("--messages", type=int, default=20, metavar="N",
                    help="messages listed per conversation in text output (default 20, 0 = all)")
 
@@ -19,7 +21,7 @@ def run(args) -> int:
     eng = load_engine(args)
     try:
         if args.json:
-            eng.write_summary_json(sys.stdout)
+            eng.write_summary_json(sys.stdout, summaries=args.message_text)
         else:
             print_text(eng, args.messages)
     finally:
