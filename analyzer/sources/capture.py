@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import stat
 import time
 from typing import Iterator
 
@@ -32,6 +33,13 @@ class CaptureSource:
         self.progress = 0          # bytes of the file consumed so far by iteration
         self.packets = 0           # records yielded by the last/current pass
         try:
+            mode = os.stat(self.path).st_mode
+        except OSError:
+            mode = None                      # open() below says why
+        if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            raise CaptureFormatError(f"{self.path}: not a regular file (a pipe or device): "
+                                     "write the capture to a file first")
+        try:
             self._file = open(self.path, "rb")
         except FileNotFoundError:
             raise CaptureFormatError(f"{self.path}: no such file") from None
@@ -41,9 +49,14 @@ class CaptureSource:
             raise CaptureFormatError(f"{self.path}: permission denied") from None
         except OSError as exc:
             raise CaptureFormatError(f"{self.path}: cannot open ({exc.strerror})") from None
-        self.size = os.fstat(self._file.fileno()).st_size
+        st = os.fstat(self._file.fileno())
+        self.size = st.st_size
         self._buf: mmap.mmap | bytes = b""
         self._released = 0
+        if not stat.S_ISREG(st.st_mode):
+            self._file.close()
+            raise CaptureFormatError(f"{self.path}: not a regular file (a pipe or device): "
+                                     "write the capture to a file first")
         if self.size == 0:
             self._file.close()
             raise CaptureFormatError(f"{self.path}: empty file (0 bytes), not a capture")

@@ -16,6 +16,7 @@ traffic started afterwards is captured.  `stop()` may be called from any thread.
 from __future__ import annotations
 
 import collections
+import fcntl
 import os
 import select
 import socket
@@ -33,6 +34,7 @@ PACKET_STATISTICS = 6
 PACKET_OUTGOING = 4
 SO_TIMESTAMPNS = 35
 SO_RCVBUFFORCE = 33
+SO_ATTACH_FILTER = 26
 ARPHRD_TO_LINKTYPE = {1: 1, 772: 1, 65534: 101, 776: 1}  # ether, loopback, tun (raw IP), sit
 _TS = struct.Struct("qq")
 _STATS = struct.Struct("II")
@@ -107,20 +109,43 @@ def interface_linktype(iface: str) -> int:
     return ARPHRD_TO_LINKTYPE[arphrd]
 
 
-def open_capture_socket(iface: str, bpf: str | None, rcvbuf: int = 32 << 20) -> socket.socket:
-    """AF_PACKET socket with the filter attached *before* it is bound (no unfiltered leak)."""
+def attach_bpf(sock: socket.socket, expr: str, linktype: int, snaplen: int) -> None:
+    """Compile `expr` with libpcap (through Scapy) and attach it to `sock`.
+
+    libpcap's compiled filter accepts a packet by returning a snap length of 65535, which
+    would cut loopback's 65550-byte frames: the accept value is raised to `snaplen`."""
+    from scapy.arch.common import compile_filter, free_filter
+    from scapy.libs.structures import sock_fprog
+    bp = compile_filter(expr, linktype=linktype)
+    try:
+        for i in range(bp.bf_len):
+            ins = bp.bf_insns[i]
+            if ins.code == 0x06 and ins.k:          # BPF_RET|BPF_K, accept
+                ins.k = max(ins.k, snaplen)
+        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, sock_fprog(bp.bf_len, bp.bf_insns))
+    finally:
+        free_filter(bp)
+
+
+def open_capture_socket(iface: str, bpf: str | None, rcvbuf: int = 64 << 20,
+                        linktype: int = 1, snaplen: int = 262144) -> socket.socket:
+    """AF_PACKET socket with the filter attached *before* it is bound (no unfiltered leak).
+
+    On lo the kernel hands every packet over twice (going out, coming in): the outgoing twin
+    is dropped in the kernel by the filter ("inbound"), so it costs no buffer space."""
     try:
         sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     except PermissionError:
         raise PermissionNeeded(NO_RIGHTS_HINT) from None
+    expr = bpf or ""
+    if iface == "lo":
+        expr = f"({expr}) and inbound" if expr else "inbound"
     try:
-        if bpf:
+        if expr:
             try:
-                from scapy.arch.linux import attach_filter
+                attach_bpf(sock, expr, linktype, snaplen)
             except ImportError as exc:  # pragma: no cover - scapy without libpcap
                 raise WirelabError(f"cannot compile BPF filters: {exc}") from None
-            try:
-                attach_filter(sock, bpf, iface)
             except WirelabError:
                 raise
             except Exception as exc:
@@ -152,12 +177,17 @@ class LiveCapture:
     count: stop after this many packets kept; duration: stop after this many seconds;
     write_to: pcap path written as packets arrive; queue_records: keep Records for the
     iterator (at most max_queue waiting; beyond that they are counted as dropped).
+    process: read the socket in a forked child process (like Wireshark's dumpcap) so that
+    whatever this process does with the Records (the engine, the TUI) never starves the
+    reader of the GIL; False reads it in a thread of this process.
     """
 
     def __init__(self, iface: str = "lo", bpf: str | None = "", count: int | None = None,
                  duration: float | None = None, write_to: str | None = None,
-                 snaplen: int = 262144, queue_records: bool = True, max_queue: int = 1_000_000):
+                 snaplen: int = 262144, queue_records: bool = True, max_queue: int = 1_000_000,
+                 process: bool = True):
         self.iface = iface
+        self.process = process
         self.bpf = bpf or ""
         self.count = count
         self.duration = duration
@@ -178,6 +208,8 @@ class LiveCapture:
         self._thread: threading.Thread | None = None
         self._started_at = 0.0
         self._stats_lock = threading.Lock()
+        self._child = 0
+        self._ctl_w = -1
 
     # -- lifecycle ------------------------------------------------------------------
     def start(self) -> "LiveCapture":
@@ -185,7 +217,10 @@ class LiveCapture:
         if self._thread is not None:
             return self
         self.linktype = interface_linktype(self.iface)
-        self._sock = open_capture_socket(self.iface, self.bpf)
+        self._sock = open_capture_socket(self.iface, self.bpf, linktype=self.linktype,
+                                         snaplen=self.snaplen)
+        if self.process:
+            return self._start_process()
         if self.write_to:
             try:
                 self._writer = _open_writer(self.write_to, self.linktype, self.snaplen)
@@ -200,8 +235,16 @@ class LiveCapture:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading (drains what the kernel already holds), close the file."""
         self._stop.set()
+        if self._ctl_w >= 0:
+            try:
+                os.write(self._ctl_w, b"s")
+            except OSError:
+                pass
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+        if self._child and self._thread is not None and self._thread.is_alive():
+            _kill_child(self._child)           # it did not finish in time
+            self._thread.join(1.0)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until count/duration ended the capture (True) or timeout passed (False)."""
@@ -249,6 +292,103 @@ class LiveCapture:
         return out
 
     # -- the reader thread -------------------------------------------------------------
+    # -- process mode: a forked reader, Records over a pipe -----------------------------------
+    def _start_process(self) -> "LiveCapture":
+        if self.write_to:
+            try:   # fail here, in the caller, when the file cannot be created
+                open(self.write_to, "wb").close()
+            except OSError as exc:
+                self._sock.close()
+                raise WirelabError(f"cannot write {self.write_to}: {exc.strerror or exc}") from None
+        data_r, data_w = os.pipe()
+        ctl_r, ctl_w = os.pipe()
+        try:
+            fcntl.fcntl(data_w, F_SETPIPE_SZ, 1 << 20)
+        except OSError:
+            pass
+        self._started_at = time.monotonic()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; its work is checked through the parent
+            code = 0
+            try:
+                os.close(data_r)
+                os.close(ctl_w)
+                _child_capture(self._sock, ctl_r, data_w, self)
+            except BaseException:
+                code = 1
+            finally:
+                os._exit(code)
+        os.close(data_w)
+        os.close(ctl_r)
+        self._sock.close()
+        self._sock = None
+        self._child, self._ctl_w = pid, ctl_w
+        self._thread = threading.Thread(target=self._pipe_reader, args=(data_r,),
+                                        name="wirelab-live-pipe", daemon=True)
+        self._thread.start()
+        return self
+
+    def _pipe_reader(self, fd: int) -> None:
+        """Parse the child's records into the queue until its trailer (or its death)."""
+        q, qmax, linktype = self._queue, self.max_queue, self.linktype
+        hdr_size, unpack = _PIPE_REC.size, _PIPE_REC.unpack_from
+        buf = bytearray()
+        finished = False
+        poll = select.poll()
+        poll.register(fd, select.POLLIN | select.POLLHUP)
+        try:
+            while not finished:
+                if not poll.poll(200):
+                    if _child_gone(self._child):
+                        self.error = self.error or RuntimeError("capture process ended unexpectedly")
+                        break
+                    continue
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                buf += chunk
+                pos, n = 0, len(buf)
+                while n - pos >= hdr_size:
+                    ts, caplen, origlen = unpack(buf, pos)
+                    if ts < 0:      # control records from the child
+                        if ts == -1.0:
+                            self.captured, self.kernel_dropped = caplen, origlen
+                        elif ts == -2.0:
+                            self.queue_dropped += caplen
+                        elif ts == -3.0:
+                            if n - pos - hdr_size < caplen:
+                                break
+                            msg = bytes(buf[pos + hdr_size:pos + hdr_size + caplen])
+                            self.error = RuntimeError(msg.decode("utf-8", "replace"))
+                            pos += caplen
+                        elif ts == -9.0:
+                            finished = True
+                        pos += hdr_size
+                        continue
+                    if n - pos - hdr_size < caplen:
+                        break
+                    start = pos + hdr_size
+                    if len(q) < qmax:
+                        q.append(Record(ts, linktype, bytes(buf[start:start + caplen]), origlen, -1))
+                    else:
+                        self.queue_dropped += 1
+                    if not finished:
+                        self.captured += 1
+                    pos = start + caplen
+                del buf[:pos]
+        except OSError as exc:
+            self.error = self.error or exc
+        finally:
+            os.close(fd)
+            if self._ctl_w >= 0:
+                os.close(self._ctl_w)
+                self._ctl_w = -1
+            if self._child:
+                if not _reap(self._child, 5.0):
+                    _kill_child(self._child)
+                self._child = 0
+            self._done.set()
+
     def _read_kernel_stats(self) -> None:
         sock = self._sock
         if sock is None:
@@ -360,3 +500,168 @@ def capture_rights() -> bool:
         return False
     s.close()
     return True
+
+
+# -- the capture child (process mode) ----------------------------------------------------------
+F_SETPIPE_SZ = 1031
+_PIPE_REC = struct.Struct("<dII")          # ts, caplen, origlen, then caplen bytes
+_CHUNK = 256 * 1024                        # records are sent to the parent in chunks this big
+_BACKLOG_MAX = 256 << 20                   # bytes waiting for a slow parent before dropping
+
+
+def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCapture") -> None:
+    """The child's loop: drain the socket, write the pcap, send records to the parent.
+
+    It never blocks on the parent: records wait in a bounded backlog while the pipe is full
+    (beyond the bound they are counted as dropped for the parent; the pcap keeps them)."""
+    writer = _open_writer(cfg.write_to, cfg.linktype, cfg.snaplen) if cfg.write_to else None
+    send_records = cfg.queue_records
+    count, snaplen = cfg.count, cfg.snaplen
+    deadline = None if cfg.duration is None else cfg._started_at + cfg.duration
+    os.set_blocking(data_w, False)
+    sock.setblocking(False)
+    poll = select.poll()
+    poll.register(sock.fileno(), select.POLLIN)
+    poll.register(ctl_r, select.POLLIN | select.POLLHUP)
+    ctl_poll = select.poll()
+    ctl_poll.register(ctl_r, select.POLLIN | select.POLLHUP)
+    recvmsg, pack, ts_unpack = sock.recvmsg, _PIPE_REC.pack, _TS.unpack
+    ancsize = socket.CMSG_SPACE(16)
+    out = bytearray()
+    backlog: collections.deque = collections.deque()
+    backlog_bytes = 0
+    dropped_for_parent = 0
+    n = 0
+    stopping_at = None
+    error = None
+
+    def flush(block: bool = False) -> None:
+        nonlocal backlog_bytes
+        while backlog:
+            head = backlog[0]
+            try:
+                k = os.write(data_w, head)
+            except BlockingIOError:
+                if not block:
+                    return
+                select.select([], [data_w], [], 1.0)
+                continue
+            except BrokenPipeError:
+                backlog.clear()
+                backlog_bytes = 0
+                return
+            backlog_bytes -= k
+            if k == len(head):
+                backlog.popleft()
+            else:
+                backlog[0] = head[k:]
+
+    try:
+        while True:
+            if count is not None and n >= count:
+                break
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                break
+            if stopping_at is not None and now - stopping_at > 1.0:
+                break
+            try:
+                data, anc, _flags, addr = recvmsg(65536 + 256, ancsize)
+            except BlockingIOError:
+                if out:
+                    backlog.append(bytes(out))
+                    backlog_bytes += len(out)
+                    out.clear()
+                flush()
+                if stopping_at is not None:
+                    break
+                wait_ms = 100
+                if deadline is not None:
+                    wait_ms = max(1, min(wait_ms, int((deadline - now) * 1000) + 1))
+                for fd, _ev in poll.poll(wait_ms):
+                    if fd == ctl_r:
+                        stopping_at = time.monotonic()
+                        poll.unregister(ctl_r)
+                continue
+            except InterruptedError:
+                continue
+            if addr[2] == PACKET_OUTGOING and (addr[0] == "lo" or addr[3] == 772):
+                continue          # the outgoing twin of a loopback packet
+            ts = None
+            for level, typ, cdata in anc:
+                if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(cdata) >= 16:
+                    sec, nsec = ts_unpack(cdata[:16])
+                    ts = sec + nsec * 1e-9
+            if ts is None:
+                ts = time.time()
+            origlen = len(data)
+            if origlen > snaplen:
+                data = data[:snaplen]
+            n += 1
+            if writer is not None:
+                writer.write(ts, data, origlen)
+            if send_records:
+                if backlog_bytes < _BACKLOG_MAX:
+                    out += pack(ts, len(data), origlen)
+                    out += data
+                    if len(out) >= _CHUNK:
+                        backlog.append(bytes(out))
+                        backlog_bytes += len(out)
+                        out.clear()
+                        flush()
+                else:
+                    dropped_for_parent += 1
+            if stopping_at is None and n % 1024 == 0 and ctl_poll.poll(0):
+                stopping_at = time.monotonic()
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    kernel_dropped = 0
+    try:
+        _pkts, kernel_dropped = _STATS.unpack(sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8))
+    except OSError:
+        pass
+    sock.close()
+    if writer is not None:
+        try:
+            writer.close()
+        except OSError as exc:
+            error = error or f"cannot write {cfg.write_to}: {exc}"
+    if out:
+        backlog.append(bytes(out))
+    tail = pack(-1.0, n, kernel_dropped) + pack(-2.0, dropped_for_parent, 0)
+    if error:
+        msg = error.encode()[:4000]
+        tail += pack(-3.0, len(msg), 0) + msg
+    backlog.append(tail + pack(-9.0, 0, 0))
+    flush(block=True)
+
+
+def _child_gone(pid: int) -> bool:
+    if not pid:
+        return True
+    try:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return done != 0
+
+
+def _reap(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, _status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if done:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _kill_child(pid: int) -> None:
+    try:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    except (ProcessLookupError, ChildProcessError):
+        pass

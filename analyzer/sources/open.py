@@ -1,6 +1,8 @@
 """open_capture(path): pick the pcap or pcapng reader by the file's magic number."""
 from __future__ import annotations
 
+import os
+
 from analyzer.errors import CaptureFormatError
 from analyzer.sources.capture import CaptureSource
 from analyzer.sources.pcapfile import MAGICS, PCAPNG_MAGIC, PcapSource
@@ -9,6 +11,9 @@ from analyzer.sources.pcapng import PcapngSource
 
 def detect_format(path: str) -> str:
     """"pcap" or "pcapng" from the first 4 bytes; CaptureFormatError otherwise."""
+    if os.path.exists(path) and not os.path.isdir(path) and not os.path.isfile(path):
+        raise CaptureFormatError(f"{path}: not a regular file (a pipe or device): "
+                                 "write the capture to a file first")
     try:
         with open(path, "rb") as f:
             magic = f.read(4)

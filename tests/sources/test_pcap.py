@@ -191,3 +191,13 @@ def test_legacy_snaplen_65535_accepts_bigger_loopback_frames(tmp_path):
     content = craft.pcap_bytes([(1, 0, big)], snaplen=65535)[:24] + struct.pack("<IIII", 1, 0, 262145, 262145)
     src = open_capture(craft.write(tmp_path, "bad.pcap", content + bytes(300000)))
     assert list(src) == [] and "exceeds snaplen 262144" in src.warnings[0]
+
+
+def test_fifo_is_refused_without_blocking(tmp_path):
+    import os
+    fifo = str(tmp_path / "pipe.pcap")
+    os.mkfifo(fifo)
+    with pytest.raises(CaptureFormatError, match="not a regular file"):
+        open_capture(fifo)
+    with pytest.raises(CaptureFormatError, match="not a regular file"):
+        PcapSource(fifo)
