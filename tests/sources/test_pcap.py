@@ -201,3 +201,16 @@ def test_fifo_is_refused_without_blocking(tmp_path):
         open_capture(fifo)
     with pytest.raises(CaptureFormatError, match="not a regular file"):
         PcapSource(fifo)
+
+
+def test_kuznetzov_modified_pcap(tmp_path):
+    fr = craft.frames(2)
+    out = [struct.pack("<IHHiIII", 0xA1B2CD34, 2, 4, 0, 0, 262144, 1)]
+    for i, f in enumerate(fr):
+        out.append(struct.pack("<IIII", 10 + i, 500, len(f), len(f)) + struct.pack("<IHBx", 1, 0x0800, 0) + f)
+    path = craft.write(tmp_path, "kuz.pcap", b"".join(out))
+    src = open_capture(path)
+    recs = list(src)
+    assert [r.data for r in recs] == fr and src.warnings == []
+    assert [(round(r.ts, 6), r.origlen, len(r.data)) for r in recs] == \
+        [(round(t, 6), ln, cap) for t, ln, cap in tshark_frames(path)]
