@@ -189,3 +189,15 @@ def test_real_loopback_lenmsg(tmp_path):
                            capture_output=True, text=True, timeout=60)
         assert len(t.stdout.split()) == out["packets"]
         assert set(t.stdout.split()) == {"0"}
+
+
+def test_message_text_and_display_filter(sticky):
+    out = json.loads(run("summary", sticky, "--json", "--message-text").stdout)
+    assert [m["summary"] for m in out["conversations"][0]["messages"]] == [
+        "len=3 'one'", "len=3 'two'", "len=5 'three'", "len=3 'ONE'"]
+    pytest.importorskip("analyzer.display_filter")
+    lines = run("packets", sticky, "-Y", "tcp.flags.syn == 1").stdout.splitlines()
+    assert len(lines) == 2 and "[SYN]" in lines[0] and "[SYN, ACK]" in lines[1]
+    bad = run("packets", sticky, "-Y", "tcp.port ==", check=False)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1

@@ -177,3 +177,38 @@ def test_push_based_feeding_shows_messages_when_complete(tmp_path):
     assert eng.frame_bytes(5) == recs[4].data
     eng.finish()
     assert eng.packet_count == 5
+
+
+def test_sidecar_sessions_follow_four_tuple_reuse(tmp_path):
+    a = Conn(sport=9000, c_isn=10).handshake()
+    a.send(0, b"aaabb")
+    b = Conn(sport=9000, c_isn=99999).handshake()
+    b.t = a.t + 5
+    b.send(0, b"cdddd")
+    path = write(tmp_path / "reuse_chat.pcap", a.pkts + b.pkts)
+    client, server = f"{C}:40000", f"{S}:9000"
+    sends = [(0, 3), (3, 2), (0, 1), (1, 4)]          # two connections: 3+2, then 1+4
+    with open(sidecar_path(path), "w") as f:
+        for k, (off, ln) in enumerate(sends):
+            f.write(json.dumps(dict(client=client, server=server, transport="tcp", side="client",
+                                    op="send", dir="c2s", offset=off, length=ln,
+                                    time=1.0 + k)) + "\n")
+    eng = analyze_file(path)
+    assert [[(m.offset, m.length) for m in c.messages] for c in eng.conversations] == [
+        [(0, 3), (3, 2)], [(0, 1), (1, 4)]]
+    m = eng.conversations[1].messages[1]
+    assert eng.message_bytes(eng.conversations[1], m) == b"dddd"
+
+
+def test_udp_naive_reads_and_follow(tmp_path):
+    pkts = []
+    for k, data in enumerate([b"x" * 2000, b"yy"]):
+        p = Ether() / IP(src=C, dst=S) / UDP(sport=5000, dport=9005) / data
+        p.time = 1700000000.0 + k
+        pkts.append(p)
+    eng = analyze_file(write(tmp_path / "udp2.pcap", pkts))
+    conv = eng.conversation("udp", 0)
+    # a datagram socket returns at most one datagram per recv, truncated to the buffer
+    assert eng.naive_reads(conv, "c2s") == [(0, 1024), (0, 2)]
+    chunks = eng.follow(conv)
+    assert [(ch.packet, ch.offset, len(ch.data)) for ch in chunks] == [(1, 0, 2000), (2, 2000, 2)]
