@@ -20,6 +20,7 @@ import collections
 import os
 import socket
 import socketserver
+import struct
 import threading
 import time
 from typing import Callable
@@ -159,22 +160,33 @@ class LabHandler(socketserver.BaseRequestHandler):
     def log(self, text: str) -> None:
         self.server.log(f"{self.peer} {text}")
 
+    def _set_kernel_timeouts(self, recv_s: float, send_s: float) -> None:
+        """SO_RCVTIMEO/SO_SNDTIMEO on a blocking socket: a timed-out call fails with EAGAIN.
+        (Python's settimeout() would add a poll() syscall before every recv and send.)"""
+        for opt, secs in ((socket.SO_RCVTIMEO, recv_s), (socket.SO_SNDTIMEO, send_s)):
+            secs = max(secs, 0.001)        # 0 would mean "no timeout" to the kernel
+            whole = int(secs)
+            self.request.setsockopt(socket.SOL_SOCKET, opt,
+                                    struct.pack("ll", whole, int((secs - whole) * 1e6)))
+
     def read(self, n: int = READ_SIZE) -> bytes:
         """One recv() with the idle timeout (first read: what is left since accept)."""
         if self._first:
-            self.conn.settimeout(self.server.first_read_budget(self.request))
             self._first = False
+            self._set_kernel_timeouts(self.server.first_read_budget(self.request), self.server.idle_timeout)
             self._timeout_set = False
-        elif not self._timeout_set:      # settimeout() is a syscall: only when it changes
-            self.conn.settimeout(self.server.idle_timeout)
+        elif not self._timeout_set:      # a syscall: only when it changes
+            self._set_kernel_timeouts(self.server.idle_timeout, self.server.idle_timeout)
             self._timeout_set = True
         return self.conn.recv(n)
 
     def handle(self) -> None:
         self.log("connected")
+        self.request.settimeout(None)
+        self._set_kernel_timeouts(self.server.idle_timeout, self.server.idle_timeout)
         try:
             self.serve()
-        except socket.timeout:
+        except (socket.timeout, BlockingIOError):
             self.log(f"idle for {self.server.idle_timeout:g} s: closing")
         except RemoteProtocolError as exc:
             self.log(f"protocol error: {exc}: closing")
