@@ -88,3 +88,23 @@ def test_500_idle_connections_do_not_stop_a_real_client():
             for s in idle:
                 s.close()
     assert threading.active_count() < 100
+
+
+def test_big_upload_and_download_run_in_flat_memory(tmp_path):
+    """64 MB up and down again: client + server (same process) never hold the file."""
+    import tracemalloc
+    src = tmp_path / "big.bin"
+    with open(src, "wb") as f:
+        block = os.urandom(1 << 20)
+        for k in range(64):
+            f.write(bytes([k]) + block[1:])
+    with start_server("filexfer", upload_dir=str(tmp_path / "up")) as srv:
+        tracemalloc.start()
+        try:
+            st = clients.upload(*srv.address, str(src), timeout=120)
+            back = clients.download(*srv.address, "big.bin", str(tmp_path / "back.bin"), timeout=120)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert st["ok"] and back["ok"] and back["sha256"] == st["sha256"]
+    assert peak < 16 * 1024 * 1024, peak
