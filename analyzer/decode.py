@@ -29,6 +29,7 @@ _UDP = struct.Struct("!HHH").unpack_from           # ports, length
 _TS = struct.Struct("!II").unpack_from
 _MSS = _u16
 _TS_PREFIX = b"\x01\x01\x08\x0a"                   # NOP NOP TS: every Linux segment
+_NOP_NOP_TS = struct.Struct("!III").unpack_from    # that prefix as an int, then val, ecr
 
 ETH_IPV4, ETH_IPV6, ETH_ARP = 0x0800, 0x86DD, 0x0806
 _VLAN_TPIDS = (0x8100, 0x88A8, 0x9100)
@@ -104,10 +105,12 @@ def decode_frame(linktype: int, data: bytes, origlen: int | None = None) -> Deco
             d.tcp_header_len = hl
             if hl == 20:
                 d.tcp_options = None
-            elif hl == 32 and data[54:58] == _TS_PREFIX:
-                d.tcp_options = {"ts": _TS(data, 58)}
             else:
-                d.tcp_options = tcp_options(data, 54, po)
+                opt = _NOP_NOP_TS(data, 54) if hl == 32 else None
+                if opt is not None and opt[0] == 0x0101080A:
+                    d.tcp_options = {"ts": (opt[1], opt[2])}
+                else:
+                    d.tcp_options = tcp_options(data, 54, po)
             d.payload_len = d.captured_payload_len = total - 20 - hl
             d.protocol = "TCP"
             d.malformed = None
