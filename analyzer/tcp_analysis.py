@@ -84,7 +84,7 @@ class DirectionState:
         self.lastacktime = 0.0
         self.lastnondupack = 0
         self.dupacknum = 0
-        self.window = 0
+        self.window = M32           # G_MAXUINT32: nothing seen yet
         self.win_scale = _WS_UNKNOWN
         self.is_first_ack = False
         self.lastsegmentflags = 0
@@ -190,7 +190,7 @@ class TcpConversationAnalysis:
             # WINDOW FULL
             if seglen > 0 and rev.win_scale != _WS_UNKNOWN and nofsr:
                 shift = 0 if (rev.is_first_ack or rev.win_scale == _WS_NONE) else rev.win_scale
-                if ((seq + seglen) & M32) == ((rev.lastack + (rev.window << shift)) & M32):
+                if ((seq + seglen) & M32) == ((rev.lastack + ((rev.window << shift) & M32)) & M32):
                     ta |= A_WINDOW_FULL
             same = (seglen == 0 and seq == fwd.nextseq and ack == fwd.lastack and nofsr)
             # KEEP ALIVE ACK
@@ -212,12 +212,18 @@ class TcpConversationAnalysis:
             fwd.lastnondupack = number
             fwd.dupacknum = 0
 
-        # ACKED LOST PACKET (ACKed segment that wasn't captured)
+        # ACKED LOST PACKET (ACKed segment that wasn't captured).  Wireshark 4.0's variant,
+        # pinned down against tshark 4.0.17 (tests/flows/test_random_vs_tshark.py): a stale
+        # maxseqtobeacked catches up with nextseq and reports; otherwise the same unseen
+        # segment is reported once, dupacknum = -1 remembering it (a guint32 there, so the
+        # fast retransmission test below sees it as a large count).
         if rev.maxseqtobeacked and gt_seq(ack, rev.maxseqtobeacked) and flags & ACK:
-            if rev.maxseqtobeacked > rev.nextseq:          # plain compare, as Wireshark
+            if rev.maxseqtobeacked < rev.nextseq:          # plain compare, as Wireshark
                 rev.maxseqtobeacked = rev.nextseq
                 ta |= A_ACK_LOST_PACKET
             else:
+                # the other side is stalled with pure ACKs: report the same lost segment
+                # once only (dupacknum -1 marks it)
                 if rev.dupacknum == 0:
                     ta |= A_ACK_LOST_PACKET
                 rev.dupacknum = -1
@@ -273,7 +279,8 @@ class TcpConversationAnalysis:
             return ta | A_SPURIOUS_RETRANSMISSION | A_RETRANSMISSION
         # fast retransmission (tcp_fastrt_precedence = TRUE: checked before out-of-order)
         t = _elapsed_ns(ts, rev.lastacktime)
-        if (seq_not_advanced and rev.dupacknum >= 2 and rev.lastack == seq
+        dupacks = rev.dupacknum & M32                       # guint32 in Wireshark
+        if (seq_not_advanced and dupacks >= 2 and rev.lastack == seq
                 and t < _FAST_RT_WINDOW_NS):
             return ta | A_FAST_RETRANSMISSION | A_RETRANSMISSION
         # out-of-order: close in time to the highest segment seen
