@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from analyzer.errors import WirelabError
@@ -56,6 +57,12 @@ def run(args) -> int:
     cap = LiveCapture(args.interface, args.filter, count=args.count, duration=args.duration,
                       write_to=args.write)
     cap.start()
+    try:
+        # the capture runs in its own process; analysis here yields the CPU to it (and to the
+        # traffic) when the machine is busy, like Wireshark's analysis behind dumpcap
+        os.nice(10)
+    except OSError:
+        pass
     print(f"capturing on {args.interface}" + (f", filter {args.filter!r}" if args.filter else "")
           + (f", writing {args.write}" if args.write else ""), file=sys.stderr, flush=True)
     n = 0

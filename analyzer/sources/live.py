@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import fcntl
 import os
+import re
 import select
 import socket
 import struct
@@ -150,6 +151,8 @@ def open_capture_socket(iface: str, bpf: str | None, rcvbuf: int = 64 << 20,
                 raise
             except Exception as exc:
                 msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                reason = re.search(r"\(([^()]*)\)\s*$", msg)   # libpcap's reason, without
+                msg = reason.group(1) if reason else msg     # our added "and inbound"
                 raise WirelabError(f"bad capture filter {bpf!r}: {msg}") from None
         for opt in (SO_RCVBUFFORCE, socket.SO_RCVBUF):
             try:

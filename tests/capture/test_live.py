@@ -106,8 +106,9 @@ def test_duration_and_stop_from_other_thread():
 
 
 def test_bad_filter_and_interface_are_clear_errors():
-    with pytest.raises(WirelabError, match="bad capture filter"):
+    with pytest.raises(WirelabError, match="bad capture filter") as info:
         LiveCapture("lo", "tcp portx 1").start()
+    assert "inbound" not in str(info.value)
     with pytest.raises(WirelabError, match="no such interface"):
         LiveCapture("nosuch0", "").start()
 
@@ -149,3 +150,28 @@ def test_cli_bad_filter_one_line():
     p = _cli("capture", "-f", "tcp portx", "-c", "1")
     assert p.returncode == 2 and len(p.stderr.strip().splitlines()) == 1
     assert "Traceback" not in p.stderr
+
+
+def test_full_size_loopback_frames_are_not_cut(tmp_path):
+    """A 65507-byte UDP datagram is a 65549-byte frame on lo (MTU 65536): libpcap's compiled
+    filter would keep only 65535 bytes of it."""
+    r, port = _udp_sink()
+    r.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    out = str(tmp_path / "big.pcap")
+    with LiveCapture("lo", f"udp port {port}", write_to=out) as cap:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.sendto(b"x" * 65507, ("127.0.0.1", port))
+        time.sleep(0.3)
+    recs = cap.drain()
+    assert [(len(rec.data), rec.origlen) for rec in recs] == [(65549, 65549)]
+    assert [len(rec.data) for rec in read_pcap(out)] == [65549]
+
+
+def test_thread_mode_captures_the_same(tmp_path):
+    r, port = _udp_sink()
+    with LiveCapture("lo", f"udp port {port}", process=False) as cap:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(50):
+            s.sendto(b"t%02d" % i, ("127.0.0.1", port))
+        time.sleep(0.3)
+    assert [rec.data[-3:] for rec in cap.drain()] == [b"t%02d" % i for i in range(50)]

@@ -88,18 +88,22 @@ def rst_abort(lab, listener) -> int:
     return int(c.client.rsplit(":", 1)[1])
 
 
-def _fins_crossed(cap, cport: int) -> bool | None:
+def _fins_crossed(cap, cport: int, timeout: float = 2.0) -> bool | None:
     """From the live capture's records: did the two FINs of this connection cross?"""
     from analyzer.decode import decode_frame
-    fins = []
-    for rec in cap.peek():
-        d = decode_frame(rec.linktype, rec.data, rec.origlen)
-        if d.transport == "tcp" and d.flags & 0x01 and cport in (d.sport, d.dport):
-            fins.append(d)
-    if len(fins) < 2:
-        return None
-    f1, f2 = fins[0], fins[1]
-    return f2.ack != (f1.seq + f1.payload_len + 1) & 0xFFFFFFFF
+    deadline = time.monotonic() + timeout
+    while True:
+        fins = []
+        for rec in cap.peek():
+            d = decode_frame(rec.linktype, rec.data, rec.origlen)
+            if d.transport == "tcp" and d.flags & 0x01 and cport in (d.sport, d.dport):
+                fins.append(d)
+        if len(fins) >= 2:
+            f1, f2 = fins[0], fins[1]
+            return f2.ack != (f1.seq + f1.payload_len + 1) & 0xFFFFFFFF
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.01)
 
 
 def _pin(cpu: int | None, realtime: bool) -> None:
