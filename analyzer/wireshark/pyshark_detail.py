@@ -7,11 +7,20 @@
 pyshark runs its own asyncio loop, which clashes with Textual's: every call runs pyshark in a
 dedicated thread with a new event loop, closes the capture and the loop, and joins the thread
 (bounded by `timeout`).  Safe to call from any thread, including a Textual thread worker.
+
+tshark dissects every packet before the one asked for (state such as TCP reassembly needs
+them), which costs ~70 us a packet.  Deep into a big capture, only the CONTEXT_WINDOW packets
+before it are given to tshark (cut with editcap): the answer then starts with a
+("wirelab", [("context", ...)]) layer saying so, since stream numbers and analysis that need
+older packets can differ.
 """
 from __future__ import annotations
 
 import asyncio
 import os
+import shutil
+import subprocess
+import tempfile
 import threading
 
 from analyzer.errors import WirelabError
@@ -20,6 +29,7 @@ from analyzer.wireshark.tshark import find_tshark
 MAX_FIELDS_PER_LAYER = 400
 MAX_VALUE = 200
 DEFAULT_TIMEOUT = 60.0
+CONTEXT_WINDOW = 20000
 
 Layers = list[tuple[str, list[tuple[str, str]]]]
 
@@ -88,7 +98,28 @@ def _dissect(path: str, number: int, tshark_path: str) -> Layers:
         loop.close()
 
 
-def wireshark_layers(path: str, number: int, timeout: float = DEFAULT_TIMEOUT) -> Layers:
+def _window(path: str, number: int, tshark_path: str, tmpdir: str, window: int) -> tuple[str, int, str | None]:
+    """(file, packet number in it, note): the last `window` packets up to `number` when deep."""
+    if number <= window:
+        return path, number, None
+    editcap = os.path.join(os.path.dirname(tshark_path), "editcap")
+    if not os.access(editcap, os.X_OK):
+        editcap = shutil.which("editcap") or ""
+    if not editcap:
+        return path, number, None
+    start = number - window + 1
+    out = os.path.join(tmpdir, "window" + os.path.splitext(path)[1])
+    try:
+        subprocess.run([editcap, "-r", path, out, f"{start}-{number}"], check=True,
+                       capture_output=True, timeout=DEFAULT_TIMEOUT, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return path, number, None
+    return out, window, (f"tshark saw packets {start}-{number} only: stream numbers and analysis "
+                         f"that depend on earlier packets may differ")
+
+
+def wireshark_layers(path: str, number: int, timeout: float = DEFAULT_TIMEOUT,
+                     window: int = CONTEXT_WINDOW) -> Layers:
     """[(layer name, [(field, value), ...]), ...] of packet `number` (1-based) as tshark sees it.
 
     WirelabError when the file or the packet does not exist, tshark is missing, or it takes
@@ -103,7 +134,12 @@ def wireshark_layers(path: str, number: int, timeout: float = DEFAULT_TIMEOUT) -
 
     def work() -> None:
         try:
-            box["layers"] = _dissect(path, int(number), tshark_path)
+            with tempfile.TemporaryDirectory(prefix="wirelab-detail-") as tmp:
+                src, n, note = _window(path, int(number), tshark_path, tmp, max(1, int(window)))
+                layers = _dissect(src, n, tshark_path)
+                if note and layers:
+                    layers.insert(0, ("wirelab", [("context", note)]))
+                box["layers"] = layers
         except BaseException as exc:
             box["error"] = exc
 

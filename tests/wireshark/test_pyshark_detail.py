@@ -68,3 +68,10 @@ def test_missing_packet_and_file(dns_arp, tmp_path):
         wireshark_layers(str(tmp_path / "nope.pcap"), 1)
     with pytest.raises(WirelabError):
         wireshark_layers(dns_arp, 0)
+
+
+def test_deep_packet_uses_a_context_window(dns_arp):
+    layers = wireshark_layers(dns_arp, 2, window=1)
+    assert layers[0][0] == "wirelab" and "packets 2-2 only" in layers[0][1][0][1]
+    assert [name for name, _ in layers[1:]] == ["eth", "arp"]
+    assert _field(layers, "arp", "arp.dst.proto_ipv4") == "127.0.0.2"
