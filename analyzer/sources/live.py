@@ -20,6 +20,7 @@ import fcntl
 import os
 import re
 import select
+import signal
 import socket
 import struct
 import threading
@@ -314,6 +315,8 @@ class LiveCapture:
         if pid == 0:  # pragma: no cover - the child; its work is checked through the parent
             code = 0
             try:
+                # Ctrl-C reaches the whole process group: the parent decides when to stop
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
                 os.close(data_r)
                 os.close(ctl_w)
                 _child_capture(self._sock, ctl_r, data_w, self)

@@ -175,3 +175,23 @@ def test_thread_mode_captures_the_same(tmp_path):
             s.sendto(b"t%02d" % i, ("127.0.0.1", port))
         time.sleep(0.3)
     assert [rec.data[-3:] for rec in cap.drain()] == [b"t%02d" % i for i in range(50)]
+
+
+def test_cli_ctrl_c_to_the_process_group_keeps_every_packet(tmp_path):
+    """Ctrl-C in a terminal signals the capture's whole process group (its child too)."""
+    import signal
+    r, port = _udp_sink()
+    out = str(tmp_path / "int.pcap")
+    proc = subprocess.Popen([sys.executable, "-m", "analyzer", "capture", "-f", f"udp port {port}",
+                             "-w", out], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    assert "capturing on" in proc.stderr.readline()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(300):
+        s.sendto(b"%03d" % i, ("127.0.0.1", port))
+    time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "300 packets captured" in err and "Traceback" not in err
+    assert [rec.data[-3:] for rec in read_pcap(out)] == [b"%03d" % i for i in range(300)]
