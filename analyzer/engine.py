@@ -177,6 +177,9 @@ _TAG_OF = {"retransmission": "retransmission", "fast_retransmission": "retransmi
            "spurious_retransmission": "retransmission", "out_of_order": "out_of_order",
            "lost_segment": "lost_segment", "duplicate_ack": "dup_ack", "malformed": "malformed",
            "loopback_duplicate": "loopback_duplicate"}
+# Linux cooked captures mark the outgoing/incoming copy of a lo packet in the link header:
+# compare what follows it (linktype -> header length)
+_COOKED = {113: 16, 276: 20}
 PROBE_LIMIT = 1024          # bytes per direction a heuristic probe may wait for
 
 
@@ -560,7 +563,9 @@ class Engine:
         prev, prev_ts = self._prev_data, self._prev_ts
         self._prev_data, self._prev_ts = data, ts
         idx = self.index
-        if prev is not None and data == prev and 0 <= ts - prev_ts <= 0.001:
+        if prev is not None and 0 <= ts - prev_ts <= 0.001 and (
+                data == prev or (linktype in _COOKED and len(data) == len(prev)
+                                 and data[_COOKED[linktype]:] == prev[_COOKED[linktype]:])):
             self._stream.append(-1)
             self._dir.append(0)
             self._bits.append(_LOOPBACK_DUP)
