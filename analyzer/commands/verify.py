@@ -46,6 +46,9 @@ def run(args) -> int:
         raise WirelabError(f"{path}: out of memory while reading") from None
     except OSError as exc:
         raise WirelabError(f"{path}: {exc.strerror or exc}") from None
+    for side in (result.wirelab, result.tshark):
+        for w in side.warnings:
+            print(f"wirelab verify: warning ({side.source}): {w}", file=sys.stderr)
     lines = list(result.disagreements)
     extra = ""
     if args.messages:

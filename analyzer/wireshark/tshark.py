@@ -27,8 +27,16 @@ def find_tshark() -> str:
     return path
 
 
-def run_tshark(args: list[str], timeout: float = DEFAULT_TIMEOUT) -> str:
-    """Run `tshark ARGS` and return its stdout; TsharkError with tshark's first error line."""
+# tshark errors after which its output so far is still good (the packets before the damage)
+TOLERATED = ("cut short in the middle of a packet",)
+
+
+def run_tshark(args: list[str], timeout: float = DEFAULT_TIMEOUT,
+               warnings: list[str] | None = None) -> str:
+    """Run `tshark ARGS` and return its stdout; TsharkError with tshark's first error line.
+
+    A truncated last packet is not an error: tshark's message goes to `warnings` (if given).
+    """
     cmd = [find_tshark(), *args]
     env = dict(os.environ)
     env.setdefault("LC_ALL", "C.UTF-8")
@@ -41,16 +49,22 @@ def run_tshark(args: list[str], timeout: float = DEFAULT_TIMEOUT) -> str:
         raise TsharkError(f"cannot run tshark: {exc}") from None
     stderr = proc.stderr.decode("utf-8", "replace")
     lua_error = next((ln for ln in stderr.splitlines() if "Lua" in ln and "rror" in ln), None)
+    lines = [ln.strip() for ln in stderr.splitlines()
+             if ln.strip() and not ln.startswith("Running as user")]
+    if proc.returncode != 0 and not lua_error and lines and all(
+            any(t in ln for t in TOLERATED) for ln in lines):
+        if warnings is not None:
+            warnings.extend(lines)
+        return proc.stdout.decode("utf-8", "replace")
     if proc.returncode != 0 or lua_error:
-        lines = [ln.strip() for ln in stderr.splitlines()
-                 if ln.strip() and not ln.startswith("Running as user")]
         first = lua_error or (lines[0] if lines else f"exit status {proc.returncode}")
         raise TsharkError(f"tshark failed: {first}")
     return proc.stdout.decode("utf-8", "replace")
 
 
 def fields(path: str, names: list[str], *, display_filter: str | None = None,
-           extra: list[str] | None = None, timeout: float = DEFAULT_TIMEOUT) -> list[list[str]]:
+           extra: list[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
+           warnings: list[str] | None = None) -> list[list[str]]:
     """`tshark -r PATH -T fields -e NAME...`: one row (list of strings) per frame.
 
     Several occurrences of a field in one frame are joined with ","; absent fields are "".
@@ -64,7 +78,7 @@ def fields(path: str, names: list[str], *, display_filter: str | None = None,
     if display_filter:
         args += ["-Y", display_filter]
     args = list(extra or []) + args
-    out = run_tshark(args, timeout=timeout)
+    out = run_tshark(args, timeout=timeout, warnings=warnings)
     rows = []
     for line in out.splitlines():
         cols = line.split("\t")

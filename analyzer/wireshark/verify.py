@@ -47,6 +47,7 @@ class Facts:
     handshake: dict[int, list[int]] = field(default_factory=dict)      # tcp stream -> frames
     teardown: dict[int, list[int]] = field(default_factory=dict)       # tcp stream -> FIN/RST frames
     skip_analysis: set[int] = field(default_factory=set)               # frames not compared
+    warnings: list[str] = field(default_factory=list)
 
     def conversations(self, transport: str) -> int:
         return sum(1 for t, _ in self.endpoints if t == transport)
@@ -157,8 +158,9 @@ def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
     extra: list[str] = []
     for opt in tshark_options or []:
         extra += ["-o", opt]
-    rows = tshark_fields(path, names, extra=extra)
-    facts = Facts("tshark", packets=len(rows))
+    warnings: list[str] = []
+    rows = tshark_fields(path, names, extra=extra, warnings=warnings)
+    facts = Facts("tshark", packets=len(rows), warnings=warnings)
     per_stream: dict[int, list[_TcpRow]] = {}
     for row in rows:
         number = int(row[0])
@@ -195,7 +197,7 @@ def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
 
 def wirelab_facts(engine) -> Facts:
     """Collect the same facts from a finished analyzer.engine.Engine."""
-    facts = Facts("wirelab", packets=engine.packet_count)
+    facts = Facts("wirelab", packets=engine.packet_count, warnings=list(engine.warnings))
     for conv in engine.conversations:
         facts.endpoints[(conv.transport, conv.id)] = frozenset((conv.client, conv.server))
         if conv.transport == "tcp":

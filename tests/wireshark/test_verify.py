@@ -85,6 +85,24 @@ def test_disagreements_between_two_real_captures(live_capture, crafted_captures)
     assert any(": analysis: tshark [retransmission], wirelab []" in line for line in lines)
 
 
+def test_verify_pcapng_and_truncated_copies(live_capture, tmp_path):
+    """The same real traffic as pcapng, and cut inside its last packet: still agree."""
+    import subprocess
+
+    path = live_capture[0]
+    ng = str(tmp_path / "live.pcapng")
+    subprocess.run(["editcap", "-F", "pcapng", path, ng], check=True, capture_output=True)
+    full = verify.verify_file(ng)
+    assert full.agree, full.disagreements
+    data = open(path, "rb").read()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(data[:-30])
+    out = wirelab("verify", str(cut))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith(f"agree: {full.tshark.packets - 1} packets")
+    assert "warning (tshark)" in out.stderr and "cut short" in out.stderr
+
+
 def test_verify_missing_file_is_one_line_error(tmp_path):
     out = wirelab("verify", str(tmp_path / "nope.pcap"))
     assert out.returncode == 2
