@@ -15,13 +15,13 @@ EXPLANATION = (
     "TCP is a byte stream, not a message stream. With Nagle's algorithm (the default) the "
     "kernel sends the first small piece at once, then holds further small pieces while that "
     "one is unacknowledged and sends them together: messages 2-4 arrive in one segment. "
-    "(The server here takes 10 ms to answer, and after a few rounds its ACK waits for the "
+    "(The server here takes 5 ms to answer, and after a few rounds its ACK waits for the "
     "answer - delayed ACK - so the first message stays unacknowledged that long.) "
     "TCP_NODELAY switches Nagle off, so each send() leaves at once in its own segment. "
     "Either way the receiver gets bytes, not messages: a protocol must mark its own "
     "boundaries (a length prefix, a delimiter).")
 ROUNDS = 3
-THINK = 0.01       # the server thinks 10 ms before each read: its ACK waits for the answer
+THINK = 0.005      # the server thinks 5 ms before each read: its ACK waits for the answer
 BURST = (b"msg 1\n", b"msg 2\n", b"msg 3\n", b"msg 4\n")
 
 
