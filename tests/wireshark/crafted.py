@@ -22,8 +22,8 @@ class Conv:
              ack: int | None = None, window: int = 65535, dt: float = 0.001):
         other = "s" if who == "c" else "c"
         sport, dport = (self.cport, self.sport) if who == "c" else (self.sport, self.cport)
-        s = self.seq[who] if seq is None else seq
-        a = self.seq[other] if ack is None else ack
+        s = (self.seq[who] if seq is None else seq) & 0xFFFFFFFF
+        a = (self.seq[other] if ack is None else ack) & 0xFFFFFFFF
         p = Ether() / IP(src=LO, dst=LO) / TCP(sport=sport, dport=dport, flags=flags, seq=s,
                                                ack=a if "A" in flags else 0, window=window)
         if data:
@@ -194,4 +194,34 @@ def ipv6_icmp_arp(path: str) -> None:
     add(Ether() / IP(src=LO, dst=LO) / ICMP(type=3, code=3) / IP(src=LO, dst=LO)
         / UDP(sport=40102, dport=9005) / Raw(b"x"))
     add(Ether() / ARP(psrc=LO, pdst="127.0.0.2"))
+    wrpcap(path, pk)
+
+
+def window_keepalive_wrap_reuse(path: str) -> None:
+    """Sequence numbers wrapping past 2**32, a zero window with a probe and a window update,
+    a keep-alive, a spurious retransmission, then the same 4-tuple reused by a new SYN."""
+    pk: list = []
+    c = Conv(pk, 40200, 9001, isn_c=0xFFFFFF00, isn_s=0xFFFFFFF0)
+    c.handshake()
+    for _ in range(3):
+        c.send("c", frame(b"a" * 100))
+    c.ack("s", window=0)                                     # zero window
+    nxt = frame(b"b" * 50)
+    c._add("c", "A", nxt[:1], seq=c.seq["c"], dt=0.2)        # zero window probe (next byte)
+    c.ack("s", window=0)
+    c.ack("s", window=65535)                                 # window update
+    c.send("c", nxt)
+    c.ack("s")
+    c._add("c", "A", b"", seq=c.seq["c"] - 1, dt=1.0)        # keep-alive
+    c.ack("s")
+    s = c.send("c", frame(b"c" * 10))
+    c.ack("s")
+    c.send("c", frame(b"c" * 10), seq=s, dt=0.3)             # spurious retransmission
+    c.ack("s")
+    c.close()
+    c2 = Conv(pk, 40200, 9001, t0=c.t + 1)                   # same ports, new connection
+    c2.handshake()
+    c2.send("c", frame(b"again"))
+    c2.ack("s")
+    c2.close()
     wrpcap(path, pk)

@@ -87,7 +87,8 @@ def test_lua_default_ports_without_decode_as(crafted_captures, lua_path):
     assert (8, 3004) in lenmsg                                  # one message, three segments
 
 
-@pytest.mark.parametrize("name", ["retransmission", "out_of_order", "fast_retransmission"])
+@pytest.mark.parametrize("name", ["retransmission", "out_of_order", "fast_retransmission",
+                                  "window_keepalive_wrap_reuse"])
 def test_lua_matches_wirelab_with_retransmissions_and_reordering(crafted_captures, lua_path, name):
     report = lua_compare.compare_capture(crafted_captures[name], lua_path=lua_path)
     assert report.disagreements == []
