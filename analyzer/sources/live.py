@@ -42,7 +42,7 @@ _TS = struct.Struct("qq")
 _STATS = struct.Struct("II")
 NO_RIGHTS_HINT = ("live capture needs root or the CAP_NET_RAW capability "
                   "(try: sudo wirelab ...); without it, replay a bundled capture: "
-                  "wirelab summary captures/handshake.pcap")
+                  "wirelab summary captures/handshake.pcap (or: wirelab demo)")
 
 
 class PcapSink:

@@ -133,3 +133,13 @@ def test_cli_lab_bad_arguments_one_line(argv, needle):
                          text=True, timeout=60)
     assert out.returncode == 2
     assert needle in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(__import__("shutil").which("capsh") is None, reason="capsh not installed")
+def test_cli_lab_without_capture_rights_one_line():
+    cmd = f"{sys.executable} -m analyzer lab sticky-receiver"
+    out = subprocess.run(["capsh", "--drop=cap_net_raw", "--", "-c", cmd], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 3
+    assert len(out.stderr.strip().splitlines()) == 1 and "CAP_NET_RAW" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import struct
 import tempfile
 
@@ -74,7 +75,11 @@ def traffic(lab, opts) -> dict:
         c.close()
         server.join(5)
     stored = os.path.join(upload_dir, name)
-    stored_sha = hashlib.sha256(open(stored, "rb").read()).hexdigest() if os.path.exists(stored) else None
+    stored_sha = None
+    if os.path.exists(stored):
+        with open(stored, "rb") as f:
+            stored_sha = hashlib.sha256(f.read()).hexdigest()
+    shutil.rmtree(upload_dir, ignore_errors=True)
     return {"server_port": port, "client_port": port_of(c.client), "filename": name,
             "size": len(content), "sha256": hashlib.sha256(content).hexdigest(),
             "server_status": status, "stored_sha256": stored_sha, "decode_as": {port: "filexfer"}}
