@@ -337,7 +337,8 @@ class _ConvState:
         self.m_len = array("q")
         self.m_pk = array("I")
         self.pk = array("I")
-        self.d_key = (array("q"), array("q"))
+        # UDP: packet number of each message, per direction (TCP: see dir_offsets)
+        self.d_key = (array("I"), array("I")) if flow.transport == "udp" else None
         self.d_idx = (array("I"), array("I"))
         self.m_bad: dict[int, str] = {}
         self.coalesced = array("I")
@@ -369,6 +370,12 @@ class _ConvState:
         self.version += 1
         return i
 
+    def dir_offsets(self, direction: int):
+        """Stream offsets of one direction's messages, in order (a view; bisect works)."""
+        if self.d_key is not None:
+            return self.d_key[direction]
+        return _OffsetsView(self.m_off, self.d_idx[direction])
+
     def packets_of(self, i: int) -> list[int]:
         end = self.m_pk[i + 1] if i + 1 < len(self.m_pk) else len(self.pk)
         return self.pk[self.m_pk[i]: end].tolist()
@@ -385,6 +392,21 @@ class _ConvState:
         total = len(self.pk)
         return sum(1 for i in range(n)
                    if (starts[i + 1] if i + 1 < n else total) - starts[i] > 1)
+
+
+class _OffsetsView:
+    """m_off[idx[j]] as a read-only sequence (bisect-able) without copying."""
+
+    __slots__ = ("_off", "_idx")
+
+    def __init__(self, off, idx):
+        self._off, self._idx = off, idx
+
+    def __len__(self) -> int:
+        return len(self._idx)
+
+    def __getitem__(self, j: int) -> int:
+        return self._off[self._idx[j]]
 
 
 _SUMMARY = Message.__dict__["summary"]
@@ -763,7 +785,6 @@ class Engine:
 
         def emit(start, end, packets, malformed):
             add(direction, start, end, packets, malformed)
-            cs.d_key[direction].append(start)
         return emit
 
     def _udp_datagram(self, cs: _ConvState, direction: int, n: int, payload: bytes) -> None:
@@ -914,7 +935,7 @@ class Engine:
             if cs is None:
                 return []
             direction = (self._dir[n - 1] - 1) % 2
-            keys, idxs = cs.d_key[direction], cs.d_idx[direction]
+            keys, idxs = cs.dir_offsets(direction), cs.d_idx[direction]
             if cs.transport == "udp":
                 j = bisect_left(keys, n)
                 if j < len(keys) and keys[j] == n:
@@ -1095,7 +1116,7 @@ class Engine:
                 raise KeyError(f"no {transport} conversation {id}")
             return self._conversation(cs)
 
-    def _conversation(self, cs: _ConvState) -> Conversation:
+    def _conversation(self, cs: _ConvState, cache: bool = True) -> Conversation:
         cached = cs.cache
         if cached is not None and cached[0] == cs.version:
             return cached[1]
@@ -1124,7 +1145,8 @@ class Engine:
             protocol=cs.protocol, messages=MessageList(self, cs, cs.message_count),
             coalesced_packets=cs.coalesced.tolist(), analysis=analysis,
             malformed=malformed, gaps=gaps)
-        cs.cache = (cs.version, conv)
+        if cache:
+            cs.cache = (cs.version, conv)
         return conv
 
     def follow(self, conv) -> list[FollowChunk]:
@@ -1144,13 +1166,13 @@ class Engine:
                 return [c for *_k, c in items]
             for direction, r in enumerate(cs.reasm):
                 ch = r.chunks
-                offs = cs.d_key[direction]
+                offs = cs.dir_offsets(direction)
                 arrival = 0
                 for k in range(len(ch)):
                     c_off, pkt, start, ln = ch.offset[k], ch.packet[k], ch.start[k], ch.length[k]
                     lo = bisect_left(offs, c_off)
                     hi = bisect_left(offs, c_off + ln)
-                    starts = tuple(o - c_off for o in offs[lo:hi])
+                    starts = tuple(offs[j] - c_off for j in range(lo, hi))
                     if pkt == 0:
                         items.append((arrival, direction, k, FollowChunk(
                             _DIRS[direction], 0, c_off, b"", ln, starts)))
@@ -1239,7 +1261,7 @@ class Engine:
         """One conversation of the summary JSON, built from the compact arrays."""
         with self.lock:
             cs = conv if isinstance(conv, _ConvState) else self._convs[conv.key]
-            c = self._conversation(cs)
+            c = self._conversation(cs, cache=False)
             out = conversation_json(c, messages=False)
             msgs = []
             n = cs.message_count
