@@ -22,7 +22,8 @@ _DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
 
 
 class CaptureSource:
-    """Base class of file sources.  Subclasses set `format` and implement `_records`."""
+    """Base class of file sources.  Subclasses set `format` and implement `_start_state`
+    and `_scan` (a generator over records from a resumable position)."""
 
     format = "?"
 
