@@ -321,6 +321,8 @@ def _decode(d: Decoded, linktype: int, data: bytes, limited: bool) -> None:
                 _cut(d, "TCP", limited)
             return
         sport, dport, seq, ack, doff, flags, win = _TCP(data, l4)
+        # shown even when the header turns out bad (transport stays "other" then)
+        d.sport, d.dport, d.seq, d.ack, d.flags, d.window = sport, dport, seq, ack, flags, win
         hl = (doff >> 4) * 4
         if hl < 20:
             d.malformed = f"bad TCP header length {hl}"
@@ -332,7 +334,6 @@ def _decode(d: Decoded, linktype: int, data: bytes, limited: bool) -> None:
             _cut(d, "TCP", limited)
             return
         d.transport = "tcp"
-        d.sport, d.dport, d.seq, d.ack, d.flags, d.window = sport, dport, seq, ack, flags, win
         d.tcp_header_len = hl
         if hl > 20:
             if hl == 32 and data[l4 + 20:l4 + 24] == _TS_PREFIX:
