@@ -164,7 +164,7 @@ from dissectors.base import CLIENT, SERVER
 from analyzer.decode import decode_frame
 from analyzer.index import PacketIndex
 from analyzer.model import (ACK, ANALYSIS_BIT, FIN, PSH, RST, SYN, analysis_list, flags_text)
-from analyzer.reassembly import Reassembler
+from analyzer.reassembly import Reassembler, _noop_data, _noop_gap
 
 _LOOPBACK_DUP = ANALYSIS_BIT["loopback_duplicate"]
 _SIZE_LIMITED = ANALYSIS_BIT["size_limited"]
@@ -736,6 +736,9 @@ class Engine:
             cs.decided = True
             cs.probe_pending = []
             cs.probe_buf = [bytearray(), bytearray()]
+            for r in cs.reasm:                  # unknown protocol: nothing to cut
+                if r is not None:
+                    r.on_data, r.on_gap = _noop_data, _noop_gap
             return
         self._set_protocol(cs, found[0], found[1])
 
@@ -761,6 +764,9 @@ class Engine:
                 else:
                     cs.mappers[direction] = _messages.MessageMapper(
                         emit, self._codec_factory(cs, direction), resync=not spec.framed)
+            for direction in (0, 1):            # from now on the reassembler feeds the mapper
+                r, m = cs.reasm[direction], cs.mappers[direction]
+                r.on_data, r.on_gap = m.data, m.gap
             pending, cs.probe_pending = cs.probe_pending, []
             cs.probe_buf = [bytearray(), bytearray()]
             for direction, off, packet, start, data in pending:
