@@ -79,12 +79,15 @@ def analyze(eng, ctx):
     first_packets = sorted(c.first_packet for c in convs)
     last_packets = sorted(c.last_packet for c in convs)
     overlap = bool(first_packets) and max(first_packets) < min(last_packets)
+    pairs = []
     for cl in ctx["clients"]:
         conv = conv_by_client_port(eng, cl["client_port"])
         if conv is None:
             ok = False
             found.append(f"client port {cl['client_port']}: not found")
             continue
+        pairs.append((conv, cl))
+    for conv, cl in sorted(pairs, key=lambda p: p[0].id):
         mine = stream_bytes(eng, conv, "c2s").decode("utf-8", "replace")
         intact = mine == cl["sent"]
         ok = ok and intact

@@ -205,7 +205,8 @@ EXPECT = {  # variant -> (teardown kinds, initiator)
 
 def analyze(eng, ctx) -> tuple[list[str], dict, bool]:
     found, facts, ok = [], {"variants": {}}, True
-    for v, cport in ctx["client_ports"].items():
+    for v in [x for x in VARIANTS if x in ctx["client_ports"]]:   # teaching order
+        cport = ctx["client_ports"][v]
         conv = conv_by_client_port(eng, cport)
         if conv is None:
             found.append(f"{v}: connection from port {cport} not found in the capture")
