@@ -71,3 +71,20 @@ def crafted_captures(workdir):
         getattr(crafted, name)(path)
         out[name] = path
     return out
+
+
+@pytest.fixture(scope="session")
+def lossy_capture(workdir):
+    """Real kernel retransmissions: tests/wireshark/lossy_lo.py in a private net namespace."""
+    import shutil
+
+    if not (shutil.which("unshare") and shutil.which("tc") and shutil.which("ip")):
+        pytest.skip("needs unshare, tc and ip (iproute2)")
+    path = str(workdir / "lossy.pcap")
+    out = subprocess.run(["unshare", "-n", sys.executable, "-m", "tests.wireshark.lossy_lo", path],
+                         capture_output=True, text=True, timeout=60, cwd=REPO)
+    if out.returncode != 0 and ("Operation not permitted" in out.stderr
+                                or "qdisc kind is unknown" in out.stderr):
+        pytest.skip(f"no private network namespace with tbf here: {out.stderr.strip()[-200:]}")
+    assert out.returncode == 0, out.stderr[-2000:]
+    return path, {int(out.stdout.split()[-1]): "lenmsg"}

@@ -95,6 +95,13 @@ def test_lua_matches_wirelab_with_retransmissions_and_reordering(crafted_capture
     assert len(report.wirelab) >= 4
 
 
+def test_lua_matches_wirelab_on_real_kernel_retransmissions(lossy_capture, lua_path):
+    path, decode_as = lossy_capture
+    report = lua_compare.compare_capture(path, decode_as=decode_as, lua_path=lua_path)
+    assert report.disagreements == []
+    assert [m.length for m in report.tshark] == [4 + 256 * 1024] * 4      # 2 sent, 2 echoed
+
+
 def test_a_wrong_byte_order_is_reported(variant_capture, lua_path):
     """Real native-order traffic read by tshark as network order: the comparison must fail."""
     path, decode_as = variant_capture

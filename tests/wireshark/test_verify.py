@@ -50,6 +50,16 @@ def test_verify_agrees_on_retransmissions_and_reordering(crafted_captures, name,
     assert out.returncode == 0 and out.stdout.startswith("agree: ")
 
 
+def test_verify_agrees_on_real_kernel_retransmissions(lossy_capture):
+    """A bulk transfer through a rate-limited tiny-queue lo (private namespace): real drops."""
+    path, decode_as = lossy_capture
+    result = verify.verify_file(path, decode_as=decode_as)
+    assert result.agree, "\n".join(result.disagreements[:50])
+    flags = [f for names in result.tshark.analysis.values() for f in names]
+    assert "lost_segment" in flags and "duplicate_ack" in flags
+    assert len(flags) > 20
+
+
 def test_verify_ipv6_icmp_quote_and_arp(crafted_captures):
     """IPv6 endpoints agree; the UDP header quoted in an ICMP error is no conversation."""
     out = wirelab("verify", crafted_captures["ipv6_icmp_arp"], "--messages")
