@@ -83,6 +83,10 @@ class WirelabApp(App):
         name = session.path or ("live capture" if live is not None else "capture")
         self.sub_title = name
 
+    def on_key(self, event) -> None:
+        """Any key: analysis in the background yields to the UI for a moment."""
+        self.session.touch()
+
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         with Horizontal(id="filter-bar"):
@@ -129,7 +133,7 @@ class WirelabApp(App):
         if self.live is not None:
             self.feed_live()
         elif self.loader is not None:
-            self.feed_file()
+            self.feed_file()       # the quick index starts once the first rows are drawn
         else:
             self.session.done = True
         self.refresh_counts()
@@ -145,8 +149,22 @@ class WirelabApp(App):
     @work(thread=True, exclusive=True, group="loader")
     def feed_file(self) -> None:
         worker = get_current_worker()
-        self.session.feed(self.loader, batch=2000, on_batch=self._post_loaded,
-                          cancelled=lambda: worker.is_cancelled)
+        self.session.feed(self.loader, batch=1000, on_batch=self._post_loaded,
+                          cancelled=lambda: worker.is_cancelled,
+                          paused=self.session.feeding_held)
+
+    @work(thread=True, exclusive=True, group="quick")
+    def scan_quick(self) -> None:
+        """Locate every packet fast, so the list (and End) covers the whole file at once."""
+        worker = get_current_worker()
+        # the engine waits meanwhile: the scan takes a second or two alone, much longer
+        # when both fight over the GIL
+        self.session.hold_feed = True
+        try:
+            self.session.quick.scan(cancelled=lambda: worker.is_cancelled)
+        finally:
+            self.session.hold_feed = False
+        self.post_message(Loaded())
 
     @work(thread=True, exclusive=True, group="loader")
     def feed_live(self) -> None:
@@ -186,12 +204,24 @@ class WirelabApp(App):
         self.refresh_counts()
 
     def refresh_counts(self) -> None:
+        if not self.screen_stack or not self.is_running:
+            return                 # shutting down: a late timer or message
         s = self.session
         pl = self.packet_list
-        count = s.count
+        analyzed = s.count
+        if s.quick is not None and not self._quick_started and pl.first_row_at is not None:
+            self._quick_started = True
+            self.scan_quick()
+        count = s.total
+        now = time.monotonic()
         if count != pl.total or s.generation != getattr(self, "_seen_generation", -1):
-            self._seen_generation = s.generation
-            pl.set_total(count)
+            # rows may change as the engine learns more: redraw them at most once a second
+            # while loading (always when it is done)
+            stale = s.done or now - getattr(self, "_last_invalidate", 0.0) >= 1.0
+            if stale:
+                self._last_invalidate = now
+                self._seen_generation = s.generation
+            pl.set_total(count, invalidate=stale)
             self._q(PacketHeader).count = count
             if pl.selected_number is not None and pl.view is None and pl.cursor == 0 and not self._detail_shown:
                 self.show_packet(pl.selected_number)
@@ -205,7 +235,7 @@ class WirelabApp(App):
             if self.paused and waiting:
                 parts.append(f"{waiting:,} waiting")
         elif not s.done:
-            parts.append(f"Loading {s.progress * 100:.0f}%")
+            parts.append(f"Loading {s.progress * 100:.0f}% (analyzed {analyzed:,})")
         else:
             parts.append("Loaded")
         if self._filter_text_applied:
@@ -218,6 +248,7 @@ class WirelabApp(App):
         self._q("#status", Static).update(" │ ".join(parts))
 
     _detail_shown = False
+    _quick_started = False
     _filter_text_applied = ""
     _filter_done = True
 
@@ -227,15 +258,17 @@ class WirelabApp(App):
         self.show_packet(event.number)
 
     def show_packet(self, number: int) -> None:
+        self.session.touch()
         tree = self._q(Tree)
         hexv = self._q(HexView)
         tree.clear()
         try:
             nodes = build_detail(self.session, number)
             with self.session.lock:
-                data = self.session.engine.frame_bytes(number)
-                d = self.session.engine.decoded(number)
-                slices = list(self.session.engine.message_slices(number))
+                eng = self.session.engine_for(number)
+                data = eng.frame_bytes(number)
+                d = eng.decoded(number)
+                slices = list(eng.message_slices(number))
         except Exception as exc:
             tree.root.add_leaf(Text(f"packet {number}: detail unavailable ({type(exc).__name__}: {exc})"))
             hexv.show(b"", bytearray())
@@ -377,6 +410,10 @@ class WirelabApp(App):
     def _selected_conv(self):
         n = self.packet_list.selected_number
         if n is None:
+            return None, None
+        if self.session.pending(n):
+            self.notify(f"Packet {n} is not analyzed yet (the engine is at {self.session.count:,})",
+                        severity="warning")
             return None, None
         with self.session.lock:
             eng = self.session.engine

@@ -63,7 +63,8 @@ def _mac(b: bytes) -> str:
 def build_detail(session, n: int) -> list[Node]:
     """The top-level nodes for packet `n`."""
     with session.lock:
-        eng = session.engine
+        eng = session.engine_for(n)
+        pending = eng is not session.engine
         data = eng.frame_bytes(n)
         d = eng.decoded(n)
         row = eng.row(n)
@@ -77,6 +78,9 @@ def build_detail(session, n: int) -> list[Node]:
     nodes: list[Node] = []
     frame = Node(f"Frame {n}: {row.length} bytes on wire, {len(data)} bytes captured",
                  (0, len(data)), key="frame")
+    if pending:
+        frame.add(f"[Not analyzed yet: the engine has reached packet {session.count:,}; "
+                  "analysis flags and messages appear when it gets here]", key="pending")
     frame.add(f"Time since first packet: {row.time:.6f} s")
     ts = pj.get("time") if isinstance(pj, dict) else None
     if isinstance(ts, (int, float)) and ts > 1e8:

@@ -7,6 +7,7 @@ component classes in wirelab.tcss.
 """
 from __future__ import annotations
 
+import time
 from array import array
 from collections import OrderedDict
 
@@ -34,6 +35,7 @@ TAG_CLASSES = (
     ("handshake", "packet-list--handshake"),
     ("teardown", "packet-list--teardown"),
     ("loopback_duplicate", "packet-list--dup"),
+    ("pending", "packet-list--pending"),
 )
 COLUMNS = ("No.", "Time", "Source", "Destination", "Protocol", "Length", "Info")
 
@@ -102,6 +104,7 @@ class PacketList(ScrollView, can_focus=True):
         self.follow_tail = False            # live: keep the cursor on the newest packet
         self._cache: OrderedDict = OrderedDict()
         self.rows_rendered = 0              # rows built from the engine (tests/bench)
+        self.first_row_at: float | None = None   # time.monotonic() of the first row drawn
 
     # -- data -------------------------------------------------------------------------
     @property
@@ -172,6 +175,7 @@ class PacketList(ScrollView, can_focus=True):
     def watch_cursor(self, old: int, new: int) -> None:
         if new < 0:
             return
+        self.session.touch()
         height = max(1, self.scrollable_content_region.height)
         top = round(self.scroll_y)
         if new < top:
@@ -237,13 +241,28 @@ class PacketList(ScrollView, can_focus=True):
             self._cache.popitem(last=False)
         return strip
 
+    def _prefetch(self, top: int, width: int) -> None:
+        """Build every visible row that is not cached under one lock acquisition."""
+        height = self.scrollable_content_region.height
+        end = min(self.length, top + height)
+        with self.session.lock:
+            for i in range(max(0, top), end):
+                number = self.number_at(i)
+                if (number, width) not in self._cache:
+                    self._row_strip(number, width)
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        index = round(self.scroll_y) + y
+        top = round(self.scroll_y)
+        index = top + y
         if index >= self.length or index < 0:
             return Strip.blank(width, self.rich_style)
         number = self.number_at(index)
+        if (number, width) not in self._cache:
+            self._prefetch(top, width)
         strip = self._row_strip(number, width)
+        if self.first_row_at is None:
+            self.first_row_at = time.monotonic()
         if index == self.cursor:
             cur = self.get_component_rich_style("packet-list--cursor")
             if not self.has_focus:

@@ -29,6 +29,14 @@ def open_file(path: str, decode_as: dict | None = None) -> tuple["Session", obje
                     reader=src if hasattr(src, "read_frame") else None)
     session = Session(engine, path)
     session.source = src
+    try:
+        from analyzer.tui.quick_index import QuickIndex
+        # classic pcap: share the engine's mapping (the fast scan only reads it);
+        # pcapng: a second source, since the scan iterates it
+        shared = getattr(src, "format", "") == "pcap"
+        session.quick = QuickIndex(src if shared else open_capture(path), iterate=not shared)
+    except Exception:
+        session.quick = None
     return session, src
 
 
@@ -47,18 +55,45 @@ class Session:
         self.live = live
         self.lock = getattr(engine, "lock", None) or threading.RLock()
         self.source = None                  # the record source being fed (file sessions)
+        self.quick = None                   # QuickIndex: every packet's position, ahead of the engine
         self.done = False                   # no more packets will come
         self.error: str | None = None       # why loading stopped early
         self.size = os.path.getsize(path) if path and os.path.exists(path) else 0
         self.position = 0                   # file offset reached (progress)
         self.started = time.monotonic()
         self.generation = 0                 # bumps each time packets are added
+        self.hold_feed = False              # True: the feeding worker waits (quick scan running)
+        self.ui_busy_until = 0.0            # the feeder yields to the UI until this time
+
+    def touch(self, seconds: float = 0.3) -> None:
+        """The user is interacting: let the feeding worker wait a moment (UI first)."""
+        self.ui_busy_until = time.monotonic() + seconds
+
+    def feeding_held(self) -> bool:
+        return self.hold_feed or time.monotonic() < self.ui_busy_until
 
     # -- reads (UI thread) --------------------------------------------------------------
     @property
     def count(self) -> int:
         with self.lock:
             return self.engine.packet_count
+
+    @property
+    def total(self) -> int:
+        """Packets known: analyzed by the engine, or at least located by the quick index."""
+        q = self.quick
+        n = self.count
+        return max(n, q.count) if q is not None else n
+
+    def engine_for(self, n: int):
+        """The engine when it has analyzed packet n, else the quick index (headers only)."""
+        eng = self.engine
+        if n <= eng.packet_count or self.quick is None or n > self.quick.count:
+            return eng
+        return self.quick
+
+    def pending(self, n: int) -> bool:
+        return self.engine_for(n) is not self.engine
 
     @property
     def progress(self) -> float:
@@ -77,7 +112,7 @@ class Session:
 
     def row(self, n: int):
         with self.lock:
-            return self.engine.row(n)
+            return self.engine_for(n).row(n)
 
     def conversations(self) -> list:
         with self.lock:
@@ -105,13 +140,19 @@ class Session:
                 if not chunk:
                     break
                 with self.lock:
-                    for rec in chunk:
-                        eng.feed(rec)
+                    if hasattr(eng, "feed_many"):
+                        eng.feed_many(chunk)
+                    else:
+                        for rec in chunk:
+                            eng.feed(rec)
                     self.generation += 1
                 if chunk[-1].offset >= 0:
                     self.position = chunk[-1].offset
                 if on_batch:
                     on_batch()
+                # let the UI thread take the lock (locks are not fair: without this pause
+                # the feeder re-acquires it at once and a keypress waits many batches)
+                time.sleep(0.0005)
             else:
                 return
         except WirelabError as exc:

@@ -1,0 +1,91 @@
+"""Time the TUI on a ~1M-packet capture: first row on screen, End showing the last packet,
+peak memory.  Headless (Textual's pilot), in this process, timed from before Textual is
+imported.
+
+    python3 benchmarks/bench_tui.py [--file /tmp/wirelab-tui/million.pcap] [--runs 3]
+
+Targets (docs/benchmarks/tui.md): first row <= 1.5 s; End shows the last packet <= 5 s after
+launch; peak memory <= 400 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+DEFAULT = "/tmp/wirelab-tui/million.pcap"
+
+
+def ensure_capture(path: str) -> str:
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "gen_capture.py"),
+                        "-n", "1000000", "-o", path], check=True)
+    return path
+
+
+async def one_run(path: str, end_timeout: float) -> dict:
+    t0 = time.monotonic()
+    from analyzer.tui.app import WirelabApp
+    from analyzer.tui.packet_list import PacketList
+    from analyzer.tui.session import open_file
+
+    session, source = open_file(path)
+    app = WirelabApp(session, loader=source)
+    out: dict = {}
+    async with app.run_test(size=(160, 50)) as pilot:
+        pl = app.query_one(PacketList)
+        while pl.first_row_at is None and time.monotonic() - t0 < 60:
+            await pilot.pause(0.005)
+        out["first_row_s"] = (pl.first_row_at or time.monotonic()) - t0
+        out["indexed_at_first_row"] = session.count
+        # End, pressed as soon as the quick index has located every packet
+        quick = session.quick
+        while quick is not None and not quick.done and time.monotonic() - t0 < end_timeout:
+            await pilot.pause(0.02)
+        app.refresh_counts()
+        await pilot.press("end")
+        await pilot.pause()
+        from analyzer.tui.screenshot import screen_text
+        last = pl.selected_number
+        shown = last is not None and f"Frame {last}:" in screen_text(app)
+        out["end_shows_last_s"] = time.monotonic() - t0 if shown else None
+        out["last_selected"] = last
+        out["analyzed_at_end"] = session.count
+        while not session.done and time.monotonic() - t0 < end_timeout:
+            await pilot.pause(0.05)
+        out["indexing_done_s"] = time.monotonic() - t0 if session.done else None
+        out["packets"] = session.count
+        out["rows_rendered"] = pl.rows_rendered
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--file", default=DEFAULT)
+    ap.add_argument("--end-timeout", type=float, default=300.0)
+    args = ap.parse_args(argv)
+    path = ensure_capture(args.file)
+    res = asyncio.run(one_run(path, args.end_timeout))
+    print(f"capture: {path} ({os.path.getsize(path) / 1e6:.0f} MB, {res['packets']:,} packets)")
+    print(f"first row on screen:       {res['first_row_s']:.2f} s "
+          f"({res['indexed_at_first_row']:,} packets indexed by then)   target <= 1.5 s")
+    done = res["indexing_done_s"]
+    end = res["end_shows_last_s"]
+    print("End shows the last packet: " + (f"{end:.2f} s" if end else "n/a") + "   target <= 5 s"
+          + f"  (packet {res['last_selected']:,}; the engine had analyzed {res['analyzed_at_end']:,})")
+    print("full analysis finished:    " + (f"{done:.2f} s" if done else "not within the timeout"))
+    print(f"rows rendered in total:    {res['rows_rendered']}")
+    print(f"peak memory (RSS):         {res['peak_rss_mb']:.0f} MB   target <= 400 MB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
