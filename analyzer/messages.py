@@ -85,6 +85,9 @@ class MessageMapper:
         except ProtocolError as exc:
             self.dead = str(exc) or type(exc).__name__
             return
+        except Exception as exc:  # a codec bug must not stop the analysis of the rest
+            self.dead = f"decoder failed: {type(exc).__name__}: {exc}"
+            return
         if events:
             self._take(events)
 
@@ -117,6 +120,8 @@ class MessageMapper:
                 self._take(self.codec.receive_data(b""))
             except ProtocolError as exc:
                 self.dead = str(exc) or "stream ended inside a message"
+            except Exception as exc:  # a codec bug must not stop the analysis
+                self.dead = f"decoder failed: {type(exc).__name__}: {exc}"
         if self.dead is None and self.fed_end > self.msg_start:
             self.dead = "stream ended inside a message"
         if self.dead is not None and self.fed_end > self.msg_start:
@@ -193,6 +198,8 @@ def describe(codec, data: bytes, skip: int = 0) -> tuple[str, dict, str | None]:
         events += list(codec.receive_data(b""))
     except ProtocolError as exc:
         error = str(exc) or type(exc).__name__
+    except Exception as exc:  # a codec bug: describe what we can
+        error = f"decoder failed: {type(exc).__name__}: {exc}"
     pos = 0
     for ev in events:
         pos += ev.wire_length

@@ -13,7 +13,8 @@ Rules (the RFC 793 receiver, plus what an analyzer needs):
   is read relative to the next expected seq as a signed 32-bit distance, so wrap-around
   (ISN 0xFFFFFF00) and streams longer than 4 GiB just work.
 * Out-of-order segments are held until the hole before them fills.  Held bytes are capped
-  (`max_held`): past the cap the hole is declared lost (a gap), the flag "buffer_cap" is set.
+  (`max_held`, and MAX_HELD_SEGMENTS segments): past the cap the hole is declared lost (a
+  gap) and the flag "buffer_cap" is set.
 * Retransmissions and overlaps: the first copy of a byte wins.  When a later copy differs,
   "overlap_conflict" is flagged on that packet.  Comparing with bytes already delivered needs
   `fetch(packet) -> payload bytes` (re-reading the frame: delivered bytes are not kept here).
@@ -33,6 +34,7 @@ from analyzer.model import ANALYSIS_BIT, SYN
 MOD = 1 << 32
 HALF = 1 << 31
 DEFAULT_MAX_HELD = 4 * 1024 * 1024     # out-of-order bytes held per direction
+MAX_HELD_SEGMENTS = 16384              # ... and out-of-order segments (bounds list work)
 
 OVERLAP_CONFLICT = ANALYSIS_BIT["overlap_conflict"]
 BUFFER_CAP = ANALYSIS_BIT["buffer_cap"]
@@ -136,10 +138,11 @@ class Reassembler:
             self._drain()
         else:
             bits |= self._hold(off, packet, start, data)
-            if self.held_bytes > self.max_held:
+            if self.held_bytes > self.max_held or len(self.held_starts) > MAX_HELD_SEGMENTS:
                 bits |= BUFFER_CAP
                 self.cap_hit = True
-                while self.held_bytes > self.max_held and self.held_starts:
+                while self.held_starts and (self.held_bytes > self.max_held
+                                            or len(self.held_starts) > MAX_HELD_SEGMENTS):
                     self._skip_to(self.held_starts[0])
                     self._drain()
         return bits

@@ -127,3 +127,33 @@ def test_mid_stream_start_and_syn_with_data():
     s2.seg(r2, 1, 77, b"syn-data", SYN)     # data rides on the SYN, starts at ISN+1
     s2.seg(r2, 2, 86, b"!")
     assert s2.stream() == b"syn-data!"
+
+
+from hypothesis import given, settings, strategies as st
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.binary(min_size=1, max_size=300), isn=st.integers(0, 2**32 - 1),
+       cuts=st.lists(st.integers(1, 40), min_size=1, max_size=40), seed=st.integers(0, 10**6),
+       dups=st.integers(0, 5))
+def test_any_segmentation_order_and_duplication_gives_the_stream(data, isn, cuts, seed, dups):
+    import random
+    rng = random.Random(seed)
+    segs, pos, k = [], 0, 0
+    while pos < len(data):
+        n = cuts[k % len(cuts)]
+        segs.append((pos, data[pos:pos + n]))
+        pos += n
+        k += 1
+    order = segs[:]
+    rng.shuffle(order)
+    order += [rng.choice(segs) for _ in range(dups)]
+    s = Sink()
+    r = s.make()
+    s.seg(r, 1, isn, b"", SYN)
+    for i, (off, chunk) in enumerate(order):
+        assert s.seg(r, 2 + i, (isn + 1 + off) % 2**32, chunk) & OC == 0
+    r.finish()
+    assert s.stream() == data and r.gaps == [] and r.held_bytes == 0
+    offs = [x[1] for x in s.out]
+    assert offs == sorted(offs)
