@@ -2,6 +2,8 @@
 and re-encoded to the same bytes."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dissectors.base import Event, LocalProtocolError, RemoteProtocolError
@@ -68,9 +70,10 @@ def test_decode_whole_bytewise_trailing_and_reencode(case):
     enc2 = mod.Connection(role.peer, **opts)
     assert b"".join(enc2.send(e) for e in bytewise) == wire
 
-    for e in whole:   # what a view shows
+    for e in whole:   # what a view shows (JSON-serialisable fields)
         assert isinstance(e.summary(), str) and e.summary()
         assert isinstance(e.fields(), dict)
+        json.dumps(e.fields())
 
 
 @pytest.mark.parametrize("case", BAD, ids=[c[0] for c in BAD])
