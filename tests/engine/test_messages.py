@@ -212,3 +212,25 @@ def test_udp_naive_reads_and_follow(tmp_path):
     assert eng.naive_reads(conv, "c2s") == [(0, 1024), (0, 2)]
     chunks = eng.follow(conv)
     assert [(ch.packet, ch.offset, len(ch.data)) for ch in chunks] == [(1, 0, 2000), (2, 2000, 2)]
+
+
+def test_codec_bug_marks_direction_malformed_not_a_crash(tmp_path, monkeypatch):
+    import dataclasses
+
+    from dissectors import registry
+
+    class Broken:
+        def __init__(self, role, **kw):
+            pass
+
+        def receive_data(self, data):
+            raise ValueError("boom")
+
+    spec = dataclasses.replace(registry.REGISTRY["lenmsg"], connection=Broken)
+    monkeypatch.setitem(registry.REGISTRY, "lenmsg", spec)
+    c = Conn(sport=7777).handshake()
+    c.send(0, lenmsg(b"abc"))
+    eng = analyze_file(write(tmp_path / "bug.pcap", c.pkts), decode_as={7777: "lenmsg"})
+    conv = eng.conversation("tcp", 0)
+    assert len(conv.messages) == 1 and "decoder failed: ValueError: boom" in conv.messages[0].malformed
+    assert eng.row(4).protocol == "LENMSG" and "malformed" in eng.row(4).tags
