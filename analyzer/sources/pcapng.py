@@ -29,6 +29,7 @@ class _Order:
         self.e = e
         self.u32 = struct.Struct(e + "I").unpack_from
         self.hdr = struct.Struct(e + "II").unpack_from              # type, total length
+        self.hdr_epb = struct.Struct(e + "7I").unpack_from          # ... + an EPB's 5 fields
         self.shb = struct.Struct(e + "IHHq").unpack_from            # magic, major, minor, len
         self.idb = struct.Struct(e + "HHI").unpack_from             # linktype, reserved, snaplen
         self.epb = struct.Struct(e + "IIIII").unpack_from           # if, ts hi, ts lo, cap, orig
@@ -120,7 +121,26 @@ class PcapngSource(CaptureSource):
                     if final:
                         self._stop(f"truncated pcapng block at offset {pos} ({end - pos} bytes)", n)
                     return (pos, o, ifaces)
-                if bytes(buf[pos:pos + 4]) == b"\x0a\x0d\x0d\x0a":
+                if end - pos >= 28:
+                    btype, blen, ifid, hi, lo, caplen, origlen = o.hdr_epb(buf, pos)
+                else:
+                    btype, blen = o.hdr(buf, pos)
+                if btype == EPB and 32 <= blen and not blen & 3 and pos + blen <= end:
+                    # the common case first: an enhanced packet block, checked in full
+                    nxt = pos + blen
+                    data_pos = pos + 28
+                    if (caplen <= nxt - 4 - data_pos and ifid < len(ifaces)
+                            and o.u32(buf, nxt - 4)[0] == blen):
+                        itf = ifaces[ifid]
+                        n += 1
+                        self.packets = n
+                        yield _new(Record, (((hi << 32) | lo) / itf.divisor + itf.tsoffset,
+                                            itf.linktype, buf[data_pos:data_pos + caplen],
+                                            origlen, data_pos))
+                        pos = nxt
+                        continue
+                    # not clean: the general code below says what is wrong
+                if btype == SHB:
                     problem = self._shb_problem(pos)
                     if problem:
                         if not final and ("past the end" in problem or "truncated" in problem):
@@ -131,7 +151,6 @@ class PcapngSource(CaptureSource):
                     ifaces = []
                     pos += o.hdr(buf, pos)[1]
                     continue
-                btype, blen = o.hdr(buf, pos)
                 if blen < 12 or blen % 4:
                     self._stop(f"bad pcapng block at offset {pos}: block length {blen} "
                                f"({'< 12' if blen < 12 else 'not a multiple of 4'})", n)
