@@ -147,6 +147,11 @@ class CaptureSource:
             time.sleep(poll)
             idle += poll
 
+    def release_pages(self, upto: int) -> None:
+        """Public form of _release, for a caller that walks `buffer` itself (e.g. a quick
+        index scan): drop mapped pages before `upto` from the resident set."""
+        self._release(upto)
+
     def _release(self, upto: int) -> None:
         """Drop the mapped pages before `upto` from this process's resident set (they stay in
         the page cache and fault back in on access): a bulk pass over a big file keeps a

@@ -214,3 +214,12 @@ def test_kuznetzov_modified_pcap(tmp_path):
     assert [r.data for r in recs] == fr and src.warnings == []
     assert [(round(r.ts, 6), r.origlen, len(r.data)) for r in recs] == \
         [(round(t, 6), ln, cap) for t, ln, cap in tshark_frames(path)]
+
+
+def test_release_pages_keeps_data_readable(tmp_path):
+    fr = craft.frames(50)
+    path = craft.write(tmp_path, "rel.pcap", craft.pcap_bytes([(1, i, f) for i, f in enumerate(fr)]))
+    src = open_capture(path)
+    recs = list(src)
+    src.release_pages(src.size)            # drop every page we touched
+    assert [src.read_frame(r.offset, len(r.data)) for r in recs] == fr
