@@ -47,6 +47,7 @@ class Facts:
     handshake: dict[int, list[int]] = field(default_factory=dict)      # tcp stream -> frames
     teardown: dict[int, list[int]] = field(default_factory=dict)       # tcp stream -> FIN/RST frames
     skip_analysis: set[int] = field(default_factory=set)               # frames not compared
+    tcp_rows: dict[int, list] = field(default_factory=dict)            # tshark: stream -> rows
     warnings: list[str] = field(default_factory=list)
 
     def conversations(self, transport: str) -> int:
@@ -192,6 +193,7 @@ def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
     for sid, tcp_rows in per_stream.items():
         facts.handshake[sid] = handshake_frames(tcp_rows)
         facts.teardown[sid] = teardown_frames(tcp_rows)
+    facts.tcp_rows = per_stream
     return facts
 
 
@@ -232,6 +234,14 @@ def _names(values) -> str:
 def compare(wl: Facts, ts: Facts) -> list[str]:
     """Every difference between wirelab's facts and tshark's, one line each, in a stable order."""
     out: list[str] = []
+    if wl.skip_analysis and ts.tcp_rows:
+        # derive tshark's handshakes/teardowns without the copies wirelab set aside
+        handshake, teardown = {}, {}
+        for sid, rows in ts.tcp_rows.items():
+            kept = [r for r in rows if r.number not in wl.skip_analysis]
+            handshake[sid], teardown[sid] = handshake_frames(kept), teardown_frames(kept)
+    else:
+        handshake, teardown = ts.handshake, ts.teardown
     if wl.packets != ts.packets:
         out.append(f"packets: tshark {ts.packets}, wirelab {wl.packets}")
     for transport in ("tcp", "udp"):
@@ -253,12 +263,12 @@ def compare(wl: Facts, ts: Facts) -> list[str]:
         fa, fb = ts.flags.get(number), wl.flags.get(number)
         if fa != fb and fa is not None and fb is not None:
             out.append(f"frame {number}: tcp flags: tshark 0x{fa:02x}, wirelab 0x{fb:02x}")
-    for sid in sorted(set(ts.handshake) | set(wl.handshake)):
-        a, b = ts.handshake.get(sid, []), wl.handshake.get(sid, [])
+    for sid in sorted(set(handshake) | set(wl.handshake)):
+        a, b = handshake.get(sid, []), wl.handshake.get(sid, [])
         if a != b:
             out.append(f"tcp stream {sid}: handshake frames: tshark {a}, wirelab {b}")
-    for sid in sorted(set(ts.teardown) | set(wl.teardown)):
-        a = sorted(set(ts.teardown.get(sid, [])))
+    for sid in sorted(set(teardown) | set(wl.teardown)):
+        a = sorted(set(teardown.get(sid, [])))
         b = sorted(set(wl.teardown.get(sid, [])))
         if a != b:
             out.append(f"tcp stream {sid}: teardown frames: tshark {a}, wirelab {b}")

@@ -60,6 +60,23 @@ def test_verify_agrees_on_real_kernel_retransmissions(lossy_capture):
     assert len(flags) > 20
 
 
+def test_verify_sets_loopback_twins_aside(live_capture, tmp_path):
+    """Every packet of the real capture seen twice, 10 us apart (as a raw lo socket sees them)."""
+    from scapy.all import rdpcap, wrpcap
+
+    twins = []
+    for p in rdpcap(live_capture[0]):
+        q = p.copy()
+        q.time = p.time + 0.00001
+        twins += [p, q]
+    path = str(tmp_path / "twins.pcap")
+    wrpcap(path, twins)
+    result = verify.verify_file(path)
+    assert result.agree, "\n".join(result.disagreements[:20])
+    assert len(result.wirelab.skip_analysis) == len(twins) // 2
+    assert result.tshark.analysis                  # tshark flags the copies; they are set aside
+
+
 def test_verify_ipv6_icmp_quote_and_arp(crafted_captures):
     """IPv6 endpoints agree; the UDP header quoted in an ICMP error is no conversation."""
     out = wirelab("verify", crafted_captures["ipv6_icmp_arp"], "--messages")
