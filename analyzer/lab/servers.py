@@ -66,6 +66,7 @@ class LabTCPServer(socketserver.ThreadingTCPServer):
         self._lock = threading.Lock()
         self._pending: collections.deque = collections.deque()
         self._open: dict[socket.socket, float] = {}   # connection -> accept time (monotonic)
+        self._greetings: dict = {}                    # connection -> what greet() returned
         self.active_threads = 0
         self.peak_threads = 0
         self.connections = 0      # accepted so far
@@ -75,6 +76,13 @@ class LabTCPServer(socketserver.ThreadingTCPServer):
     # --- accept side ------------------------------------------------------------------
     def process_request(self, request, client_address):
         now = time.monotonic()
+        greet = getattr(self.RequestHandlerClass, "greet", None)
+        if greet is not None:          # server speaks first: at accept, not when a thread is free
+            try:
+                self._greetings[request] = greet(self, request)
+            except OSError:
+                self.shutdown_request(request)
+                return
         with self._lock:
             self.connections += 1
             self._open[request] = now
@@ -96,6 +104,7 @@ class LabTCPServer(socketserver.ThreadingTCPServer):
             else:
                 self.dropped += 1
                 del self._open[request]
+        self._greetings.pop(request, None)
         self.log(f"{addr_text(client_address)} refused: {self.max_threads} threads busy and "
                  f"{self.max_pending} connections waiting")
         self.shutdown_request(request)
@@ -119,6 +128,7 @@ class LabTCPServer(socketserver.ThreadingTCPServer):
         finally:
             with self._lock:
                 self._open.pop(request, None)
+                self._greetings.pop(request, None)
             self.shutdown_request(request)
 
     def first_read_budget(self, request) -> float:
@@ -142,6 +152,7 @@ class LabTCPServer(socketserver.ThreadingTCPServer):
             except OSError:
                 pass
         for s, _ in pending:
+            self._greetings.pop(s, None)
             self.shutdown_request(s)
 
 
@@ -152,7 +163,8 @@ class LabHandler(socketserver.BaseRequestHandler):
 
     def setup(self) -> None:
         self.peer = addr_text(self.client_address)
-        self.conn = AppSocket(self.request, "server", self.server.appio)
+        self.greeting = self.server._greetings.get(self.request)
+        self.conn = self.greeting[0] if self.greeting else AppSocket(self.request, "server", self.server.appio)
         self.opts = self.server.options
         self._first = True
         self._timeout_set = False
@@ -322,15 +334,27 @@ class FilexferHandler(LabHandler):
 
 
 class AuthHandler(LabHandler):
-    """Challenge, answer, then chat (good answer) or close (bad).  Options: secret, variant."""
+    """Challenge, answer, then chat (good answer) or close (bad).  Options: secret, variant.
+
+    The challenge is sent by greet() as soon as the connection is accepted, so a client whose
+    connection waits for a free thread already has it, and the answer's read timeout counts
+    from accept like every first read (idle auth connections cannot hold the threads)."""
+
+    @staticmethod
+    def greet(server: LabTCPServer, request) -> tuple[AppSocket, bytes]:
+        conn = AppSocket(request, "server", server.appio)
+        challenge = server.options["challenges"].new()
+        request.settimeout(1.0)       # 32 bytes into a fresh socket's empty send buffer
+        conn.send_all(auth.Connection(SERVER).send(auth.Challenge(challenge)))
+        request.settimeout(None)
+        return conn, challenge
 
     def serve(self) -> None:
         secret: bytes = self.opts["secret"]
         variant = self.opts.get("variant") or auth.DEFAULT_VARIANT
         codec = auth.Connection(SERVER, variant=variant)
-        challenge = self.server.options["challenges"].new()
-        self.conn.send_all(codec.send(auth.Challenge(challenge)))
-        self._first = False   # the client only starts once it has the challenge: full timeout
+        challenge = self.greeting[1]          # sent at accept time by greet()
+        codec.send(auth.Challenge(challenge))  # (advance the codec's state past it)
         size = auth.ANSWER_SIZE[variant]
         buf = b""
         while len(buf) < size:                 # the answer may arrive in several pieces

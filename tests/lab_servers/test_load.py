@@ -108,3 +108,16 @@ def test_big_upload_and_download_run_in_flat_memory(tmp_path):
             tracemalloc.stop()
     assert st["ok"] and back["ok"] and back["sha256"] == st["sha256"]
     assert peak < 16 * 1024 * 1024, peak
+
+
+def test_idle_auth_connections_do_not_hold_the_threads():
+    """The challenge goes out at accept: 200 silent auth clients + 1 real one, 8 threads."""
+    with start_server("auth", secret=b"k", idle_timeout=1.0, max_threads=8) as srv:
+        idle = [socket.create_connection(srv.address, timeout=10) for _ in range(200)]
+        try:
+            assert clients.auth_client(*srv.address, b"k", [b"real"], timeout=30) == [b"REAL"]
+            assert all(closed_by_peer(s, timeout=15) for s in idle)
+            assert srv.server.peak_threads <= 8
+        finally:
+            for s in idle:
+                s.close()
