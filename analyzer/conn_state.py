@@ -115,6 +115,26 @@ class ZeekTcpState:
     def packet(self, is_orig: bool, seq: int, flags: int, length: int, window: int) -> None:
         ep = self.orig if is_orig else self.resp
         peer = self.resp if is_orig else self.orig
+        if not flags & (SYN | FIN | RST) and ep.state != INACTIVE:
+            # fast path: a data or ACK segment of an endpoint already seen; same effects as
+            # the general path below (no state change is possible without SYN/FIN/RST)
+            if length:
+                if _H_DATA not in ep.hist_seen:
+                    self._check(ep, _H_DATA, "D")
+            elif flags & ACK and _H_ACK not in ep.hist_seen:
+                self._check(ep, _H_ACK, "A")
+            if window == 0 and peer.state != CLOSED and ep.state != RESET:
+                self._scaled(ep, "W", "zero")
+            last = (seq + length) & M32
+            d = (last - ep.last_seq) & M32
+            if ep.state == RESET:
+                pass
+            elif d and d < 0x80000000:
+                ep.last_seq = last
+                ep.size += length
+            elif length > 0:
+                self._scaled(ep, "T", "rxmit")
+            return
         seg_len = length + bool(flags & SYN) + bool(flags & FIN)
         if flags & RST:
             seg_len -= length

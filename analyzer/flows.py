@@ -114,7 +114,7 @@ class Flow:
     @property
     def initial_rtt(self) -> float | None:
         """Wireshark's tcp.analysis.initial_rtt in seconds (None if unknown)."""
-        return self._tcp.ts_first_rtt if self._tcp is not None else None
+        return self._tcp.initial_rtt if self._tcp is not None else None
 
     def handshake(self) -> dict:
         frames = [f for f in (self._syn, self._synack, self._hs_ack) if f is not None]
@@ -170,26 +170,34 @@ class Flow:
             self.bytes_s2c += length
 
     def _tcp_packet(self, number: int, ts: float, direction: int, d: Decoded, preset: int) -> int:
-        seq, ack, flags, seglen = d.seq, d.ack, d.flags, max(0, d.payload_len)
-        opts = d.tcp_options
-        wscale = opts.get("wscale") if (opts and flags & SYN) else None
+        seq, ack, flags = d.seq, d.ack, d.flags
+        seglen = d.payload_len
+        if seglen < 0:
+            seglen = 0
         tcp = self._tcp
-        preset |= tcp.pre_checks(direction, seq, flags)
-        if flags & SYN and not self._isn_syn[direction]:
-            self.isn[direction] = seq
-            self._isn_syn[direction] = True
-        elif self.isn[direction] is None:
+        wscale = None
+        if flags & SYN:
+            opts = d.tcp_options
+            if opts:
+                wscale = opts.get("wscale")
+            preset |= tcp.pre_checks(direction, seq, flags)
+            if not self._isn_syn[direction]:
+                self.isn[direction] = seq
+                self._isn_syn[direction] = True
+        if self.isn[direction] is None:
             self.isn[direction] = seq
         bits = tcp.packet(number, ts, direction, seq, ack, seglen, flags, d.window, wscale,
                           preset)
         self._zeek.packet(direction == 0, seq, flags, seglen, d.window)
-        counts = self.analysis_counts
         if bits:
+            counts = self.analysis_counts
             for name, bit in _COUNTED:
                 if bits & bit:
                     counts[name] += 1
-        self._track_handshake(number, ts, direction, seq, ack, flags)
-        self._track_teardown(number, direction, seq, ack, flags, seglen)
+        if self._hs_ack is None:
+            self._track_handshake(number, ts, direction, seq, ack, flags)
+        if flags & (FIN | RST) or self._fin_order:
+            self._track_teardown(number, direction, seq, ack, flags, seglen)
         return bits
 
     def _track_handshake(self, number: int, ts: float, direction: int, seq: int, ack: int,
@@ -234,56 +242,80 @@ class Flow:
 class FlowTable:
     """All conversations of a capture, fed one packet at a time."""
 
-    __slots__ = ("conversations", "_by_key", "_next_id", "finished")
+    __slots__ = ("conversations", "_tcp", "_udp", "_next_id", "finished")
 
     def __init__(self) -> None:
         self.conversations: list[Flow] = []
-        self._by_key: dict[tuple, Flow] = {}
+        # (src ip, src port, dst ip, dst port) -> (current flow of that 4-tuple, direction)
+        self._tcp: dict[tuple, tuple[Flow, int]] = {}
+        self._udp: dict[tuple, tuple[Flow, int]] = {}
         self._next_id = {"tcp": 0, "udp": 0}
         self.finished = False
 
-    def _new_flow(self, transport: str, key: tuple, client: Endpoint, server: Endpoint,
+    def _new_flow(self, transport: str, table: dict, client: Endpoint, server: Endpoint,
                   number: int, ts: float, flipped: bool = False) -> Flow:
         fid = self._next_id[transport]
         self._next_id[transport] = fid + 1
         flow = Flow(transport, fid, client, server, number, ts, flipped)
         self.conversations.append(flow)
-        self._by_key[key] = flow
+        table[(client[0], client[1], server[0], server[1])] = (flow, 0)
+        if server != client:
+            table[(server[0], server[1], client[0], client[1])] = (flow, 1)
         return flow
 
     def add(self, number: int, ts: float, d: Decoded) -> FlowVerdict | None:
         """Feed packet `number` (1-based) with timestamp `ts`; None if not TCP/UDP."""
         transport = d.transport
-        if d.malformed or (transport != "tcp" and transport != "udp"):
+        if d.malformed:
             return None
-        src = (d.src, d.sport)
-        dst = (d.dst, d.dport)
-        key = (transport, src, dst) if src <= dst else (transport, dst, src)
-        flow = self._by_key.get(key)
-        new = False
-        preset = 0
         if transport == "tcp":
+            table = self._tcp
+            key = (d.src, d.sport, d.dst, d.dport)
+            hit = table.get(key)
             flags = d.flags
-            if flow is not None:
-                direction = 0 if src == flow.client else 1
-                if flow._tcp.syn_starts_new_stream(direction, d.seq, flags):
-                    flow = None
+            preset = 0
+            new = False
+            if hit is not None:
+                flow, direction = hit
+                if flags & SYN and flow._tcp.syn_starts_new_stream(direction, d.seq, flags):
+                    hit = None
                     preset = A_REUSED_PORTS
-            if flow is None:
+            if hit is None:
+                src, dst = (d.src, d.sport), (d.dst, d.dport)
                 if flags & (SYN | ACK) == (SYN | ACK):
-                    flow = self._new_flow("tcp", key, dst, src, number, ts, flipped=True)
+                    flow = self._new_flow("tcp", table, dst, src, number, ts, flipped=True)
+                    direction = 1
                 else:
-                    flow = self._new_flow("tcp", key, src, dst, number, ts)
+                    flow = self._new_flow("tcp", table, src, dst, number, ts)
+                    direction = 0
+                if src == dst:                      # a socket connected to itself
+                    direction = 0
                 new = True
-            direction = 0 if src == flow.client else 1
-            flow._count(number, ts, direction, max(0, d.payload_len))
+            length = d.payload_len
+            if length < 0:
+                length = 0
+            flow.packets += 1
+            flow.last_packet = number
+            if ts > flow.end_time:
+                flow.end_time = ts
+            if direction:
+                flow.bytes_s2c += length
+            else:
+                flow.bytes_c2s += length
             bits = flow._tcp_packet(number, ts, direction, d, preset)
             return FlowVerdict(flow, direction, bits, new)
-        if flow is None:
-            flow = self._new_flow("udp", key, src, dst, number, ts)
+        if transport != "udp":
+            return None
+        table = self._udp
+        hit = table.get((d.src, d.sport, d.dst, d.dport))
+        new = False
+        if hit is None:
+            flow = self._new_flow("udp", table, (d.src, d.sport), (d.dst, d.dport), number, ts)
+            direction = 0
             new = True
-        direction = 0 if src == flow.client else 1
-        length = max(0, d.payload_len)
+        else:
+            flow, direction = hit
+        length = d.payload_len if d.payload_len > 0 else 0
         flow._count(number, ts, direction, length)
         flow._zeek.packet(direction == 0, length)
         return FlowVerdict(flow, direction, 0, new)

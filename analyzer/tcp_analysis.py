@@ -57,9 +57,15 @@ def le_seq(x: int, y: int) -> bool:
     return x == y or lt_seq(x, y)
 
 
-def _elapsed_ns(now: float, then: float) -> int:
+def ts_ns(ts: float) -> int:
+    """Capture time as integer nanoseconds, exact for microsecond timestamps (a float of
+    ~1.7e9 s cannot carry nanoseconds exactly; thresholds compare exactly like Wireshark)."""
+    return round(ts * 1e6) * 1000
+
+
+def _elapsed_ns(now: int, then: int) -> int:
     """Wireshark computes a guint64 nanosecond difference: a negative one is huge."""
-    t = round((now - then) * 1e9)
+    t = now - then
     return t if t >= 0 else 1 << 64
 
 
@@ -68,20 +74,18 @@ class DirectionState:
 
     __slots__ = ("base_seq", "base_seq_set", "saw_syn", "nextseq", "nextseqtime", "nextseqframe",
                  "maxseqtobeacked", "lastack", "lastacktime", "lastnondupack", "dupacknum",
-                 "window", "win_scale", "is_first_ack", "lastsegmentflags", "segments",
-                 "first_seq")
+                 "window", "win_scale", "is_first_ack", "lastsegmentflags", "segments")
 
     def __init__(self) -> None:
         self.base_seq = 0
         self.base_seq_set = False
         self.saw_syn = False        # the first packet that set base_seq was a SYN / SYN-ACK
-        self.first_seq: int | None = None
         self.nextseq = 0
-        self.nextseqtime = 0.0
+        self.nextseqtime = 0           # ns
         self.nextseqframe = 0
         self.maxseqtobeacked = 0
         self.lastack = 0
-        self.lastacktime = 0.0
+        self.lastacktime = 0           # ns
         self.lastnondupack = 0
         self.dupacknum = 0
         self.window = M32           # G_MAXUINT32: nothing seen yet
@@ -98,10 +102,15 @@ class TcpConversationAnalysis:
 
     def __init__(self) -> None:
         self.dirs = (DirectionState(), DirectionState())
-        self.ts_mru_syn: float | None = None
-        self.ts_first_rtt: float | None = None   # seconds, Wireshark's tcp.analysis.initial_rtt
+        self.ts_mru_syn = 0        # ns; 0 = none yet (nstime_is_zero)
+        self.ts_first_rtt = 0      # ns; Wireshark's tcp.analysis.initial_rtt, 0 = unknown
 
     # -- the SYN checks dissect_tcp() makes before the analysis -------------------------------
+    @property
+    def initial_rtt(self) -> float | None:
+        """Seconds from the most recent SYN to the first pure ACK (None: not seen)."""
+        return self.ts_first_rtt / 1e9 if self.ts_first_rtt else None
+
     def syn_starts_new_stream(self, direction: int, seq: int, flags: int) -> bool:
         """True when this pure SYN must open a new conversation (new ISN on a known tuple)."""
         fwd = self.dirs[direction]
@@ -126,36 +135,14 @@ class TcpConversationAnalysis:
 
         `window` is the raw header value; `wscale` the SYN's window-scale shift or None;
         `preset` bits already set on this packet (reused ports) before the analysis.
+        (Written for speed: the helpers gt_seq/lt_seq are inlined as
+        `((y - x) & M32) >= 0x80000000` for "x after y".)
         """
-        bits = self._analyze(number, ts, direction, seq, ack, seglen, flags, window, preset)
-        fwd, rev = self.dirs[direction], self.dirs[1 - direction]
-        if flags & SYN:
-            if not flags & ACK:
-                self.ts_mru_syn = ts
-            fwd.is_first_ack = True
-        if ((flags & (SYN | ACK)) == ACK and self.ts_mru_syn is not None
-                and self.ts_first_rtt is None):
-            rtt = ts - self.ts_mru_syn
-            if rtt != 0:
-                self.ts_first_rtt = rtt
-        if (flags & (SYN | ACK)) == ACK and fwd.is_first_ack:
-            fwd.is_first_ack = False
-        if flags & SYN:
-            if wscale is not None:
-                fwd.win_scale = min(wscale, 14)
-            # verify_tcp_window_scaling()
-            if fwd.win_scale == _WS_UNKNOWN:
-                fwd.win_scale = _WS_NONE
-                rev.win_scale = _WS_NONE
-            elif flags & ACK and rev.win_scale == _WS_NONE:
-                fwd.win_scale = _WS_NONE
-        return bits & ~_A_ZERO_WINDOW_PROBE_ACK
-
-    def _analyze(self, number: int, ts: float, direction: int, seq: int, ack: int, seglen: int,
-                 flags: int, window: int, ta: int) -> int:
-        fwd, rev = self.dirs[direction], self.dirs[1 - direction]
-        if fwd.first_seq is None:
-            fwd.first_seq = seq
+        ts = round(ts * 1e6) * 1000                      # ts_ns()
+        dirs = self.dirs
+        fwd = dirs[direction]
+        rev = dirs[1 - direction]
+        ta = preset
         if not fwd.base_seq_set:
             if flags & SYN:
                 fwd.base_seq = seq
@@ -163,62 +150,65 @@ class TcpConversationAnalysis:
             else:
                 fwd.base_seq = (seq - 1) & M32
             fwd.base_seq_set = True
-        if not rev.base_seq_set and flags & ACK:
+        if flags & ACK and not rev.base_seq_set:
             rev.base_seq = (ack - 1) & M32
             rev.base_seq_set = True
 
-        goto_finished_fwd = False
+        f_next = fwd.nextseq
+        f_lastack = fwd.lastack
+        f_window = fwd.window
         # ZERO WINDOW PROBE
-        if seglen == 1 and seq == fwd.nextseq and rev.window == 0:
+        if seglen == 1 and seq == f_next and rev.window == 0:
             ta |= A_ZERO_WINDOW_PROBE
-            goto_finished_fwd = True
-        if not goto_finished_fwd:
-            nofsr = (flags & (SYN | FIN | RST)) == 0
+        else:
+            nofsr = not flags & (SYN | FIN | RST)
             # ZERO WINDOW
             if window == 0 and nofsr:
                 ta |= A_ZERO_WINDOW
             # LOST PACKET (previous segment not captured)
-            if fwd.nextseq and gt_seq(seq, fwd.nextseq) and not flags & RST:
+            if f_next and ((f_next - seq) & M32) >= 0x80000000 and not flags & RST:
                 ta |= A_LOST_PACKET
-            # KEEP ALIVE
-            if seglen <= 1 and seq == ((fwd.nextseq - 1) & M32) and nofsr:
-                ta |= A_KEEP_ALIVE
-            # WINDOW UPDATE
-            if (seglen == 0 and window and window != fwd.window and seq == fwd.nextseq
-                    and ack == fwd.lastack and nofsr):
-                ta |= A_WINDOW_UPDATE
-            # WINDOW FULL
-            if seglen > 0 and rev.win_scale != _WS_UNKNOWN and nofsr:
-                shift = 0 if (rev.is_first_ack or rev.win_scale == _WS_NONE) else rev.win_scale
-                if ((seq + seglen) & M32) == ((rev.lastack + ((rev.window << shift) & M32)) & M32):
-                    ta |= A_WINDOW_FULL
-            same = (seglen == 0 and seq == fwd.nextseq and ack == fwd.lastack and nofsr)
-            # KEEP ALIVE ACK
-            if same and window and window == fwd.window and rev.lastsegmentflags & A_KEEP_ALIVE:
-                ta |= A_KEEP_ALIVE_ACK
-                goto_finished_fwd = True
-            # ZERO WINDOW PROBE ACK
-            elif (same and window == 0 and window == fwd.window
-                    and rev.lastsegmentflags & A_ZERO_WINDOW_PROBE):
-                ta |= _A_ZERO_WINDOW_PROBE_ACK
-                goto_finished_fwd = True
-            # DUPLICATE ACK
-            elif same and window and window == fwd.window:
-                fwd.dupacknum = 1 if fwd.dupacknum == -1 else fwd.dupacknum + 1
-                ta |= A_DUPLICATE_ACK
+            if nofsr:
+                # KEEP ALIVE
+                if seglen <= 1 and seq == ((f_next - 1) & M32):
+                    ta |= A_KEEP_ALIVE
+                if seglen == 0:
+                    if seq == f_next and ack == f_lastack:
+                        # WINDOW UPDATE
+                        if window and window != f_window:
+                            ta |= A_WINDOW_UPDATE
+                        # KEEP ALIVE ACK / ZERO WINDOW PROBE ACK / DUPLICATE ACK
+                        elif window == f_window:
+                            if window and rev.lastsegmentflags & A_KEEP_ALIVE:
+                                ta |= A_KEEP_ALIVE_ACK
+                            elif not window:
+                                if rev.lastsegmentflags & A_ZERO_WINDOW_PROBE:
+                                    ta |= _A_ZERO_WINDOW_PROBE_ACK
+                            else:
+                                fwd.dupacknum = (1 if fwd.dupacknum == -1
+                                                 else fwd.dupacknum + 1)
+                                ta |= A_DUPLICATE_ACK
+                # WINDOW FULL
+                elif rev.win_scale != _WS_UNKNOWN:
+                    shift = (0 if (rev.is_first_ack or rev.win_scale == _WS_NONE)
+                             else rev.win_scale)
+                    if ((seq + seglen) & M32) == (
+                            (rev.lastack + ((rev.window << shift) & M32)) & M32):
+                        ta |= A_WINDOW_FULL
 
         # finished_fwd:
-        if ack != fwd.lastack:
+        if ack != f_lastack:
             fwd.lastnondupack = number
             fwd.dupacknum = 0
 
-        # ACKED LOST PACKET (ACKed segment that wasn't captured).  Wireshark 4.0's variant,
+        # ACKED LOST PACKET (ACKed segment that wasn't captured), Wireshark 4.0's variant as
         # pinned down against tshark 4.0.17 (tests/flows/test_random_vs_tshark.py): a stale
-        # maxseqtobeacked catches up with nextseq and reports; otherwise the same unseen
-        # segment is reported once, dupacknum = -1 remembering it (a guint32 there, so the
-        # fast retransmission test below sees it as a large count).
-        if rev.maxseqtobeacked and gt_seq(ack, rev.maxseqtobeacked) and flags & ACK:
-            if rev.maxseqtobeacked < rev.nextseq:          # plain compare, as Wireshark
+        # maxseqtobeacked (behind nextseq) catches up and reports; otherwise the same unseen
+        # segment is reported once, dupacknum = -1 remembering it (a guint32 in Wireshark,
+        # so the fast retransmission test below sees it as a large count).
+        r_max = rev.maxseqtobeacked
+        if r_max and flags & ACK and ((r_max - ack) & M32) >= 0x80000000:
+            if ((r_max - rev.nextseq) & M32) >= 0x80000000:      # LT_SEQ(max, nextseq)
                 rev.maxseqtobeacked = rev.nextseq
                 ta |= A_ACK_LOST_PACKET
             else:
@@ -229,68 +219,93 @@ class TcpConversationAnalysis:
                 rev.dupacknum = -1
 
         # RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS
-        if seglen > 0 or flags & (SYN | FIN):
+        syn_fin = flags & (SYN | FIN)
+        if seglen > 0 or syn_fin:
             ta = self._retransmission_type(ts, fwd, rev, seq, seglen, flags, ta)
 
         # finished_checking_retransmission_type:
         nextseq = (seq + seglen) & M32
-        if (seglen or flags & (SYN | FIN)) and len(fwd.segments) < TCP_MAX_UNACKED_SEGMENTS:
-            if flags & (SYN | FIN):
-                nextseq = (nextseq + 1) & M32
-            fwd.segments.append([seq, nextseq])
-        zwp = bool(ta & A_ZERO_WINDOW_PROBE)
-        if gt_seq(nextseq, fwd.nextseq) or not fwd.nextseq:
-            if not zwp:
-                fwd.nextseq = nextseq
+        if seglen or syn_fin:
+            segments = fwd.segments
+            if len(segments) < TCP_MAX_UNACKED_SEGMENTS:
+                if syn_fin:
+                    nextseq = (nextseq + 1) & M32
+                segments.append([seq, nextseq])
+        if not ta & A_ZERO_WINDOW_PROBE:
+            f_next = fwd.nextseq
+            if not f_next or ((f_next - nextseq) & M32) >= 0x80000000:
+                fwd.nextseq = f_next = nextseq
                 fwd.nextseqframe = number
                 fwd.nextseqtime = ts
-        if seq == fwd.maxseqtobeacked or not fwd.maxseqtobeacked:
-            if not zwp:
-                fwd.maxseqtobeacked = fwd.nextseq
+            f_max = fwd.maxseqtobeacked
+            if seq == f_max or not f_max:
+                fwd.maxseqtobeacked = f_next
         fwd.window = window
         fwd.lastack = ack
         fwd.lastacktime = ts
         fwd.lastsegmentflags = ta
 
         # remove the segments of the other direction this ACKs
-        if rev.segments:
+        segs = rev.segments
+        if segs:
             keep = []
-            for seg in rev.segments:
-                s, n = seg
-                if ack == n:
+            for seg in segs:
+                s0, n0 = seg
+                if ack == n0:
                     continue
-                if gt_seq(ack, s) and le_seq(ack, n):
-                    seg[0] = ack
-                    keep.append(seg)
-                elif gt_seq(n, ack):
+                if ((s0 - ack) & M32) >= 0x80000000:             # ack after the start
+                    if ((ack - n0) & M32) >= 0x80000000:         # ... and before the end
+                        seg[0] = ack
+                        keep.append(seg)
+                elif ((ack - n0) & M32) >= 0x80000000:           # segment ends after ack
                     keep.append(seg)
             rev.segments = keep
-        return ta
 
-    def _retransmission_type(self, ts: float, fwd: DirectionState, rev: DirectionState,
+        # dissect_tcp() after the analysis: initial RTT, first ACK, window scaling
+        if flags & SYN:
+            if not flags & ACK:
+                self.ts_mru_syn = ts
+            fwd.is_first_ack = True
+            if wscale is not None:
+                fwd.win_scale = min(wscale, 14)
+            # verify_tcp_window_scaling()
+            if fwd.win_scale == _WS_UNKNOWN:
+                fwd.win_scale = _WS_NONE
+                rev.win_scale = _WS_NONE
+            elif flags & ACK and rev.win_scale == _WS_NONE:
+                fwd.win_scale = _WS_NONE
+        elif flags & ACK:
+            if self.ts_mru_syn and not self.ts_first_rtt:
+                self.ts_first_rtt = ts - self.ts_mru_syn
+            if fwd.is_first_ack:
+                fwd.is_first_ack = False
+        return ta & ~_A_ZERO_WINDOW_PROBE_ACK
+
+    def _retransmission_type(self, ts: int, fwd: DirectionState, rev: DirectionState,
                              seq: int, seglen: int, flags: int, ta: int) -> int:
         if ta & A_KEEP_ALIVE:
             return ta
-        seq_not_advanced = bool(fwd.nextseq) and lt_seq(seq, fwd.nextseq)
-        if seglen > 1 and ((fwd.nextseq - 1) & M32) == seq:
+        f_next = fwd.nextseq
+        seq_not_advanced = bool(f_next) and ((seq - f_next) & M32) >= 0x80000000
+        if seq_not_advanced and seglen > 1 and ((f_next - 1) & M32) == seq:
             seq_not_advanced = False
         # spurious: all of its data was already acked by the other side
-        if seglen > 0 and rev.lastack and le_seq((seq + seglen) & M32, rev.lastack):
-            return ta | A_SPURIOUS_RETRANSMISSION | A_RETRANSMISSION
+        r_lastack = rev.lastack
+        if seglen > 0 and r_lastack:
+            end = (seq + seglen) & M32
+            if end == r_lastack or ((end - r_lastack) & M32) >= 0x80000000:
+                return ta | A_SPURIOUS_RETRANSMISSION | A_RETRANSMISSION
+        if not seq_not_advanced:
+            return ta
         # fast retransmission (tcp_fastrt_precedence = TRUE: checked before out-of-order)
         t = _elapsed_ns(ts, rev.lastacktime)
         dupacks = rev.dupacknum & M32                       # guint32 in Wireshark
-        if (seq_not_advanced and dupacks >= 2 and rev.lastack == seq
-                and t < _FAST_RT_WINDOW_NS):
+        if dupacks >= 2 and r_lastack == seq and t < _FAST_RT_WINDOW_NS:
             return ta | A_FAST_RETRANSMISSION | A_RETRANSMISSION
         # out-of-order: close in time to the highest segment seen
         t = _elapsed_ns(ts, fwd.nextseqtime)
-        ooo_thres = (_DEFAULT_OOO_NS if self.ts_first_rtt is None
-                     else round(self.ts_first_rtt * 1e9))
+        ooo_thres = self.ts_first_rtt or _DEFAULT_OOO_NS
         syn_fin = 1 if flags & (SYN | FIN) else 0
-        if (seq_not_advanced and t < ooo_thres
-                and fwd.nextseq != ((seq + seglen + syn_fin) & M32)):
+        if t < ooo_thres and f_next != ((seq + seglen + syn_fin) & M32):
             return ta | A_OUT_OF_ORDER
-        if seq_not_advanced:
-            return ta | A_RETRANSMISSION
-        return ta
+        return ta | A_RETRANSMISSION
