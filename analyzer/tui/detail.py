@@ -136,7 +136,7 @@ def build_detail(session, n: int) -> list[Node]:
         seq = pj.get("seq", d.seq) if isinstance(pj, dict) else d.seq
         ack = pj.get("ack", d.ack) if isinstance(pj, dict) else d.ack
         tcp = Node(f"Transmission Control Protocol, Src Port: {d.sport}, Dst Port: {d.dport}, "
-                   f"Seq: {seq}, Ack: {ack}, Len: {d.payload_len}", (l4, l4 + hl), key="tcp", expand=True)
+                   f"Seq: {seq}, Ack: {ack}, Len: {d.payload_len}", (l4, l4 + hl), key="tcp")
         tcp.add(f"Source port: {d.sport}", (l4, l4 + 2))
         tcp.add(f"Destination port: {d.dport}", (l4 + 2, l4 + 4))
         if stream is not None:

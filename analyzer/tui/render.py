@@ -26,7 +26,10 @@ def _wrap_add(lines: list[Text], gutter: Text, body: Text, width: int) -> None:
     """Split `body` on newlines and at `width`, first line after `gutter`, others indented."""
     pad = Text(" " * len(gutter.plain))
     first = True
-    for part in body.split("\n", allow_blank=True):
+    parts = body.split("\n", allow_blank=True)
+    if len(parts) > 1 and not parts[-1].plain:
+        parts = parts[:-1]            # a trailing newline ends the block, no blank line
+    for part in parts:
         while True:
             head, part = part[:width], part[width:]
             lines.append((gutter if first else pad) + head)

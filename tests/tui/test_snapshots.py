@@ -1,0 +1,43 @@
+"""Snapshot tests (pytest-textual-snapshot): the main screen, follow stream and ladder on the
+bundled sticky-sender capture (packet 14 carries three coalesced chat messages).
+
+Update after an intended change of looks:  pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.tui.conftest import make_app, wait_loaded
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+STICKY = os.path.join(ROOT, "captures", "sticky-sender.pcap")
+SIZE = (110, 36)
+TO_PACKET_14 = ["down"] * 13
+
+pytestmark = pytest.mark.skipif(not os.path.exists(STICKY), reason="bundled capture missing")
+
+
+def _app():
+    return make_app(STICKY)
+
+
+async def _loaded(pilot):
+    await wait_loaded(pilot, pilot.app)
+
+
+def test_main_screen_snapshot(snap_compare):
+    assert snap_compare(_app(), press=TO_PACKET_14, terminal_size=SIZE, run_before=_loaded)
+
+
+def test_follow_stream_snapshot(snap_compare):
+    assert snap_compare(_app(), press=TO_PACKET_14 + ["f"], terminal_size=SIZE, run_before=_loaded)
+
+
+def test_follow_naive_reads_snapshot(snap_compare):
+    assert snap_compare(_app(), press=TO_PACKET_14 + ["f", "r"], terminal_size=SIZE, run_before=_loaded)
+
+
+def test_ladder_snapshot(snap_compare):
+    assert snap_compare(_app(), press=TO_PACKET_14 + ["l"], terminal_size=SIZE, run_before=_loaded)
