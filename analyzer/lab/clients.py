@@ -31,13 +31,15 @@ class AuthRejected(WirelabError):
 
 # --- chat -----------------------------------------------------------------------------
 def chat_client(host: str, port: int, messages: list[bytes], *, naive: bool = False,
-                wait: bool = True, nodelay: bool | None = None, recv_size: int = 1024,
-                cork: bool = False, appio: AppIOWriter | None = None, timeout: float = 10.0,
-                naive_timeout: float = 0.5) -> list[bytes]:
+                wait: bool = True, rounds: int = 0, nodelay: bool | None = None,
+                recv_size: int = 1024, cork: bool = False, appio: AppIOWriter | None = None,
+                timeout: float = 10.0, naive_timeout: float = 0.5) -> list[bytes]:
     """Send each message and collect "replies".
 
     wait=True: send one message, read its reply, then the next (request/reply rounds).
-    wait=False: send all messages back to back (with cork=True inside TCP_CORK), then read.
+    wait=False: send all messages back to back (with cork=True inside TCP_CORK), then read;
+    with rounds=N the first N messages are still request/reply rounds (after a few rounds,
+    Nagle coalesces the back-to-back ones into one segment; with nodelay=True it does not).
     naive=False: a reply is exactly len(message) bytes (the server upper-cases what it reads),
     read in a loop.  naive=True: ONE recv(recv_size) is taken as the reply, like classroom
     code; with wait=False the leftover reads show how replies bleed into each other (a read
@@ -46,10 +48,11 @@ def chat_client(host: str, port: int, messages: list[bytes], *, naive: bool = Fa
     conn = connect(host, port, timeout=timeout, nodelay=nodelay, appio=appio)
     replies: list[bytes] = []
     try:
+        if not wait and rounds:
+            replies = chat_rounds(conn, messages[:rounds], naive, recv_size, timeout)
+            messages = messages[rounds:]
         if wait:
-            for msg in messages:
-                conn.send_all(msg)
-                replies.append(_naive_read(conn, recv_size, timeout) if naive else conn.recv_exact(len(msg)))
+            replies = chat_rounds(conn, messages, naive, recv_size, timeout)
         else:
             if cork:
                 conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
@@ -70,6 +73,16 @@ def chat_client(host: str, port: int, messages: list[bytes], *, naive: bool = Fa
         return replies
     finally:
         conn.close()
+
+
+def chat_rounds(conn: AppSocket, messages: list[bytes], naive: bool, recv_size: int,
+                timeout: float) -> list[bytes]:
+    """Request/reply: send one message, read its reply, repeat."""
+    replies = []
+    for msg in messages:
+        conn.send_all(msg)
+        replies.append(_naive_read(conn, recv_size, timeout) if naive else conn.recv_exact(len(msg)))
+    return replies
 
 
 def _naive_read(conn: AppSocket, size: int, timeout: float) -> bytes:

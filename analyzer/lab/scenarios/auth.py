@@ -1,13 +1,13 @@
 """auth: challenge-response client legitimacy, good and bad answers for each variant."""
 from __future__ import annotations
 
-import os
+import time
 
 from dissectors import auth as authcodec
 
 from analyzer.lab.scenarios.analysis import conv_by_client_port, port_of, stream_bytes
 from analyzer.lab.scenarios.base import bpf_ports
-from analyzer.lab.scenarios.peers import Acceptor, AppConn
+from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "auth"
 TITLE = "Challenge-response authentication: accepted and rejected answers"
@@ -26,23 +26,6 @@ SECRET = b"wirelab-lab-secret"
 WRONG = b"not-the-secret"
 
 
-def auth_server(variant: str):
-    size = authcodec.ANSWER_SIZE[variant]
-
-    def handler(conn: AppConn) -> None:
-        challenge = os.urandom(authcodec.CHALLENGE_SIZE)
-        conn.send(challenge)
-        answer = conn.recv_exactly(size)
-        if not authcodec.verify(SECRET, challenge, answer, variant):
-            return                         # bad answer: close without a word
-        while True:                        # good answer: the connection carries chat
-            data = conn.recv(65536)
-            if not data:
-                return
-            conn.send(data.upper())
-    return handler
-
-
 def auth_client(port: int, appio, variant: str, secret: bytes) -> tuple[int, bool]:
     c = AppConn.connect(port, appio)
     challenge = c.recv_exactly(authcodec.CHALLENGE_SIZE)
@@ -59,11 +42,9 @@ def auth_client(port: int, appio, variant: str, secret: bytes) -> tuple[int, boo
 
 def traffic(lab, opts) -> dict:
     servers, runs = {}, []
-    for variant in authcodec.VARIANTS:
-        listener = lab.tcp_listener(default=9003 if variant == authcodec.DEFAULT_VARIANT else None)
-        srv = Acceptor(listener, auth_server(variant), lab.appio)
-        lab.on_close(srv.stop)
-        servers[variant] = srv
+    for variant in authcodec.VARIANTS:   # one reference server per variant
+        default = 9003 if variant == authcodec.DEFAULT_VARIANT else None
+        servers[variant] = lab.reference_server("auth", default, secret=SECRET, variant=variant)
     ports = {v: s.port for v, s in servers.items()}
     with lab.capture(bpf_ports("tcp", ports.values())):
         for variant in authcodec.VARIANTS:
@@ -71,8 +52,7 @@ def traffic(lab, opts) -> dict:
                 cport, accepted = auth_client(ports[variant], lab.appio, variant, secret)
                 runs.append({"variant": variant, "answer": label, "client_port": cport,
                              "client_saw_accept": accepted})
-        for s in servers.values():
-            s.join(5)
+        time.sleep(0.05)              # the servers see the last FIN and close their side
     return {"ports": ports, "runs": runs, "secret": SECRET.decode(),
             "decode_as": {p: f"auth:{v}" for v, p in ports.items()}}
 

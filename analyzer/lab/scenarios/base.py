@@ -111,6 +111,17 @@ class Lab:
         self._cleanup.append(s.close)
         return s
 
+    def reference_server(self, protocol: str, default: int | None = None, **opts):
+        """Engineer A's reference server (analyzer.lab.servers) on a free port, recording
+        into this run's sidecar; stopped when the run ends.  Returns its handle (.port)."""
+        from analyzer.lab.servers import start_server
+        try:
+            handle = start_server(protocol, HOST, self.port_for(default), appio=self.appio, **opts)
+        except OSError:
+            handle = start_server(protocol, HOST, 0, appio=self.appio, **opts)
+        self._cleanup.append(handle.stop)
+        return handle
+
     def on_close(self, fn) -> None:
         self._cleanup.append(fn)
 

@@ -1,52 +1,36 @@
 """bigreply: several-KB replies read with recv(1024) bleed into the next request's answer."""
 from __future__ import annotations
 
-from analyzer.lab.scenarios.analysis import app_calls, conv_by_client_port, messages, port_of
+import time
+
+from analyzer.lab.scenarios.analysis import conv_by_client_port, messages, port_of
 from analyzer.lab.scenarios.base import bpf_ports
-from analyzer.lab.scenarios.peers import Acceptor, AppConn
+from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "bigreply"
 TITLE = "Large replies read with recv(1024) bleed into the next reply"
-DEMONSTRATES = ("A client asks for three reports (several KB each) and, like much classroom "
-                "code, takes one recv(1024) as 'the reply'. The second and third reads return "
-                "bytes of the FIRST report: the replies bleed into each other.")
+DEMONSTRATES = ("A client asks for three reports (3000, 6000 and 600 bytes) and, like much "
+                "classroom code, takes one recv(1024) as 'the reply'. The reads after the "
+                "first return more of the FIRST report: the replies bleed into each other.")
 EXPLANATION = (
     "recv(1024) returns at most 1024 bytes of whatever the stream holds next; it knows "
-    "nothing about replies. A 3.7 KB reply is left mostly unread in the socket buffer, and "
+    "nothing about replies. A 3 KB reply is left mostly unread in the socket buffer, and "
     "the next 'reply' the client reads is the continuation of the previous one. The server "
     "here says how long each reply is (REPORT <name> <nbytes>): a correct client reads the "
     "header line, then loops until it has exactly nbytes.")
-NAMES = ("alpha", "beta", "gamma")
-
-
-def report_body(name: str) -> bytes:
-    return b"".join(b"%s line %03d: the quick brown fox jumps over the lazy dog\n"
-                    % (name.encode(), i) for i in range(60))
+NAMES = ("status", "inventory", "small")     # 3000, 6000 and 600 bytes (analyzer.lab.reports)
 
 
 def reply(name: str) -> bytes:
-    body = report_body(name)
+    """What the reference server answers to `GET name`."""
+    from analyzer.lab.reports import report_text
+    body = report_text(name) or b""
     return b"REPORT %s %d\n" % (name.encode(), len(body)) + body
 
 
-def bigreply_server(conn: AppConn) -> None:
-    buf = b""
-    while True:
-        while b"\n" not in buf:
-            chunk = conn.recv(1024)
-            if not chunk:
-                return
-            buf += chunk
-        line, buf = buf.split(b"\n", 1)
-        name = line[4:].decode() if line.startswith(b"GET ") else ""
-        conn.send(reply(name) if name else b"ERROR bad request\n")
-
-
 def traffic(lab, opts) -> dict:
-    listener = lab.tcp_listener(default=9004)
-    port = listener.getsockname()[1]
-    server = Acceptor(listener, bigreply_server, lab.appio)
-    lab.on_close(server.stop)
+    server = lab.reference_server("bigreply", 9004)
+    port = server.port
     naive_reads = []
     with lab.capture(bpf_ports("tcp", [port])):
         c = AppConn.connect(port, lab.appio)
@@ -60,7 +44,7 @@ def traffic(lab, opts) -> dict:
             if not c.recv(1024):
                 break
         c.close()
-        server.join(5)
+        time.sleep(0.05)              # the server sees the FIN and closes its side
     return {"server_port": port, "client_port": port_of(c.client), "naive": naive_reads,
             "reply_sizes": [len(reply(n)) for n in NAMES], "decode_as": {port: "bigreply"}}
 

@@ -1,11 +1,11 @@
 """concurrent: N clients at once on a ThreadingTCPServer; N conversations kept apart."""
 from __future__ import annotations
 
-import socketserver
 import threading
+import time
 
 from analyzer.lab.scenarios.analysis import conv_by_client_port, convs_to_port, port_of, stream_bytes
-from analyzer.lab.scenarios.base import HOST, run_threads
+from analyzer.lab.scenarios.base import run_threads
 from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "concurrent"
@@ -24,32 +24,10 @@ DEFAULT_CLIENTS = 5
 ROUNDS = 3
 
 
-def _server(appio, port: int = 0):
-    class Handler(socketserver.BaseRequestHandler):
-        def handle(self):
-            conn = AppConn(self.request, "server", appio)
-            while True:
-                data = conn.recv(65536)
-                if not data:
-                    return
-                conn.send(data.upper())
-
-    class Server(socketserver.ThreadingTCPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-        request_queue_size = 64
-
-    return Server((HOST, port), Handler)
-
-
 def traffic(lab, opts) -> dict:
     n = int(opts.get("clients") or DEFAULT_CLIENTS)
-    srv = _server(lab.appio, lab.port_for(9000))
-    port = srv.server_address[1]
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    t.start()
-    lab.on_close(srv.server_close)
-    lab.on_close(srv.shutdown)
+    srv = lab.reference_server("chat", 9000)      # a socketserver.ThreadingTCPServer
+    port = srv.port
     barrier = threading.Barrier(n)
 
     def client(i: int):
@@ -66,6 +44,7 @@ def traffic(lab, opts) -> dict:
 
     with lab.capture(f"tcp port {port}"):
         results = run_threads([lambda i=i: client(i) for i in range(n)])
+        time.sleep(0.05)              # the server sees the last FIN and closes its side
     return {"server_port": port, "clients": [{"client_port": p, "sent": s} for p, s in results],
             "decode_as": {port: "chat"}}
 

@@ -8,10 +8,11 @@ import random
 import shutil
 import struct
 import tempfile
+import time
 
 from analyzer.lab.scenarios.analysis import conv_by_client_port, port_of, stream_bytes
 from analyzer.lab.scenarios.base import bpf_ports
-from analyzer.lab.scenarios.peers import Acceptor, AppConn
+from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "filexfer"
 TITLE = "A file upload, extracted back out of the capture"
@@ -34,36 +35,11 @@ def sample_file() -> tuple[str, bytes]:
     return "notes.txt", text[:SIZE]
 
 
-def upload_server(upload_dir: str):
-    def handler(conn: AppConn) -> None:
-        head = conn.recv_exactly(4)
-        if len(head) < 4:
-            return
-        hlen = struct.unpack("!I", head)[0]
-        if not 1 <= hlen <= 65536:
-            return
-        header = json.loads(conn.recv_exactly(hlen))
-        name, size = header["filename"], int(header["filesize"])
-        if "/" in name or name in ("", ".", ".."):
-            status = {"ok": False, "error": "bad filename"}
-        else:
-            content = conn.recv_exactly(size)
-            with open(os.path.join(upload_dir, name), "wb") as f:
-                f.write(content)
-            status = {"ok": True, "stored": name, "size": len(content),
-                      "sha256": hashlib.sha256(content).hexdigest()}
-        body = json.dumps(status).encode()
-        conn.send(struct.pack("!I", len(body)) + body)
-    return handler
-
-
 def traffic(lab, opts) -> dict:
     name, content = sample_file()
     upload_dir = tempfile.mkdtemp(prefix="wirelab-upload-")
-    listener = lab.tcp_listener(default=9002)
-    port = listener.getsockname()[1]
-    server = Acceptor(listener, upload_server(upload_dir), lab.appio)
-    lab.on_close(server.stop)
+    server = lab.reference_server("filexfer", 9002, upload_dir=upload_dir)
+    port = server.port
     header = json.dumps({"filename": name, "filesize": len(content),
                          "sha256": hashlib.sha256(content).hexdigest()}).encode()
     with lab.capture(bpf_ports("tcp", [port])):
@@ -73,7 +49,7 @@ def traffic(lab, opts) -> dict:
         n = struct.unpack("!I", c.recv_exactly(4))[0]
         status = json.loads(c.recv_exactly(n))
         c.close()
-        server.join(5)
+        time.sleep(0.05)              # the server sees the FIN and closes its side
     stored = os.path.join(upload_dir, name)
     stored_sha = None
     if os.path.exists(stored):

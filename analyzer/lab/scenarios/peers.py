@@ -1,8 +1,8 @@
 """Small loopback peers the scenarios drive step by step, recording every send()/recv().
 
-The reference servers (analyzer.lab.servers) serve users; the scenarios need peers whose
-every call happens at a known moment (a sleep before the first read, four sends back to
-back, a close before or after the peer's), so they are written here with plain sockets.
+Scenarios use engineer A's reference servers (Lab.reference_server) where their behaviour
+fits; the peers here are for what needs every call at a known moment (a think time before
+every read in a child process, four sends back to back, a close before or after the peer's).
 """
 from __future__ import annotations
 
@@ -120,54 +120,6 @@ class AppConn:
             self.sock.close()
         except OSError:
             pass
-
-
-class Acceptor:
-    """Accepts connections on a listening socket and runs handler(AppConn) in a thread each."""
-
-    def __init__(self, listener: socket.socket, handler, appio=None, max_conns: int = 64):
-        self.listener = listener
-        self.handler = handler
-        self.appio = appio
-        self.max_conns = max_conns
-        self.port = listener.getsockname()[1]
-        self.errors: list[BaseException] = []
-        self.threads: list[threading.Thread] = []
-        self._stop = threading.Event()
-        listener.settimeout(0.1)
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while not self._stop.is_set() and len(self.threads) < self.max_conns:
-            try:
-                s, _ = self.listener.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            conn = AppConn(s, "server", self.appio)
-            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            self.threads.append(t)
-            t.start()
-
-    def _serve(self, conn: AppConn) -> None:
-        try:
-            self.handler(conn)
-        except BaseException as exc:  # surfaced through .errors
-            self.errors.append(exc)
-        finally:
-            conn.close()
-
-    def join(self, timeout: float = 10.0) -> None:
-        deadline = time.monotonic() + timeout
-        for t in list(self.threads):
-            t.join(max(0.0, deadline - time.monotonic()))
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2.0)
-        self.join(5.0)
 
 
 def upper_echo(first_read_delay: float = 0.0, recv_size: int = 65536, close_first: bool = False,

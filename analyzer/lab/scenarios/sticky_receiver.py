@@ -1,9 +1,11 @@
 """sticky-receiver: the wire shows two segments, the application reads them in one recv()."""
 from __future__ import annotations
 
+import time
+
 from analyzer.lab.scenarios.analysis import app_calls, conv_by_client_port, data_packets, port_of
 from analyzer.lab.scenarios.base import bpf_ports
-from analyzer.lab.scenarios.peers import Acceptor, AppConn, upper_echo
+from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "sticky-receiver"
 TITLE = "Receiver-side sticky packets: two segments, one recv()"
@@ -22,17 +24,15 @@ DELAY = 0.05
 
 
 def traffic(lab, opts) -> dict:
-    listener = lab.tcp_listener(default=9000)
-    port = listener.getsockname()[1]
-    server = Acceptor(listener, upper_echo(first_read_delay=DELAY), lab.appio)
-    lab.on_close(server.stop)
+    server = lab.reference_server("chat", 9000, first_read_delay=DELAY)
+    port = server.port
     with lab.capture(bpf_ports("tcp", [port])):
         c = AppConn.connect(port, lab.appio)
         c.send(b"hello")
         c.send(b"world")
         c.recv_exactly(10)
         c.close()
-        server.join(5)
+        time.sleep(0.05)              # the server sees the FIN and closes its side
     return {"server_port": port, "client_port": port_of(c.client), "decode_as": {port: "chat"}}
 
 

@@ -6,7 +6,7 @@ import time
 
 from analyzer.lab.scenarios.analysis import app_calls, conv_by_client_port, messages, port_of
 from analyzer.lab.scenarios.base import addr
-from analyzer.lab.scenarios.peers import Acceptor, AppConn, upper_echo
+from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "udp-vs-tcp"
 TITLE = "UDP keeps message boundaries, TCP does not"
@@ -42,10 +42,7 @@ def traffic(lab, opts) -> dict:
     usock = lab.udp_socket(default=9005)
     uport = usock.getsockname()[1]
     usock.settimeout(10)
-    listener = lab.tcp_listener(default=9000)
-    tport = listener.getsockname()[1]
-    server = Acceptor(listener, upper_echo(first_read_delay=DELAY), lab.appio)
-    lab.on_close(server.stop)
+    tport = lab.reference_server("chat", 9000, first_read_delay=DELAY).port
     with lab.capture(f"udp port {uport} or tcp port {tport}"):
         t = threading.Thread(target=_udp_server, args=(usock, lab.appio, len(MESSAGES)), daemon=True)
         t.start()
@@ -67,7 +64,7 @@ def traffic(lab, opts) -> dict:
             c.send(m)
         c.recv_exactly(sum(map(len, MESSAGES)))
         c.close()
-        server.join(5)
+        time.sleep(0.05)              # the server sees the FIN and closes its side
     return {"udp_port": uport, "udp_client_port": uc.getsockname()[1], "tcp_port": tport,
             "tcp_client_port": port_of(c.client), "decode_as": {uport: "udpecho", tport: "chat"},
             "sent": len(MESSAGES)}
