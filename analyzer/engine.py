@@ -1256,8 +1256,35 @@ class Engine:
             for k, cs in enumerate(self._conv_order):
                 if k:
                     fp.write(",")
-                fp.write(json.dumps(self.conversation_json(cs, summaries), separators=(",", ":")))
+                if summaries:
+                    fp.write(json.dumps(self.conversation_json(cs, True), separators=(",", ":")))
+                else:
+                    fp.write(self._conversation_json_text(cs))
             fp.write("]}\n")
+
+    def _conversation_json_text(self, cs: _ConvState) -> str:
+        """conversation_json(cs) as compact JSON text, messages formatted directly (fast)."""
+        out = conversation_json(self._conversation(cs, cache=False), messages=False)
+        n = cs.message_count
+        m_dir, m_off, m_len, m_pk, pk, bad = cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.m_bad
+        total = len(pk)
+        split = 0
+        parts = []
+        dirs = ('"c2s"', '"s2c"')
+        for i in range(n):
+            a = m_pk[i]
+            b = m_pk[i + 1] if i + 1 < n else total
+            if b - a > 1:
+                split += 1
+                pks = ",".join(map(str, pk[a:b]))
+            else:
+                pks = str(pk[a]) if b > a else ""
+            extra = f',"malformed":{json.dumps(bad[i])}' if i in bad else ""
+            parts.append(f'{{"index":{i},"direction":{dirs[m_dir[i]]},"offset":{m_off[i]},'
+                         f'"length":{m_len[i]},"packets":[{pks}]{extra}}}')
+        out["split_messages"] = split
+        text = json.dumps(out, separators=(",", ":"))
+        return text.replace('"messages":[]', '"messages":[' + ",".join(parts) + "]", 1)
 
     @property
     def loopback_duplicates(self) -> int:
