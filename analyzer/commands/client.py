@@ -42,6 +42,8 @@ def add_arguments(p) -> None:
                    help="chat/bigreply: take ONE recv(1024) as each reply (the classroom bug)")
     p.add_argument("--burst", action="store_true",
                    help="chat/lenmsg: send all messages back to back before reading")
+    p.add_argument("--rounds", type=int, default=0, metavar="N",
+                   help="chat --burst: the first N messages are request/reply rounds first")
     nd = p.add_mutually_exclusive_group()
     nd.add_argument("--nodelay", dest="nodelay", action="store_true", default=None, help="set TCP_NODELAY")
     nd.add_argument("--no-nodelay", dest="nodelay", action="store_false", help="clear TCP_NODELAY (Nagle on)")
@@ -73,7 +75,8 @@ def run(args) -> int:
     try:
         if args.protocol == "chat":
             replies = clients.chat_client(args.host, port, items or [b"hello\n"], naive=args.naive,
-                                          wait=not args.burst, nodelay=args.nodelay, **common)
+                                          wait=not args.burst, rounds=max(0, args.rounds),
+                                          nodelay=args.nodelay, **common)
             for msg, rep in zip(items or [b"hello\n"], replies):
                 print(f"sent {_show(msg)} -> got {_show(rep)}")
         elif args.protocol == "lenmsg":
