@@ -15,6 +15,8 @@ def add_arguments(p) -> None:
                    help="decode a port as a protocol, e.g. 9999=lenmsg:native (repeatable)")
     p.add_argument("--tshark-option", action="append", default=[], metavar="PREF:VALUE",
                    help="a tshark -o preference, e.g. tcp.analyze_sequence_numbers:FALSE")
+    p.add_argument("--json", action="store_true",
+                   help='print one JSON object: {"agree", "disagreements", "packets", ...}')
     p.add_argument("--messages", action="store_true",
                    help="also compare application messages with tshark running wirelab's Lua "
                         "plugin (chat in line mode)")
@@ -51,6 +53,7 @@ def run(args) -> int:
             print(f"wirelab verify: warning ({side.source}): {w}", file=sys.stderr)
     lines = list(result.disagreements)
     extra = ""
+    report = None
     if args.messages:
         from analyzer.wireshark.lua_compare import compare_capture
 
@@ -62,6 +65,19 @@ def run(args) -> int:
         if report.heuristic_only:
             extra += (f" (not compared, found by wirelab's heuristics only, use --decode-as: "
                       f"{', '.join(report.heuristic_only)})")
+    if args.json:
+        import json
+
+        w = result.wirelab
+        obj = {"file": path, "agree": not lines, "disagreements": lines, "packets": w.packets,
+               "conversations": {"tcp": w.conversations("tcp"), "udp": w.conversations("udp")},
+               "analysis_flags": sum(len(v) for v in w.analysis.values()),
+               "set_aside": sorted(w.skip_analysis)}
+        if report is not None:
+            obj["messages"] = {"compared": report.compared, "unterminated": report.unterminated,
+                               "heuristic_only": report.heuristic_only}
+        print(json.dumps(obj))
+        return 1 if lines else 0
     for line in lines:
         print(line)
     n = len(lines)

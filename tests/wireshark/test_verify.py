@@ -98,6 +98,21 @@ def test_verify_prints_every_disagreement_and_exits_1(crafted_captures):
                and "fast_retransmission" in line for line in lines)
 
 
+def test_verify_json_output(crafted_captures):
+    import json
+
+    path = crafted_captures["fast_retransmission"]
+    good = wirelab("verify", path, "--json", "--messages")
+    assert good.returncode == 0
+    obj = json.loads(good.stdout)
+    assert obj["agree"] is True and obj["disagreements"] == [] and obj["packets"] == 16
+    assert obj["messages"]["compared"] == 5 and obj["analysis_flags"] >= 5
+    bad = wirelab("verify", path, "--json", "--tshark-option", "tcp.analyze_sequence_numbers:FALSE")
+    assert bad.returncode == 1
+    obj = json.loads(bad.stdout)
+    assert obj["agree"] is False and len(obj["disagreements"]) == 5
+
+
 def test_disagreements_between_two_real_captures(live_capture, crafted_captures):
     """The library API compares wirelab on one capture with tshark on another."""
     eng = analyze_file(live_capture[0], decode_as=live_capture[1])
