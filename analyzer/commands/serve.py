@@ -78,10 +78,12 @@ def run(args) -> int:
     if not 0 <= port <= 65535:
         raise WirelabError(f"bad port {port}")
     lock = threading.Lock()
+    printing = [True]      # off at exit: daemon threads must not write during shutdown
 
     def log(line: str) -> None:
         with lock:
-            print(line, flush=True)
+            if printing[0]:
+                print(line, flush=True)
 
     appio = AppIOWriter(args.appio) if args.appio else None
     try:
@@ -106,6 +108,8 @@ def run(args) -> int:
     finally:
         server.close_connections()
         server.server_close()
+        with lock:
+            printing[0] = False
         if appio is not None:
             appio.close()
         sys.stdout.flush()
