@@ -158,6 +158,7 @@ import threading
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from functools import partial
 
 import analyzer.messages as _messages
 from dissectors.base import CLIENT, SERVER
@@ -787,11 +788,7 @@ class Engine:
 
     @staticmethod
     def _emitter(cs: _ConvState, direction: int):
-        add = cs.add_message
-
-        def emit(start, end, packets, malformed):
-            add(direction, start, end, packets, malformed)
-        return emit
+        return partial(cs.add_message, direction)
 
     def _udp_datagram(self, cs: _ConvState, direction: int, n: int, payload: bytes) -> None:
         if not cs.decided:

@@ -179,7 +179,14 @@ class MessageMapper:
         return out
 
     def _message(self, start: int, end: int, malformed: str | None = None) -> None:
-        packets = self._packets_until(end) if end > start else []
+        chunks = self.chunks
+        if len(chunks) == 1 and end > start:     # fast path: the message is in one chunk
+            c = chunks[0]
+            if c[1] <= end:
+                chunks.clear()
+            packets = [c[2]] if c[1] > start else []
+        else:
+            packets = self._packets_until(end) if end > start else []
         self.emit(start, end, packets, malformed)
         self.msg_start = end
 

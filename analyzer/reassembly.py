@@ -156,8 +156,12 @@ class Reassembler:
     # -- internals -----------------------------------------------------------------------
     def _deliver(self, off: int, packet: int, start: int, data: bytes) -> None:
         n = len(data)
-        if self.chunks is not None:
-            self.chunks.add(off, packet, start, n)
+        ch = self.chunks
+        if ch is not None:
+            ch.offset.append(off)
+            ch.packet.append(packet)
+            ch.start.append(start)
+            ch.length.append(n)
         self.next_off = off + n
         self.delivered += n
         self.on_data(off, packet, start, data)
