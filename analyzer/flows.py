@@ -22,7 +22,8 @@ from analyzer.model import ACK, ANALYSIS_BIT, ANALYSIS_NAMES, FIN, RST, SYN, Dec
 from analyzer.tcp_analysis import A_REUSED_PORTS, M32, TcpConversationAnalysis, gt_seq
 
 # analysis names counted per conversation (always present in analysis_counts, even at 0)
-TCP_ANALYSIS_NAMES = ANALYSIS_NAMES[:ANALYSIS_NAMES.index("reused_ports") + 1]
+TCP_ANALYSIS_NAMES = (ANALYSIS_NAMES[:ANALYSIS_NAMES.index("reused_ports") + 1]
+                      + ("zero_window_probe_ack",))
 _COUNTED = [(name, ANALYSIS_BIT[name]) for name in TCP_ANALYSIS_NAMES]
 
 Endpoint = tuple  # (ip text, port)

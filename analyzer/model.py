@@ -38,6 +38,7 @@ ANALYSIS_NAMES: tuple[str, ...] = (
     "malformed",               # 16  a header could not be decoded
     "loopback_duplicate",      # 17  second copy of a packet seen twice on lo (not counted)
     "buffer_cap",              # 18  reassembly buffer cap hit in this direction
+    "zero_window_probe_ack",   # 19  tshark's tcp.analysis.zero_window_probe_ack
 )
 ANALYSIS_BIT: dict[str, int] = {name: 1 << i for i, name in enumerate(ANALYSIS_NAMES)}
 

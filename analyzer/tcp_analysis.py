@@ -32,9 +32,7 @@ A_KEEP_ALIVE_ACK = ANALYSIS_BIT["keep_alive_ack"]
 A_WINDOW_UPDATE = ANALYSIS_BIT["window_update"]
 A_WINDOW_FULL = ANALYSIS_BIT["window_full"]
 A_REUSED_PORTS = ANALYSIS_BIT["reused_ports"]
-# Wireshark's TCP_A_ZERO_WINDOW_PROBE_ACK has no slot in ANALYSIS_NAMES: kept privately, so
-# the "last segment was a zero window probe ack" state still works; never reported.
-_A_ZERO_WINDOW_PROBE_ACK = 1 << 40
+A_ZERO_WINDOW_PROBE_ACK = ANALYSIS_BIT["zero_window_probe_ack"]
 
 TCP_MAX_UNACKED_SEGMENTS = 10000   # Wireshark's cap on the per-direction unacked list
 _FAST_RT_WINDOW_NS = 20_000_000    # fast retransmission: within 20 ms of the last dup ack
@@ -183,7 +181,7 @@ class TcpConversationAnalysis:
                                 ta |= A_KEEP_ALIVE_ACK
                             elif not window:
                                 if rev.lastsegmentflags & A_ZERO_WINDOW_PROBE:
-                                    ta |= _A_ZERO_WINDOW_PROBE_ACK
+                                    ta |= A_ZERO_WINDOW_PROBE_ACK
                             else:
                                 fwd.dupacknum = (1 if fwd.dupacknum == -1
                                                  else fwd.dupacknum + 1)
@@ -279,7 +277,7 @@ class TcpConversationAnalysis:
                 self.ts_first_rtt = ts - self.ts_mru_syn
             if fwd.is_first_ack:
                 fwd.is_first_ack = False
-        return ta & ~_A_ZERO_WINDOW_PROBE_ACK
+        return ta
 
     def _retransmission_type(self, ts: int, fwd: DirectionState, rev: DirectionState,
                              seq: int, seglen: int, flags: int, ta: int) -> int:

@@ -26,6 +26,7 @@ ANALYSIS_FIELDS = {
     "window_update": "tcp.analysis.window_update",
     "window_full": "tcp.analysis.window_full",
     "reused_ports": "tcp.analysis.reused_ports",
+    "zero_window_probe_ack": "tcp.analysis.zero_window_probe_ack",
 }
 _BASE = ["frame.number", "tcp.stream", "udp.stream", "tcp.flags", "tcp.analysis.initial_rtt",
          "tcp.analysis.acks_frame"]
