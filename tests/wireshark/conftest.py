@@ -66,7 +66,7 @@ def variant_capture(workdir):
 def crafted_captures(workdir):
     out = {}
     for name in ("default_port_protocols", "retransmission", "out_of_order", "fast_retransmission",
-                 "ipv6_icmp_arp", "window_keepalive_wrap_reuse"):
+                 "ipv6_icmp_arp", "window_keepalive_wrap_reuse", "malformed"):
         path = str(workdir / f"{name}.pcap")
         getattr(crafted, name)(path)
         out[name] = path

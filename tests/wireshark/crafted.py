@@ -225,3 +225,28 @@ def window_keepalive_wrap_reuse(path: str) -> None:
     c2.ack("s")
     c2.close()
     wrpcap(path, pk)
+
+
+def malformed(path: str) -> None:
+    """Bad frames on default ports: lenmsg length 0xFFFFFFFF, filexfer header length 0 and a
+    header without filesize, a bigreply reply line that is no REPORT."""
+    pk: list = []
+    c = Conv(pk, 40300, 9001)
+    c.handshake()
+    c.send("c", b"\xff\xff\xff\xffjunk")
+    c.close()
+    c = Conv(pk, 40301, 9002)
+    c.handshake()
+    c.send("c", struct.pack("!I", 0) + b"{}")
+    c.close()
+    c = Conv(pk, 40302, 9002)
+    c.handshake()
+    head = b'{"filename": "x"}'
+    c.send("c", struct.pack("!I", len(head)) + head)
+    c.close()
+    c = Conv(pk, 40303, 9004)
+    c.handshake()
+    c.send("c", b"GET a\n")
+    c.send("s", b"WHAT is this\n")
+    c.close()
+    wrpcap(path, pk)

@@ -102,6 +102,20 @@ def test_lua_matches_wirelab_on_real_kernel_retransmissions(lossy_capture, lua_p
     assert [m.length for m in report.tshark] == [4 + 256 * 1024] * 4      # 2 sent, 2 echoed
 
 
+def test_malformed_frames_are_marked_without_lua_errors(crafted_captures, lua_path):
+    path = crafted_captures["malformed"]
+    text = run_tshark(["-X", f"lua_script:{lua_path}", "-r", path, "-V"])
+    assert "Lua Error" not in text
+    rows = run_tshark(["-X", f"lua_script:{lua_path}", "-r", path, "-T", "fields", "-e",
+                       "frame.number", "-e", "lenmsg.malformed", "-e", "filexfer.malformed"])
+    marks = [line.split("\t")[1:] for line in rows.splitlines() if line.strip("0123456789\t")]
+    assert ["frame too large", ""] in marks
+    assert ["", "bad header length 0"] in marks
+    assert ["", "header has no valid filesize"] in marks
+    report = lua_compare.compare_capture(path, lua_path=lua_path)
+    assert report.disagreements == [] and report.compared == 5
+
+
 def test_a_wrong_byte_order_is_reported(variant_capture, lua_path):
     """Real native-order traffic read by tshark as network order: the comparison must fail."""
     path, decode_as = variant_capture
