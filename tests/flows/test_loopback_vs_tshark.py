@@ -53,7 +53,8 @@ def _abort(sock):
 
 
 def make_traffic(tcp_port, udp_port, reuse_port):
-    """Six TCP conversations and one UDP conversation; returns the expected outcomes."""
+    """Seven TCP conversations (the last over IPv6) and one UDP conversation; returns the
+    expected outcome of each TCP one."""
     lst = socket.socket()
     lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lst.bind(("127.0.0.1", tcp_port))
@@ -101,6 +102,21 @@ def make_traffic(tcp_port, udp_port, reuse_port):
         s.close()
     finally:
         lst.close()
+    # 6: the same over IPv6 (::1), client closes
+    lst6 = socket.socket(socket.AF_INET6)
+    lst6.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst6.bind(("::1", tcp_port))
+    lst6.listen(1)
+    try:
+        c = socket.create_connection(("::1", tcp_port), timeout=5)
+        s, _ = lst6.accept()
+        s.settimeout(5)
+        _exchange(c, s)
+        c.close()
+        assert _drain(s) == b""
+        s.close()
+    finally:
+        lst6.close()
     # udp: three datagrams, two echoed
     us = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     uc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -122,6 +138,7 @@ def make_traffic(tcp_port, udp_port, reuse_port):
             ("client", ("half-close",), "SF"),
             ("client", ("rst",), "RSTO"),
             ("client", ("rst",), "RSTO"),
+            ("client", ("four-way", "fin-ack-piggybacked"), "SF"),
             ("client", ("four-way", "fin-ack-piggybacked"), "SF")]
 
 
@@ -139,9 +156,11 @@ def capture(tmp_path_factory):
 def test_stream_numbers_match_tshark(capture):
     path, rows, table, _, _ = capture
     assert stream_mismatches(path, rows) == []
-    assert [f.transport for f in table.conversations].count("tcp") == 6
+    assert [f.transport for f in table.conversations].count("tcp") == 7
     assert [f.transport for f in table.conversations].count("udp") == 2   # probes + ours
-    assert max(r["tcp_stream"] for r in rows if r["tcp_stream"] is not None) == 5
+    assert max(r["tcp_stream"] for r in rows if r["tcp_stream"] is not None) == 6
+    v6 = [f for f in table.conversations if f.transport == "tcp"][6]
+    assert v6.endpoint_text("server") == f"[::1]:{v6.server[1]}"
 
 
 def test_analysis_flags_match_tshark(capture):
