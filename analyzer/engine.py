@@ -197,6 +197,25 @@ def _ep(ip: str, port: int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
+def _options_text(opts) -> str:
+    """tshark's Info suffix for TCP options: ' MSS=65495 SACK_PERM TSval=1 TSecr=0 WS=1024'."""
+    if not opts:
+        return ""
+    out = []
+    if "mss" in opts:
+        out.append(f"MSS={opts['mss']}")
+    if opts.get("sack_perm"):
+        out.append("SACK_PERM")
+    for left, right in opts.get("sack") or ():
+        out.append(f"SLE={left} SRE={right}")
+    ts = opts.get("ts")
+    if ts:
+        out.append(f"TSval={ts[0]} TSecr={ts[1]}")
+    if opts.get("wscale") is not None:
+        out.append(f"WS={1 << min(int(opts['wscale']), 14)}")
+    return (" " + " ".join(out)) if out else ""
+
+
 def tcp_flag_names(flags: int) -> str:
     return ", ".join(name for bit, name in _TCP_FLAG_NAMES if flags & bit)
 
@@ -1047,11 +1066,25 @@ class Engine:
         direction = (self._dir[n - 1] - 1) % 2
         r, o = cs.reasm[direction], cs.reasm[1 - direction]
         seq = (d.seq - r.base + 1) % (1 << 32) if r.base is not None else d.seq
+        win = self.window_size(cs, direction, d)
+        text_win = f"Win={win} Len={d.payload_len}" + _options_text(d.tcp_options)
         out = f"Seq={seq} "
         if d.flags & ACK:
             ack = (d.ack - o.base + 1) % (1 << 32) if o.base is not None else d.ack
             out += f"Ack={ack} "
         return out + text_win
+
+    @staticmethod
+    def window_size(cs, direction: int, d) -> int:
+        """The window as tshark's Info shows it: scaled by the SYN's window-scale option
+        (when both sides sent one) except on SYN packets.  Raw value if unknown."""
+        if d.flags & SYN or cs is None:
+            return d.window
+        try:
+            shift = cs.flow._tcp.dirs[direction].win_scale   # analyzer.tcp_analysis state
+        except AttributeError:
+            return d.window
+        return d.window << shift if isinstance(shift, int) and 0 <= shift <= 14 else d.window
 
     def relative_seq(self, n: int) -> tuple[int, int]:
         """(seq, ack) relative like tshark's (SYN = 0, first data byte = 1)."""

@@ -189,6 +189,17 @@ def test_real_loopback_lenmsg(tmp_path):
                            capture_output=True, text=True, timeout=60)
         assert len(t.stdout.split()) == out["packets"]
         assert set(t.stdout.split()) == {"0"}
+        # the TCP part of our Info column reads like tshark's (relative seq, scaled window,
+        # options) on the packets that carry no message
+        info = subprocess.run(["tshark", "-r", str(pcap), "-T", "fields", "-e", "_ws.col.Info"],
+                              capture_output=True, text=True, timeout=60).stdout.splitlines()
+        ours = run("packets", str(pcap)).stdout.splitlines()
+        compared = 0
+        for theirs, line in zip(info, ours):
+            if " TCP " in line and theirs[:1].isdigit():
+                assert line.split(" TCP ", 1)[1].split(None, 1)[1] == theirs
+                compared += 1
+        assert compared >= 5
 
 
 def test_message_text_and_display_filter(sticky):
