@@ -547,6 +547,7 @@ class Engine:
         self._sidecar = self._index_sidecar(sidecar)
         self._sidecar_seen: dict = {}
         self.finished = False
+        self._describe_cache: dict = {}
 
     # -- configuration -------------------------------------------------------------------
     def _parse_decode_as(self, decode_as: dict) -> dict[int, tuple[str, dict]]:
@@ -864,6 +865,17 @@ class Engine:
         return bytes(out)
 
     def _describe(self, cs: _ConvState, m: Message) -> tuple[str, dict]:
+        """Summary and fields of one message (cached: a view asks again and again)."""
+        key = (cs.transport, cs.id, m.index)
+        got = self._describe_cache.get(key)
+        if got is None:
+            got = self._describe_uncached(cs, m)
+            if len(self._describe_cache) >= 4096:
+                self._describe_cache.pop(next(iter(self._describe_cache)))
+            self._describe_cache[key] = got
+        return got[0], dict(got[1])
+
+    def _describe_uncached(self, cs: _ConvState, m: Message) -> tuple[str, dict]:
         """Summary and fields of one message, decoded again from its bytes."""
         if m.malformed:
             return f"malformed: {m.malformed}", {}
