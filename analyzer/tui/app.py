@@ -56,8 +56,8 @@ class WirelabApp(App):
         Binding("l", "ladder", "Ladder"),
         Binding("e", "explain", "Explain"),
         Binding("x", "clear_filter", "Clear filter", show=False),
-        Binding("space", "pause", "Pause", show=False),
-        Binding("w", "save", "Save", show=False),
+        Binding("space", "pause", "Pause"),
+        Binding("w", "save", "Save"),
         Binding("question_mark", "help", "Keys"),
         Binding("q", "quit", "Quit"),
     ]

@@ -167,6 +167,6 @@ class Session:
                 except Exception as exc:  # pragma: no cover - defensive
                     self.error = self.error or f"finish failed: {exc}"
                 self.generation += 1
-        self.done = True
+            self.done = True
         if on_batch:
             on_batch()

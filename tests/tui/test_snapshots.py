@@ -6,8 +6,10 @@ Update after an intended change of looks:  pytest tests/tui/test_snapshots.py --
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
+from pytest_textual_snapshot import SVGImageExtension
 
 from tests.tui.conftest import make_app, wait_loaded
 
@@ -17,6 +19,24 @@ SIZE = (110, 36)
 TO_PACKET_14 = ["down"] * 13
 
 pytestmark = pytest.mark.skipif(not os.path.exists(STICKY), reason="bundled capture missing")
+
+
+@pytest.fixture
+def snap_compare(snapshot):
+    """pytest-textual-snapshot's snap_compare, with the SVG's id prefix made stable.
+
+    Rich names the SVG's CSS classes after a hash of every segment's repr, which includes
+    style metadata that differs between processes; the drawn text and colours do not.
+    """
+    snap = snapshot.use_extension(SVGImageExtension)
+
+    def compare(app, press=(), terminal_size=(80, 24), run_before=None) -> bool:
+        from textual._doc import take_svg_screenshot
+        svg = take_svg_screenshot(app=app, press=press, terminal_size=terminal_size,
+                                  run_before=run_before)
+        svg = re.sub(r"terminal-\d+", "terminal-wirelab", svg)
+        return snap == svg
+    return compare
 
 
 def _app():
