@@ -6,6 +6,10 @@ For each scenario: run it live on the well-known ports (9000-9005 when free) and
   captures/NAME.summary.json     `wirelab summary NAME.pcap --json` of that capture
   captures/NAME.lab.json         the lab report (facts + the context the analysis needs)
 Needs root/CAP_NET_RAW (live capture).
+
+PINNED captures are left alone unless named (or --all): other tests were recorded on them
+(the TUI snapshot tests on sticky-sender.pcap); rebuilding one means re-recording those
+(`python3 -m pytest tests/tui --snapshot-update`).
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from analyzer.appio import sidecar_path
 from analyzer.lab.scenarios import SCENARIOS, run_scenario
 
 MAX_BYTES = 100_000
+PINNED = ("sticky-sender",)
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
@@ -60,10 +65,12 @@ def regenerate(name: str, out_dir: str, attempts: int = 5) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description="rebuild the bundled lab captures")
     ap.add_argument("--out", default=os.path.normpath(os.path.join(ROOT, "captures")))
-    ap.add_argument("names", nargs="*", help=f"scenarios (default: all of {', '.join(SCENARIOS)})")
+    ap.add_argument("--all", action="store_true", help=f"include the pinned {', '.join(PINNED)}")
+    ap.add_argument("names", nargs="*", help="scenarios (default: all but the pinned ones)")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    for name in args.names or SCENARIOS:
+    names = args.names or [n for n in SCENARIOS if args.all or n not in PINNED]
+    for name in names:
         if name not in SCENARIOS:
             print(f"regenerate: unknown scenario {name!r}", file=sys.stderr)
             return 2
