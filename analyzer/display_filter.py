@@ -147,14 +147,11 @@ def _msg_protocol(ctx):
 
 
 def _coalesced(ctx) -> bool:
-    if "coalesced" in ctx.row.tags:
-        return True
-    return sum(1 for s in ctx.slices if s.first or s.last) > 1
+    """Parts of more than one message in this packet (the engine's "coalesced" row tag)."""
+    return len(ctx.slices) > 1
 
 
 def _split(ctx) -> bool:
-    if "split" in ctx.row.tags:
-        return True
     return any(s.message.split for s in ctx.slices)
 
 
@@ -162,8 +159,6 @@ def _protocol_is(name: str) -> Getter:
     """True when the packet carries (part of) a message of that protocol, like Wireshark's
     bare protocol filters; `conv.protocol == NAME` selects whole conversations instead."""
     def get(ctx):
-        if ctx.row.protocol.lower() == name:
-            return True
         return any(s.message.protocol.split(":")[0] == name for s in ctx.slices)
     return get
 
