@@ -48,7 +48,8 @@ class Flow:
     __slots__ = ("transport", "id", "client", "server", "first_packet", "last_packet", "packets",
                  "bytes_c2s", "bytes_s2c", "start_time", "end_time", "isn", "analysis_counts",
                  "finished", "_tcp", "_zeek", "_isn_syn",
-                 "_syn", "_syn_ts", "_syn_seq", "_synack", "_synack_seq", "_hs_ack", "_hs_ack_ts",
+                 "_syn", "_syn_ts", "_syn_seq", "_syn_end", "_synack", "_synack_seq", "_hs_ack",
+                 "_hs_ack_ts",
                  "_fin", "_fin_end", "_fin_ack", "_fin_order", "_second_fin_acks_first",
                  "_rst", "_rst_dir", "_rst_before_close", "_data_after_fin")
 
@@ -80,6 +81,7 @@ class Flow:
         self._syn: int | None = None
         self._syn_ts = 0.0
         self._syn_seq = 0
+        self._syn_end = 0
         self._synack: int | None = None
         self._synack_seq = 0
         self._hs_ack: int | None = None
@@ -196,20 +198,22 @@ class Flow:
                 if bits & bit:
                     counts[name] += 1
         if self._hs_ack is None:
-            self._track_handshake(number, ts, direction, seq, ack, flags)
+            self._track_handshake(number, ts, direction, seq, ack, flags, seglen)
         if flags & (FIN | RST) or self._fin_order:
             self._track_teardown(number, direction, seq, ack, flags, seglen)
         return bits
 
     def _track_handshake(self, number: int, ts: float, direction: int, seq: int, ack: int,
-                         flags: int) -> None:
+                         flags: int, seglen: int) -> None:
         if self._hs_ack is not None:
             return
         syn_ack = flags & (SYN | ACK)
         if direction == 0 and syn_ack == SYN and self._synack is None:
             self._syn, self._syn_ts, self._syn_seq = number, ts, seq
+            self._syn_end = (seq + 1 + max(0, seglen)) & M32     # a SYN may carry data (TFO)
         elif (direction == 1 and syn_ack == (SYN | ACK) and self._syn is not None
-              and ack == ((self._syn_seq + 1) & M32) and not flags & RST):
+              and (ack == ((self._syn_seq + 1) & M32) or ack == self._syn_end)
+              and not flags & RST):
             self._synack, self._synack_seq = number, seq
         elif (direction == 0 and syn_ack == ACK and self._synack is not None
               and not flags & RST and ack == ((self._synack_seq + 1) & M32)):

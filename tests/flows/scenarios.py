@@ -138,3 +138,41 @@ ALL = {f.__name__: f for f in (
     retransmission, fast_retransmission, out_of_order, lost_and_acked_unseen, duplicate_acks,
     zero_window, keep_alive, spurious_retransmission, window_full, window_full_scaled,
     syn_retransmission, reused_ports, sequence_wrap, mid_stream, rst_abort)}
+
+def synack_with_new_isn(k: Crafter):
+    k.tcp(k.c, k.s, "S", 1000, 0)
+    k.tcp(k.s, k.c, "SA", 5000, 1001)
+    k.tcp(k.s, k.c, "SA", 7000, 1001, dt=1.0)          # the server restarted its handshake
+    k.tcp(k.c, k.s, "A", 1001, 7001)
+    k.tcp(k.c, k.s, "PA", 1001, 7001, b"data")
+
+
+def synack_seen_first(k: Crafter):
+    k.tcp(k.s, k.c, "SA", 5000, 1001)
+    k.tcp(k.c, k.s, "A", 1001, 5001)
+    k.tcp(k.c, k.s, "PA", 1001, 5001, b"hi")
+    k.tcp(k.s, k.c, "A", 5001, 1003)
+
+
+def syn_with_data(k: Crafter):
+    k.tcp(k.c, k.s, "S", 1000, 0, b"fastopen")
+    k.tcp(k.s, k.c, "SA", 5000, 1009)
+    k.tcp(k.c, k.s, "A", 1009, 5001)
+
+
+def simultaneous_open(k: Crafter):
+    k.tcp(k.c, k.s, "S", 1000, 0)
+    k.tcp(k.s, k.c, "S", 5000, 0)
+    k.tcp(k.c, k.s, "SA", 1000, 5001)
+    k.tcp(k.s, k.c, "SA", 5000, 1001)
+    k.tcp(k.c, k.s, "A", 1001, 5001)
+
+
+def reuse_after_rst_same_isn(k: Crafter):
+    c, s = k.handshake(cisn=1000)
+    k.tcp(k.c, k.s, "RA", c, s)
+    k.handshake(cisn=1000, sisn=9000)                   # same client ISN again
+
+
+ALL.update({f.__name__: f for f in (synack_with_new_isn, synack_seen_first, syn_with_data,
+                                     simultaneous_open, reuse_after_rst_same_isn)})

@@ -211,3 +211,14 @@ def test_not_tcp_or_udp_and_malformed_give_none():
     # an ARP frame through the real decoder
     arp = bytes.fromhex("ffffffffffff0000000000010806") + bytes(28)
     assert table.add(3, 0.0, decode_frame(1, arp)) is None
+
+
+def test_handshake_of_a_syn_carrying_data(tmp_path):
+    def build(k):
+        k.tcp(k.c, k.s, "S", 1000, 0, b"fastopen")          # TCP Fast Open style
+        k.tcp(k.s, k.c, "SA", 5000, 1009)                   # acks the SYN and its 8 bytes
+        k.tcp(k.c, k.s, "A", 1009, 5001)
+    table, _, _ = flows_of(tmp_path, build)
+    f = table.conversations[0]
+    assert f.handshake()["complete"] and f.handshake()["frames"] == [1, 2, 3]
+    assert f.bytes_c2s == 8
