@@ -29,12 +29,17 @@ FRAMING = {
               "then exactly that many bytes, whatever the segments look like",
     "filexfer": "filexfer frames its JSON header with a 4-byte length and announces the file size, "
                 "so the receiver knows exactly where the content ends",
-    "chat": "chat has no framing at all: the receiver cannot tell where one send() ended and the "
-            "next began (only the lab's sidecar knows); adding a length prefix (lenmsg) fixes that",
     "bigreply": "bigreply announces the reply size in its header line, so a receiver that reads "
                 "until it has that many bytes is correct, while a naive recv(1024) is not",
     "udpecho": "UDP keeps datagram boundaries: one send() is one datagram is one recv()",
     "auth": "auth messages have fixed sizes (32-byte challenge, fixed-size answer), which frames them",
+}
+
+
+UNFRAMED = {
+    "chat": "chat has no framing at all: the receiver cannot tell where one send() ended and the "
+            "next began (only the lab's sidecar, which recorded every send(), knows). A length prefix "
+            "(lenmsg) or a delimiter the receiver splits on fixes that",
 }
 
 
@@ -118,6 +123,8 @@ def explain_packet(engine, n: int) -> list[str]:
                    "them together (a \"sticky packet\"). TCP_NODELAY makes this rarer, never impossible.")
         if proto in FRAMING:
             out.append(f"The receiver can still separate them because {FRAMING[proto]}.")
+        elif proto in UNFRAMED:
+            out.append(f"The receiver cannot separate them: {UNFRAMED[proto]}.")
     for s in slices:
         m = s.message
         if m.split and s.first:
@@ -173,6 +180,8 @@ def explain_conversation(engine, conv) -> list[str]:
         out.append(f"{conv.split_messages} message(s) were split over several segments.")
     if (conv.coalesced_packets or conv.split_messages) and proto in FRAMING:
         out.append(f"This is harmless here because {FRAMING[proto]}.")
+    elif (conv.coalesced_packets or conv.split_messages) and proto in UNFRAMED:
+        out.append(f"For this protocol it is a real bug: {UNFRAMED[proto]}.")
     problems = {k: v for k, v in (conv.analysis or {}).items() if v}
     if problems:
         out.append("TCP analysis: " + ", ".join(f"{k.replace('_', ' ')} ×{v}" for k, v in problems.items()) + ".")

@@ -56,6 +56,7 @@ class WirelabApp(App):
         Binding("l", "ladder", "Ladder"),
         Binding("e", "explain", "Explain"),
         Binding("x", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "leave_filter", "Back to the list", show=False),
         Binding("space", "pause", "Pause"),
         Binding("w", "save", "Save"),
         Binding("question_mark", "help", "Keys"),
@@ -113,7 +114,7 @@ class WirelabApp(App):
     def packet_list(self) -> PacketList:
         return self._q(PacketList)
 
-    MAIN_ONLY = {"focus_filter", "conversations", "follow", "ladder", "explain", "clear_filter"}
+    MAIN_ONLY = {"focus_filter", "leave_filter", "conversations", "follow", "ladder", "explain", "clear_filter"}
     LIVE_ONLY = {"pause", "save"}
 
     def check_action(self, action: str, parameters) -> bool | None:
@@ -367,6 +368,10 @@ class WirelabApp(App):
             self.run_filter(flt, self._filter_token, self._filter_view)
         self.refresh_counts()
         return True
+
+    def action_leave_filter(self) -> None:
+        """Esc in the filter bar: back to the packet list (the applied filter stays)."""
+        self.packet_list.focus()
 
     def action_clear_filter(self) -> None:
         self._q("#filter", Input).value = ""

@@ -179,7 +179,8 @@ class HelpScreen(ModalScreen):
 
     KEYS = (
         ("Main screen", (
-            ("/", "edit the display filter (Enter applies, Esc leaves it)"),
+            ("/", "edit the display filter (Enter applies it)"),
+            ("escape", "leave the filter bar (the applied filter stays)"),
             ("↑ ↓ PgUp PgDn", "move in the packet list (also j/k)"),
             ("Home / End", "first / last packet (also g/G)"),
             ("Tab / Shift+Tab", "move between list, detail tree, hex view"),

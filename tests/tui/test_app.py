@@ -171,6 +171,10 @@ async def test_filter_bar_good_bad_and_clear(lenmsg_pcap):
         assert [pl.view[i] for i in range(pl.view_len)] == [6, 7]
         assert pl.has_focus and pl.selected_number in (6, 7)
         assert "Displayed: 2" in screen_text(app)
+        await pilot.press("slash")
+        assert inp.has_focus
+        await pilot.press("escape")                # Esc leaves the bar, the filter stays
+        assert pl.has_focus and pl.view_len == 2
         await pilot.press("x")
         assert pl.view is None and pl.length == 17
 

@@ -48,3 +48,18 @@ def test_conversation_explanation(eng):
     assert "retransmission ×1" in text
     udp = " ".join(explain_conversation(eng, eng.conversation("udp", 0)))
     assert udp.startswith("UDP conversation 0") and "handshake" not in udp
+
+
+def test_unframed_chat_is_not_called_harmless(tmp_path):
+    import os
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "captures", "sticky-sender.pcap")
+    if not os.path.exists(path):
+        pytest.skip("bundled capture missing")
+    eng = analyze_file(path)
+    conv = eng.conversation("tcp", 0)
+    assert conv.coalesced_packets
+    n = conv.coalesced_packets[0]
+    text = " ".join(explain_packet(eng, n))
+    assert "cannot separate them" in text and "can still separate" not in text
+    text = " ".join(explain_conversation(eng, conv))
+    assert "real bug" in text and "harmless" not in text
