@@ -538,6 +538,10 @@ class Engine:
         self._origlen, self._link, self._stream = idx.origlen, idx.linktype, idx.stream
         self._bits = idx.analysis
         self._dir = array("b")        # 0 none, 1 tcp c2s, 2 tcp s2c, 3 udp c2s, 4 udp s2c
+        self._appends = (idx.ts.append, idx.offset.append, idx.caplen.append,
+                         idx.origlen.append, idx.linktype.append, idx.tcp_flags.append,
+                         idx.payload_len.append, idx.stream.append, self._dir.append,
+                         idx.analysis.append, idx.direction.append)
         self._first_ts: float | None = None
         self._prev_data: bytes | None = None
         self._prev_ts = 0.0
@@ -589,56 +593,55 @@ class Engine:
 
     def _feed(self, rec) -> int:
         ts, linktype, data, origlen, offset = rec
+        (a_ts, a_off, a_cap, a_orig, a_link, a_flags, a_plen, a_stream, a_dir, a_bits,
+         a_direction) = self._appends
         n = len(self._ts) + 1
         if self._first_ts is None:
             self._first_ts = ts
-        self._ts.append(ts)
-        self._off.append(offset)
-        self._caplen.append(len(data))
-        self._origlen.append(origlen)
-        self._link.append(linktype)
+        a_ts(ts)
+        a_off(offset)
+        a_cap(len(data))
+        a_orig(origlen)
+        a_link(linktype)
         if self.keep_frames or offset < 0:
             self.frame_store.append(data)
             if not self.keep_frames:
                 self.keep_frames = True
                 # earlier packets came from a file; keep their slots aligned
                 self.frame_store[:0] = [None] * (n - len(self.frame_store))
-        prev, prev_ts = self._prev_data, self._prev_ts
-        self._prev_data, self._prev_ts = data, ts
-        idx = self.index
+        prev = self._prev_data
+        prev_ts = self._prev_ts
+        self._prev_data = data
+        self._prev_ts = ts
         if prev is not None and 0 <= ts - prev_ts <= 0.001 and (
                 data == prev or (linktype in _COOKED and len(data) == len(prev)
                                  and data[_COOKED[linktype]:] == prev[_COOKED[linktype]:])):
-            self._stream.append(-1)
-            self._dir.append(0)
-            self._bits.append(_LOOPBACK_DUP)
-            idx.direction.append(-1)
-            idx.tcp_flags.append(0)
-            idx.payload_len.append(0)
+            a_stream(-1)
+            a_dir(0)
+            a_bits(_LOOPBACK_DUP)
+            a_direction(-1)
+            a_flags(0)
+            a_plen(0)
             self._prev_data = None          # a third copy is a real retransmission
             return n
         d = decode_frame(linktype, data, origlen)
-        idx.tcp_flags.append(d.flags & 0xFF)
-        idx.payload_len.append(d.payload_len if d.payload_len > 0 else 0)
-        bits = 0
-        if d.malformed:
-            bits |= _MALFORMED
+        a_flags(d.flags)
+        plen_hdr = d.payload_len
+        a_plen(plen_hdr if plen_hdr > 0 else 0)
+        bits = _MALFORMED if d.malformed else 0
         tr = d.transport
-        if tr != "tcp" and tr != "udp" or d.payload_offset < 0:
-            self._stream.append(-1)
-            self._dir.append(0)
-            self._bits.append(bits)
-            idx.direction.append(-1)
-            return n
-        verdict = self.flows.add(n, ts, d)
+        verdict = None
+        if (tr == "tcp" or tr == "udp") and d.payload_offset >= 0:
+            verdict = self.flows.add(n, ts, d)
         if verdict is None:
-            self._stream.append(-1)
-            self._dir.append(0)
-            self._bits.append(bits)
-            idx.direction.append(-1)
+            a_stream(-1)
+            a_dir(0)
+            a_bits(bits)
+            a_direction(-1)
             return n
-        flow, direction, fbits, _new = verdict[0], verdict[1], verdict[2], verdict[3]
-        bits |= fbits or 0
+        flow, direction, fbits = verdict[0], verdict[1], verdict[2]
+        if fbits:
+            bits |= fbits
         cs = self._flow_state.get(id(flow))
         if cs is None or cs.flow is not flow:
             cs = self._new_conv(flow)
@@ -647,15 +650,15 @@ class Engine:
         if plen < d.payload_len:
             bits |= _SIZE_LIMITED
         if tr == "tcp":
-            r = cs.reasm[direction]
-            bits |= r.segment(n, d.seq, d.flags, data[po: po + plen] if plen else b"")
-            self._dir.append(1 + direction)
+            bits |= cs.reasm[direction].segment(n, d.seq, d.flags,
+                                                data[po: po + plen] if plen else b"")
+            a_dir(1 + direction)
         else:
             self._udp_datagram(cs, direction, n, data[po: po + plen])
-            self._dir.append(3 + direction)
-        self._stream.append(flow.id)
-        self._bits.append(bits)
-        idx.direction.append(direction)
+            a_dir(3 + direction)
+        a_stream(flow.id)
+        a_bits(bits)
+        a_direction(direction)
         own = bits & _OWN_MASK
         if own:
             for a in analysis_list(own):
