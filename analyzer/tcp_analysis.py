@@ -90,7 +90,7 @@ class DirectionState:
         self.win_scale = _WS_UNKNOWN
         self.is_first_ack = False
         self.lastsegmentflags = 0
-        self.segments: list[list[int]] = []   # unacked [seq, nextseq], newest last
+        self.segments: list[int] = []   # end (nextseq) of each unacked segment
 
 
 class TcpConversationAnalysis:
@@ -228,7 +228,7 @@ class TcpConversationAnalysis:
             if len(segments) < TCP_MAX_UNACKED_SEGMENTS:
                 if syn_fin:
                     nextseq = (nextseq + 1) & M32
-                segments.append([seq, nextseq])
+                segments.append(nextseq)
         if not ta & A_ZERO_WINDOW_PROBE:
             f_next = fwd.nextseq
             if not f_next or ((f_next - nextseq) & M32) >= 0x80000000:
@@ -243,21 +243,13 @@ class TcpConversationAnalysis:
         fwd.lastacktime = ts
         fwd.lastsegmentflags = ta
 
-        # remove the segments of the other direction this ACKs
+        # remove the segments of the other direction this ACKs.  Wireshark keeps a segment
+        # iff the ACK is not its end and lies before its end (its start never decides), so
+        # only the ends are stored: bounded by the packet count, 10,000 per direction.
         segs = rev.segments
         if segs:
-            keep = []
-            for seg in segs:
-                s0, n0 = seg
-                if ack == n0:
-                    continue
-                if ((s0 - ack) & M32) >= 0x80000000:             # ack after the start
-                    if ((ack - n0) & M32) >= 0x80000000:         # ... and before the end
-                        seg[0] = ack
-                        keep.append(seg)
-                elif ((ack - n0) & M32) >= 0x80000000:           # segment ends after ack
-                    keep.append(seg)
-            rev.segments = keep
+            rev.segments = [n0 for n0 in segs
+                            if n0 != ack and ((ack - n0) & M32) >= 0x80000000]
 
         # dissect_tcp() after the analysis: initial RTT, first ACK, window scaling
         if flags & SYN:
