@@ -181,7 +181,8 @@ def main() -> int:
     print("\n## lenmsg round trips/s (13-byte messages, TCP_NODELAY clients)")
     print("| clients | wirelab serve lenmsg | lecture-style baseline | ratio |")
     print("|---:|---:|---:|---:|")
-    wl, wl_port = start([sys.executable, "-m", "analyzer", "serve", "lenmsg", "--port", "0", "--max-threads", "256"])
+    wl, wl_port = start([sys.executable, "-m", "analyzer", "serve", "lenmsg", "--port", "0", "--max-threads", "256",
+                      "--quiet"])
     base, base_port = start([sys.executable, "-c", BASELINE])
     try:
         for n in (1, 10, 100):
@@ -204,7 +205,7 @@ def main() -> int:
             parts.append((p, make_file(p, quarter)))
         up = os.path.join(tmp, "up")
         srv, port = start([sys.executable, "-m", "analyzer", "serve", "filexfer", "--port", "0",
-                           "--upload-dir", up])
+                           "--upload-dir", up, "--quiet"])
         try:
             t0 = time.perf_counter()
             st = clients.upload("127.0.0.1", port, src, timeout=300)

@@ -29,6 +29,8 @@ def add_arguments(p) -> None:
     p.add_argument("--first-read-delay", type=float, default=0.0, metavar="S",
                    help="chat: sleep S seconds before the first recv()")
     p.add_argument("--recv-size", type=int, default=65536, metavar="N", help="chat: recv() buffer size")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="print only where it listens (no line per connection/event)")
     p.add_argument("--appio", default=None, metavar="FILE",
                    help="append every send()/recv() to this sidecar file (JSON lines)")
 
@@ -87,7 +89,7 @@ def run(args) -> int:
 
     appio = AppIOWriter(args.appio) if args.appio else None
     try:
-        server = make_server(args.protocol, args.host, port, log=log, appio=appio,
+        server = make_server(args.protocol, args.host, port, log=None if args.quiet else log, appio=appio,
                              idle_timeout=args.idle_timeout, max_threads=args.max_threads, **_options(args))
     except ValueError as exc:
         raise WirelabError(str(exc)) from None

@@ -61,6 +61,7 @@ class LabTCPServer(socketserver.ThreadingTCPServer):
         self.max_threads = max(1, int(max_threads))
         self.max_pending = max(0, int(max_pending))
         self.log = log or _quiet
+        self.verbose = log is not None     # per-message lines are only formatted when logged
         self.appio = appio
         self.options = options or {}
         self._lock = threading.Lock()
@@ -238,6 +239,8 @@ class LenmsgHandler(LabHandler):
             data = self.read()
             for frame in codec.receive_data(data):
                 count += 1
+                if self.server.verbose:
+                    self.log(f"message {frame.summary()}")
                 self.conn.send_all(codec.send(lenmsg.Frame(frame.payload.upper())))
             if not data:
                 self.log(f"closed by client after {count} messages")
