@@ -47,19 +47,82 @@ def run_tshark(args: list[str], timeout: float = DEFAULT_TIMEOUT,
         raise TsharkError(f"tshark did not finish within {timeout:.0f} s") from None
     except OSError as exc:
         raise TsharkError(f"cannot run tshark: {exc}") from None
-    stderr = proc.stderr.decode("utf-8", "replace")
+    _check_stderr(proc.returncode, proc.stderr.decode("utf-8", "replace"), warnings)
+    return proc.stdout.decode("utf-8", "replace")
+
+
+def _field_args(path: str, names: list[str], display_filter: str | None,
+                extra: list[str] | None) -> list[str]:
+    if not os.path.isfile(path):
+        raise TsharkError(f"no such file: {path}")
+    args = ["-n", "-r", path, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
+            "-E", "aggregator=,", "-E", "quote=n"]
+    for name in names:
+        args += ["-e", name]
+    if display_filter:
+        args += ["-Y", display_filter]
+    return list(extra or []) + args
+
+
+def _check_stderr(returncode: int, stderr: str, warnings: list[str] | None) -> None:
     lua_error = next((ln for ln in stderr.splitlines() if "Lua" in ln and "rror" in ln), None)
     lines = [ln.strip() for ln in stderr.splitlines()
              if ln.strip() and not ln.startswith("Running as user")]
-    if proc.returncode != 0 and not lua_error and lines and all(
+    if returncode != 0 and not lua_error and lines and all(
             any(t in ln for t in TOLERATED) for ln in lines):
         if warnings is not None:
             warnings.extend(lines)
-        return proc.stdout.decode("utf-8", "replace")
-    if proc.returncode != 0 or lua_error:
-        first = lua_error or (lines[0] if lines else f"exit status {proc.returncode}")
+        return
+    if returncode != 0 or lua_error:
+        first = lua_error or (lines[0] if lines else f"exit status {returncode}")
         raise TsharkError(f"tshark failed: {first}")
-    return proc.stdout.decode("utf-8", "replace")
+
+
+def iter_fields(path: str, names: list[str], *, display_filter: str | None = None,
+                extra: list[str] | None = None, timeout: float = DEFAULT_TIMEOUT,
+                warnings: list[str] | None = None):
+    """Like fields(), but yields the rows while tshark runs (memory stays flat on big files).
+
+    The error check (TsharkError) happens when the output is exhausted.
+    """
+    import tempfile
+    import threading
+
+    cmd = [find_tshark(), *_field_args(path, names, display_filter, extra)]
+    env = dict(os.environ)
+    env.setdefault("LC_ALL", "C.UTF-8")
+    n = len(names)
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, env=env,
+                                    stdin=subprocess.DEVNULL)
+        except OSError as exc:
+            raise TsharkError(f"cannot run tshark: {exc}") from None
+        expired = threading.Event()
+
+        def kill() -> None:
+            expired.set()
+            proc.kill()
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            for raw in proc.stdout:
+                cols = raw.decode("utf-8", "replace").rstrip("\n").split("\t")
+                if len(cols) < n:
+                    cols += [""] * (n - len(cols))
+                yield cols[:n]
+            proc.wait()
+        finally:
+            timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+        if expired.is_set():
+            raise TsharkError(f"tshark did not finish within {timeout:.0f} s")
+        err.seek(0)
+        _check_stderr(proc.returncode, err.read().decode("utf-8", "replace"), warnings)
 
 
 def fields(path: str, names: list[str], *, display_filter: str | None = None,
@@ -69,20 +132,5 @@ def fields(path: str, names: list[str], *, display_filter: str | None = None,
 
     Several occurrences of a field in one frame are joined with ","; absent fields are "".
     """
-    if not os.path.isfile(path):
-        raise TsharkError(f"no such file: {path}")
-    args = ["-n", "-r", path, "-T", "fields", "-E", "separator=/t", "-E", "occurrence=a",
-            "-E", "aggregator=,", "-E", "quote=n"]
-    for name in names:
-        args += ["-e", name]
-    if display_filter:
-        args += ["-Y", display_filter]
-    args = list(extra or []) + args
-    out = run_tshark(args, timeout=timeout, warnings=warnings)
-    rows = []
-    for line in out.splitlines():
-        cols = line.split("\t")
-        if len(cols) < len(names):
-            cols += [""] * (len(names) - len(cols))
-        rows.append(cols[:len(names)])
-    return rows
+    return list(iter_fields(path, names, display_filter=display_filter, extra=extra,
+                            timeout=timeout, warnings=warnings))

@@ -17,11 +17,12 @@ lo) are not compared: tshark counts them in a stream and calls them retransmissi
 from __future__ import annotations
 
 import threading
+from array import array
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from analyzer.model import ACK, ANALYSIS_NAMES, FIN, RST, SYN, analysis_list
-from analyzer.wireshark.tshark import fields as tshark_fields
+from analyzer.wireshark.tshark import iter_fields as iter_tshark_fields
 
 # wirelab analysis names that are also tshark tcp.analysis.* fields (the rest are ours only)
 COMPARED_FLAGS: tuple[str, ...] = tuple(n for n in ANALYSIS_NAMES if n in (
@@ -34,24 +35,76 @@ _BASE_FIELDS = ["frame.number", "tcp.stream", "udp.stream", "tcp.flags", "ip.src
                 "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "icmp.type", "icmpv6.type"]
 
 
+_KINDS = ("", "tcp", "udp")       # per-frame transport code -> name
+
+
 @dataclass
 class Facts:
-    """What one side (wirelab or tshark) says about a capture."""
+    """What one side (wirelab or tshark) says about a capture.
+
+    Per-packet facts live in compact arrays indexed by packet number - 1, so a million-packet
+    capture costs tens of MB here, not GB.
+    """
 
     source: str
     packets: int = 0
-    stream: dict[int, tuple[str, int]] = field(default_factory=dict)   # frame -> (transport, id)
-    flags: dict[int, int] = field(default_factory=dict)                # frame -> TCP flag byte
+    kind: bytearray = field(default_factory=bytearray)          # 0 none, 1 tcp, 2 udp
+    sid: array = field(default_factory=lambda: array("l"))     # conversation id (-1 none)
+    tcp_flags: bytearray = field(default_factory=bytearray)     # TCP flag byte
     analysis: dict[int, frozenset] = field(default_factory=dict)       # frame -> flag names
     endpoints: dict[tuple[str, int], frozenset] = field(default_factory=dict)  # conv -> {"ip:port"x2}
     handshake: dict[int, list[int]] = field(default_factory=dict)      # tcp stream -> frames
-    teardown: dict[int, list[int]] = field(default_factory=dict)       # tcp stream -> FIN/RST frames
+    teardown: dict[int, list[int]] = field(default_factory=dict)       # tcp stream -> frames
     skip_analysis: set[int] = field(default_factory=set)               # frames not compared
-    tcp_rows: dict[int, list] = field(default_factory=dict)            # tshark: stream -> rows
     warnings: list[str] = field(default_factory=list)
+    # tshark only: what handshake_frames / teardown_frames need, per packet and per stream
+    side: bytearray = field(default_factory=bytearray)          # 1: sent by the stream's 2nd endpoint
+    seq: array = field(default_factory=lambda: array("I"))
+    ack: array = field(default_factory=lambda: array("I"))
+    seglen: array = field(default_factory=lambda: array("I"))
+    stream_frames: dict[int, array] = field(default_factory=dict)      # tcp stream -> frames
+
+    def _ensure(self, n: int) -> None:
+        grow = n - len(self.kind)
+        if grow > 0:
+            self.kind.extend(bytes(grow))
+            self.sid.extend([-1] * grow)
+            self.tcp_flags.extend(bytes(grow))
+
+    def set_packet(self, n: int, transport: str, sid: int, flags: int = 0) -> None:
+        self._ensure(n)
+        self.kind[n - 1] = 1 if transport == "tcp" else 2
+        self.sid[n - 1] = sid
+        self.tcp_flags[n - 1] = flags & 0xFF
+
+    def stream(self, n: int) -> tuple[str, int] | None:
+        """(transport, conversation id) of packet n, or None."""
+        if 1 <= n <= len(self.kind) and self.kind[n - 1]:
+            return (_KINDS[self.kind[n - 1]], self.sid[n - 1])
+        return None
+
+    def flags(self, n: int) -> int | None:
+        """TCP flag byte of packet n (None: not a TCP conversation packet)."""
+        if 1 <= n <= len(self.kind) and self.kind[n - 1] == 1:
+            return self.tcp_flags[n - 1]
+        return None
+
+    def conversation_packets(self) -> int:
+        return len(self.kind) - self.kind.count(0)
 
     def conversations(self, transport: str) -> int:
         return sum(1 for t, _ in self.endpoints if t == transport)
+
+    def tcp_rows(self, sid: int, skip: set[int] | None = None) -> list["_TcpRow"]:
+        """tshark's packets of TCP stream `sid` (without the frames in `skip`)."""
+        out = []
+        for n in self.stream_frames.get(sid, ()):
+            if skip and n in skip:
+                continue
+            i = n - 1
+            out.append(_TcpRow(n, self.tcp_flags[i], self.side[i], self.seq[i], self.ack[i],
+                               self.seglen[i]))
+        return out
 
 
 @dataclass
@@ -94,7 +147,7 @@ def _seq_ge(a: int, b: int) -> bool:
 class _TcpRow(NamedTuple):
     number: int
     flags: int
-    src: str
+    src: int          # which endpoint sent it (0/1)
     seq: int          # raw sequence number
     ack: int          # raw acknowledgment number
     seglen: int
@@ -160,40 +213,55 @@ def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
     for opt in tshark_options or []:
         extra += ["-o", opt]
     warnings: list[str] = []
-    rows = tshark_fields(path, names, extra=extra, warnings=warnings)
-    facts = Facts("tshark", packets=len(rows), warnings=warnings)
-    per_stream: dict[int, list[_TcpRow]] = {}
-    for row in rows:
+    facts = Facts("tshark", warnings=warnings)
+    first_src: dict[int, str] = {}
+    flag_cols = range(len(_BASE_FIELDS), len(names))
+    for row in iter_tshark_fields(path, names, extra=extra, warnings=warnings):
         number = int(row[0])
+        facts.packets = max(facts.packets, number)
         tcp_stream, udp_stream, flags_text = row[1], row[2], row[3]
-        ip_src = _first(row[4] or row[6])
-        ip_dst = _first(row[5] or row[7])
         if "," in tcp_stream or "," in udp_stream or row[15] or row[16]:
             continue  # a transport header quoted inside ICMP: not a conversation packet
+        if not tcp_stream and not udp_stream:
+            continue
+        ip_src = _first(row[4] or row[6])
+        ip_dst = _first(row[5] or row[7])
         if tcp_stream:
             key = ("tcp", int(tcp_stream))
             sport, dport = row[8], row[9]
             flags = int(flags_text, 16) & 0xFF if flags_text else 0
-            facts.flags[number] = flags
-            src = _endpoint(ip_src, sport)
-            per_stream.setdefault(key[1], []).append(_TcpRow(
-                number, flags, src, int(_first(row[12]) or 0), int(_first(row[13]) or 0),
-                int(_first(row[14]) or 0)))
-            found = frozenset(n for n, v in zip(COMPARED_FLAGS, row[len(_BASE_FIELDS):]) if v)
+            facts.set_packet(number, "tcp", key[1], flags)
+            found = frozenset(COMPARED_FLAGS[i - len(_BASE_FIELDS)] for i in flag_cols if row[i])
             if found:
                 facts.analysis[number] = found
-        elif udp_stream:
+        else:
             key = ("udp", int(udp_stream))
             sport, dport = row[10], row[11]
-        else:
-            continue
-        facts.stream[number] = key
+            facts.set_packet(number, "udp", key[1])
+        src = _endpoint(ip_src, sport)
         if key not in facts.endpoints:
-            facts.endpoints[key] = frozenset((_endpoint(ip_src, sport), _endpoint(ip_dst, dport)))
-    for sid, tcp_rows in per_stream.items():
-        facts.handshake[sid] = handshake_frames(tcp_rows)
-        facts.teardown[sid] = teardown_frames(tcp_rows)
-    facts.tcp_rows = per_stream
+            facts.endpoints[key] = frozenset((src, _endpoint(ip_dst, dport)))
+        if key[0] == "tcp":
+            grow = number - len(facts.side)
+            if grow > 0:
+                facts.side.extend(bytes(grow))
+                facts.seq.extend([0] * grow)
+                facts.ack.extend([0] * grow)
+                facts.seglen.extend([0] * grow)
+            i = number - 1
+            facts.side[i] = 0 if first_src.setdefault(key[1], src) == src else 1
+            facts.seq[i] = int(_first(row[12]) or 0) & M32
+            facts.ack[i] = int(_first(row[13]) or 0) & M32
+            facts.seglen[i] = int(_first(row[14]) or 0) & M32
+            frames = facts.stream_frames.get(key[1])
+            if frames is None:
+                frames = facts.stream_frames[key[1]] = array("l")
+            frames.append(number)
+    facts._ensure(facts.packets)
+    for sid in facts.stream_frames:
+        rows = facts.tcp_rows(sid)
+        facts.handshake[sid] = handshake_frames(rows)
+        facts.teardown[sid] = teardown_frames(rows)
     return facts
 
 
@@ -205,9 +273,11 @@ def wirelab_facts(engine) -> Facts:
         if conv.transport == "tcp":
             facts.handshake[conv.id] = [int(n) for n in (conv.handshake or {}).get("frames", [])]
             facts.teardown[conv.id] = [int(n) for n in (conv.teardown or {}).get("frames", [])]
+    facts._ensure(engine.packet_count)
     twin = 1 << ANALYSIS_NAMES.index("loopback_duplicate")
     for number in range(1, engine.packet_count + 1):
-        if engine.analysis_bits(number) & twin:
+        bits = engine.analysis_bits(number)
+        if bits & twin:
             facts.skip_analysis.add(number)
             continue
         sid = engine.stream_of(number)
@@ -215,13 +285,11 @@ def wirelab_facts(engine) -> Facts:
             continue
         dec = engine.decoded(number)
         transport = dec.transport
-        if transport not in ("tcp", "udp"):
-            continue
-        facts.stream[number] = (transport, sid)
-        if transport == "tcp":
-            facts.flags[number] = dec.flags & 0xFF
-            names = analysis_list(engine.analysis_bits(number))
-            found = frozenset(n for n in names if n in COMPARED_FLAGS)
+        if transport == "udp":
+            facts.set_packet(number, "udp", sid)
+        elif transport == "tcp":
+            facts.set_packet(number, "tcp", sid, dec.flags)
+            found = frozenset(n for n in analysis_list(bits) if n in COMPARED_FLAGS)
             if found:
                 facts.analysis[number] = found
     return facts
@@ -234,11 +302,11 @@ def _names(values) -> str:
 def compare(wl: Facts, ts: Facts) -> list[str]:
     """Every difference between wirelab's facts and tshark's, one line each, in a stable order."""
     out: list[str] = []
-    if wl.skip_analysis and ts.tcp_rows:
+    if wl.skip_analysis and ts.stream_frames:
         # derive tshark's handshakes/teardowns without the copies wirelab set aside
         handshake, teardown = {}, {}
-        for sid, rows in ts.tcp_rows.items():
-            kept = [r for r in rows if r.number not in wl.skip_analysis]
+        for sid in ts.stream_frames:
+            kept = ts.tcp_rows(sid, wl.skip_analysis)
             handshake[sid], teardown[sid] = handshake_frames(kept), teardown_frames(kept)
     else:
         handshake, teardown = ts.handshake, ts.teardown
@@ -253,14 +321,21 @@ def compare(wl: Facts, ts: Facts) -> list[str]:
         if a != b:
             show = lambda e: " <-> ".join(sorted(e)) if e else "none"  # noqa: E731
             out.append(f"{key[0]} stream {key[1]}: endpoints: tshark {show(a)}, wirelab {show(b)}")
-    for number in sorted(set(ts.stream) | set(wl.stream)):
-        if number in wl.skip_analysis:
+    skip = wl.skip_analysis
+    tk, wk, ts_sid, wl_sid = ts.kind, wl.kind, ts.sid, wl.sid
+    for i in range(max(len(tk), len(wk))):
+        number = i + 1
+        if number in skip:
             continue
-        a, b = ts.stream.get(number), wl.stream.get(number)
-        if a != b:
+        a_kind = tk[i] if i < len(tk) else 0
+        b_kind = wk[i] if i < len(wk) else 0
+        if not a_kind and not b_kind:
+            continue
+        if a_kind != b_kind or (a_kind and ts_sid[i] != wl_sid[i]):
+            a, b = ts.stream(number), wl.stream(number)
             show = lambda k: f"{k[0]} stream {k[1]}" if k else "none"  # noqa: E731
             out.append(f"frame {number}: conversation: tshark {show(a)}, wirelab {show(b)}")
-        fa, fb = ts.flags.get(number), wl.flags.get(number)
+        fa, fb = ts.flags(number), wl.flags(number)
         if fa != fb and fa is not None and fb is not None:
             out.append(f"frame {number}: tcp flags: tshark 0x{fa:02x}, wirelab 0x{fb:02x}")
     for sid in sorted(set(handshake) | set(wl.handshake)):

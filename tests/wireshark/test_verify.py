@@ -30,7 +30,7 @@ def test_verify_compares_real_handshakes_and_teardowns(live_capture):
     assert len(ts.handshake) == 5 and all(len(f) == 3 for f in ts.handshake.values())
     assert all(len(f) >= 2 for f in ts.teardown.values())          # a FIN from each side
     assert {k[0] for k in ts.endpoints} == {"tcp", "udp"}
-    assert len(ts.stream) == ts.packets                             # every packet compared
+    assert ts.conversation_packets() == ts.packets                 # every packet compared
 
 
 @pytest.mark.parametrize("name, expected", [
