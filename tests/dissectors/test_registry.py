@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from dissectors import auth, filexfer, lenmsg, registry, udpecho
-from dissectors.base import CLIENT, SERVER, RemoteProtocolError
+from dissectors.base import SERVER, RemoteProtocolError
 from dissectors.registry import REGISTRY, by_port, detect, new_connection, parse_decode_as, probe
 from tests.dissectors.cases import CHALLENGE, SECRET, fx
 
