@@ -110,6 +110,7 @@ def run(args) -> int:
     finally:
         server.close_connections()
         server.server_close()
+        server.wait_idle(2.0)          # handlers finish: partial uploads remove their temp files
         with lock:
             printing[0] = False
         if appio is not None:

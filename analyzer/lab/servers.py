@@ -141,6 +141,16 @@ class LabTCPServer(socketserver.ThreadingTCPServer):
     def handle_error(self, request, client_address):  # pragma: no cover - no tracebacks
         self.log(f"{addr_text(client_address)} error")
 
+    def wait_idle(self, timeout: float = 2.0) -> bool:
+        """Wait (bounded) until no handler thread runs, e.g. so uploads remove their temp files."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self.active_threads == 0:
+                    return True
+            time.sleep(0.01)
+        return False
+
     def close_connections(self) -> None:
         """Stop: wake every handler (shutdown its socket) and drop the waiting ones."""
         with self._lock:
@@ -468,6 +478,9 @@ class LabUDPServer(socketserver.UDPServer):
     def close_connections(self) -> None:
         pass
 
+    def wait_idle(self, timeout: float = 2.0) -> bool:
+        return True
+
 
 HANDLERS = {"chat": ChatHandler, "lenmsg": LenmsgHandler, "filexfer": FilexferHandler,
             "auth": AuthHandler, "bigreply": BigreplyHandler}
@@ -508,6 +521,7 @@ class ServerHandle:
         self.server.shutdown()
         self.server.close_connections()
         self.server.server_close()
+        self.server.wait_idle(2.0)
         self._thread.join(5)
 
     def __enter__(self) -> "ServerHandle":

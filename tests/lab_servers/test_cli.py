@@ -134,3 +134,25 @@ def test_udpecho_and_bigreply_cli():
                                          "GET nope -> 26 bytes: 'ERROR no such report nope'"]
     finally:
         stop(p)
+
+
+def test_ctrl_c_during_an_upload_leaves_no_temp_file(tmp_path):
+    from dissectors import filexfer
+    from dissectors.base import CLIENT
+    up = tmp_path / "up"
+    p, port = serve("filexfer", "--upload-dir", str(up))
+    s = socket.create_connection(("127.0.0.1", int(port)), timeout=10)
+    try:
+        codec = filexfer.Connection(CLIENT)
+        s.sendall(codec.send(filexfer.Header.upload("big", 10_000_000)) + codec.send(filexfer.Content(b"x" * 200_000)))
+        for _ in range(200):                      # the server has started the temp file
+            if up.exists() and os.listdir(up):
+                break
+            import time
+            time.sleep(0.02)
+        assert len(os.listdir(up)) == 1
+        out, _ = stop(p)
+    finally:
+        s.close()
+    assert "temp file removed" in out and "stopped" in out
+    assert os.listdir(up) == []
