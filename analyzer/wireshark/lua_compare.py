@@ -27,7 +27,7 @@ from typing import NamedTuple
 
 from analyzer.errors import WirelabError
 from analyzer.wireshark.lua_export import LUA_PROTOCOLS, default_ports, write_lua
-from analyzer.wireshark.tshark import fields as tshark_fields
+from analyzer.wireshark.tshark import iter_fields as iter_tshark_fields
 
 LINE_PROTOCOLS = ("chat", "auth")   # protocols carrying chat lines (auth: after its first message)
 UDP_PROTOCOLS = ("udpecho",)
@@ -103,7 +103,7 @@ def tshark_messages(capture: str, lua_path: str, decode_as: dict | None = None) 
     extra = ["-X", f"lua_script:{lua_path}", "-o", "tcp.reassemble_out_of_order:TRUE"]
     extra += tshark_args(decode_as)
     out: list[SeenMessage] = []
-    for row in tshark_fields(capture, names, extra=extra):
+    for row in iter_tshark_fields(capture, names, extra=extra):
         frame = int(row[0])
         if row[1] or row[2]:
             continue   # a datagram quoted inside an ICMP error: not a message
@@ -182,10 +182,17 @@ def diff_messages(tshark: list[SeenMessage], wirelab: list[SeenMessage]) -> list
     """One line per frame where the two disagree (count, protocol, direction or lengths)."""
     a, b = Counter(tshark), Counter(wirelab)
     frames = sorted({m.frame for m in (a - b)} | {m.frame for m in (b - a)})
+    if not frames:
+        return []
+    wanted = set(frames)
+    by_frame: dict[int, tuple[list[str], list[str]]] = {f: ([], []) for f in frames}
+    for side, messages in ((0, tshark), (1, wirelab)):
+        for m in messages:
+            if m.frame in wanted:
+                by_frame[m.frame][side].append(m.text())
     out = []
     for frame in frames:
-        ta = sorted((m.text() for m in tshark if m.frame == frame))
-        wa = sorted((m.text() for m in wirelab if m.frame == frame))
+        ta, wa = sorted(by_frame[frame][0]), sorted(by_frame[frame][1])
         out.append(f"frame {frame}: tshark [{'; '.join(ta)}], wirelab [{'; '.join(wa)}]")
     return out
 
