@@ -67,12 +67,63 @@ async def one_run(path: str, end_timeout: float) -> dict:
     return out
 
 
+def tmux_run(path: str, timeout: float = 60.0) -> dict:
+    """The real command in a real terminal (tmux): launch -> row 1 visible -> End -> last row."""
+    import shutil
+    import uuid
+    if not shutil.which("tmux"):
+        return {}
+    name = f"wirelab-bench-{uuid.uuid4().hex[:8]}"
+
+    def pane() -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", name], capture_output=True,
+                              text=True).stdout
+
+    from analyzer.sources.open import open_capture
+    from analyzer.tui.quick_index import QuickIndex
+    q = QuickIndex(open_capture(path))
+    q.scan()
+    want = str(q.count)              # the file's last packet number
+    out: dict = {}
+    t0 = time.monotonic()
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "50",
+                    f"{sys.executable} -m analyzer.cli open {path}"], check=True, cwd=ROOT)
+    try:
+        while time.monotonic() - t0 < timeout:
+            if "    1   0.000000" in pane():
+                out["first_row_s"] = time.monotonic() - t0
+                break
+            time.sleep(0.02)
+        last = None
+        while time.monotonic() - t0 < timeout:
+            subprocess.run(["tmux", "send-keys", "-t", name, "End"])
+            time.sleep(0.1)
+            text = pane()
+            import re
+            m = re.search(r"Packets: ([\d,]+)", text)
+            total = m.group(1).replace(",", "") if m else None
+            if total == want and f"Frame {want}:" in text:
+                out["end_shows_last_s"] = time.monotonic() - t0
+                out["last"] = int(total)
+                break
+            last = total
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--file", default=DEFAULT)
     ap.add_argument("--end-timeout", type=float, default=300.0)
+    ap.add_argument("--tmux", action="store_true",
+                    help="also time `wirelab open` itself in a real terminal (tmux)")
     args = ap.parse_args(argv)
     path = ensure_capture(args.file)
+    if args.tmux:
+        t = tmux_run(path)
+        print(f"tmux `wirelab open`: first row {t.get('first_row_s', float('nan')):.2f} s after launch, "
+              f"End shows packet {t.get('last', '?')} at {t.get('end_shows_last_s', float('nan')):.2f} s")
     res = asyncio.run(one_run(path, args.end_timeout))
     print(f"capture: {path} ({os.path.getsize(path) / 1e6:.0f} MB, {res['packets']:,} packets)")
     print(f"first row on screen:       {res['first_row_s']:.2f} s "
