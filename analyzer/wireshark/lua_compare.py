@@ -95,12 +95,18 @@ def tshark_args(decode_as: dict | None) -> list[str]:
     return args
 
 
-def tshark_messages(capture: str, lua_path: str, decode_as: dict | None = None) -> list[SeenMessage]:
-    """Messages tshark finds with the Lua plugin: one per <proto>.wire_len occurrence."""
+def tshark_messages(capture: str, lua_path: str, decode_as: dict | None = None,
+                    two_pass: bool = False) -> list[SeenMessage]:
+    """Messages tshark finds with the Lua plugin: one per <proto>.wire_len occurrence.
+
+    two_pass: run `tshark -2` (the second pass sees every frame as already visited, as
+    Wireshark does when a packet is clicked): the plugin must give the same answer.
+    """
     names = ["frame.number", "icmp.type", "icmpv6.type"]
     for proto in LUA_PROTOCOLS:
         names += [f"{proto}.direction", f"{proto}.wire_len"]
-    extra = ["-X", f"lua_script:{lua_path}", "-o", "tcp.reassemble_out_of_order:TRUE"]
+    extra = ["-2"] if two_pass else []
+    extra += ["-X", f"lua_script:{lua_path}", "-o", "tcp.reassemble_out_of_order:TRUE"]
     extra += tshark_args(decode_as)
     out: list[SeenMessage] = []
     for row in iter_tshark_fields(capture, names, extra=extra):

@@ -291,14 +291,26 @@ auth.prefs.hmac_md5_ports = Pref.range("hmac-md5 ports", "",
 add_port_pref(auth, "auth", CONFIG.ports.auth)
 
 -- the first message of each direction is the challenge / answer, the rest is chat.
--- First pass (tshark -r): decided in stream order; later passes replay the memo.
+-- First pass (tshark -r): decided in stream order; later passes (tshark -2, clicking in
+-- Wireshark) replay the memo of the first pass.
 local auth_done = {}     -- "stream:dir" -> true once the challenge/answer was dissected
 local auth_memo = {}     -- "frame:len:offset" -> true when get_len saw the head message
 local auth_pdu_memo = {} -- "frame:len" -> true when the PDU was the head message
 
 local function auth_key(pinfo)
+    -- tcp.stream when a tree is being built; the 4-tuple otherwise (tshark -2's first pass
+    -- builds no tree, and then field extractors return nothing)
     local s = f_tcp_stream()
-    return tostring(s and s.value or -1) .. ":" .. direction(pinfo, auth.prefs.port)
+    local conv
+    if s then
+        conv = "stream " .. tostring(s.value)
+    else
+        conv = tostring(pinfo.src) .. ":" .. pinfo.src_port .. ">" .. tostring(pinfo.dst) .. ":" .. pinfo.dst_port
+        if not is_c2s(pinfo, auth.prefs.port) then
+            conv = tostring(pinfo.dst) .. ":" .. pinfo.dst_port .. ">" .. tostring(pinfo.src) .. ":" .. pinfo.src_port
+        end
+    end
+    return conv .. ":" .. direction(pinfo, auth.prefs.port)
 end
 
 local function auth_is_hmac_md5(pinfo)
@@ -454,11 +466,11 @@ end
 
 for _, proto in ipairs({ chat, lenmsg, filexfer, auth, bigreply, udpecho }) do
     proto.prefs_changed = register_all
-    proto.init = function()
-        auth_done = {}
-        auth_memo = {}
-        auth_pdu_memo = {}
-    end
+end
+-- init runs before every pass (tshark -2 re-inits between its passes, with frames already
+-- visited): only the first-pass state is reset; the memos are rewritten by each first pass
+auth.init = function()
+    auth_done = {}
 end
 
 register_all()

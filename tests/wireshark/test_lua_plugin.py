@@ -68,6 +68,15 @@ def test_lua_matches_wirelab_on_live_loopback_traffic(live_capture, lua_path):
     assert any(len(v) >= 3 for (f, p), v in per_frame.items() if p == "lenmsg")
 
 
+def test_two_pass_dissection_gives_the_same_messages(live_capture, variant_capture, lua_path):
+    """tshark -2 re-dissects every frame as visited (like clicking in Wireshark)."""
+    for path, decode_as in (live_capture, variant_capture):
+        one = lua_compare.tshark_messages(path, lua_path, decode_as)
+        two = lua_compare.tshark_messages(path, lua_path, decode_as, two_pass=True)
+        assert one == two
+        assert any(m.protocol == "auth" for m in one)
+
+
 def test_lua_matches_wirelab_on_variants(variant_capture, lua_path):
     path, decode_as = variant_capture
     report = lua_compare.compare_capture(path, decode_as=decode_as, lua_path=lua_path)

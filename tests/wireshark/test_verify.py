@@ -19,7 +19,7 @@ def test_verify_agrees_on_live_loopback_traffic(live_capture):
     assert out.returncode == 0, out.stdout + out.stderr
     lines = out.stdout.splitlines()
     assert len(lines) == 1 and lines[0].startswith("agree: ")
-    assert "5 tcp + 1 udp conversations" in lines[0]
+    assert "6 tcp + 1 udp conversations" in lines[0]
 
 
 def test_verify_compares_real_handshakes_and_teardowns(live_capture):
@@ -27,7 +27,7 @@ def test_verify_compares_real_handshakes_and_teardowns(live_capture):
     result = verify.verify_file(path, decode_as=decode_as)
     assert result.agree, result.disagreements
     ts = result.tshark
-    assert len(ts.handshake) == 5 and all(len(f) == 3 for f in ts.handshake.values())
+    assert len(ts.handshake) == 6 and all(len(f) == 3 for f in ts.handshake.values())
     assert all(len(f) >= 2 for f in ts.teardown.values())          # a FIN from each side
     assert {k[0] for k in ts.endpoints} == {"tcp", "udp"}
     assert ts.conversation_packets() == ts.packets                 # every packet compared
@@ -123,7 +123,7 @@ def test_disagreements_between_two_real_captures(live_capture, crafted_captures)
     ts = verify.tshark_facts(crafted_captures["retransmission"])
     lines = verify.compare(wl, ts)
     assert f"packets: tshark {ts.packets}, wirelab {wl.packets}" in lines
-    assert "tcp conversations: tshark 1, wirelab 5" in lines
+    assert "tcp conversations: tshark 1, wirelab 6" in lines
     assert "udp conversations: tshark 0, wirelab 1" in lines
     assert any(line.startswith("tcp stream 0: handshake frames: ") for line in lines) or \
         wl.handshake[0] == ts.handshake[0]

@@ -345,11 +345,11 @@ def udpecho_client(port: int) -> None:
 
 # ------------------------------------------------------------------ sessions
 
-def record_session(path: str, sessions: list[tuple[str, object, object, str, dict]]) -> dict[int, str]:
-    """Run each (protocol, server_handler, client_fn, transport, decode_as-variant) on its own
-    free port while tcpdump captures exactly those ports.  Returns wirelab's decode_as map."""
-    servers = [(name, Server(handler, transport), client_fn, variant)
-               for name, handler, client_fn, transport, variant in sessions]
+def record_session(path: str, sessions: list[tuple]) -> dict[int, str]:
+    """Run each (protocol, server_handler, client_fn, transport, variant[, connections]) on its
+    own free port while tcpdump captures exactly those ports.  Returns wirelab's decode_as map."""
+    servers = [(name, Server(handler, transport, *extra), client_fn, variant)
+               for name, handler, client_fn, transport, variant, *extra in sessions]
     tcp_ports = [srv.port for _, srv, _, _ in servers if srv.transport == "tcp"]
     udp_ports = [srv.port for _, srv, _, _ in servers if srv.transport == "udp"]
     decode_as: dict[int, str] = {}
@@ -367,7 +367,7 @@ def default_sessions() -> list:
         ("lenmsg", lenmsg_server(), lenmsg_client, "tcp", ""),
         ("chat", chat_server, chat_client, "tcp", ""),
         ("filexfer", filexfer_server(), filexfer_client, "tcp", ""),
-        ("auth", auth_server(), auth_client, "tcp", ""),
+        ("auth", auth_server(), lambda p: (auth_client(p), auth_client(p)), "tcp", "", 2),
         ("bigreply", bigreply_server, bigreply_client, "tcp", ""),
         ("udpecho", udpecho_server, udpecho_client, "udp", ""),
     ]
