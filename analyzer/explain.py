@@ -37,9 +37,10 @@ FRAMING = {
 
 
 UNFRAMED = {
-    "chat": "chat has no framing at all: the receiver cannot tell where one send() ended and the "
-            "next began (only the lab's sidecar, which recorded every send(), knows). A length prefix "
-            "(lenmsg) or a delimiter the receiver splits on fixes that",
+    "chat": "chat has no length prefix, so the receiver sees one stream of bytes and can split it "
+            "only on a delimiter (a newline, when the sender ended each message with one); "
+            "without one, where a send() ended is lost (only the lab's sidecar, which recorded "
+            "every send(), knows). A length prefix, as in lenmsg, fixes that",
 }
 
 
@@ -124,7 +125,7 @@ def explain_packet(engine, n: int) -> list[str]:
         if proto in FRAMING:
             out.append(f"The receiver can still separate them because {FRAMING[proto]}.")
         elif proto in UNFRAMED:
-            out.append(f"The receiver cannot separate them: {UNFRAMED[proto]}.")
+            out.append(f"Can the receiver separate them? Only by luck: {UNFRAMED[proto]}.")
     for s in slices:
         m = s.message
         if m.split and s.first:
@@ -181,7 +182,7 @@ def explain_conversation(engine, conv) -> list[str]:
     if (conv.coalesced_packets or conv.split_messages) and proto in FRAMING:
         out.append(f"This is harmless here because {FRAMING[proto]}.")
     elif (conv.coalesced_packets or conv.split_messages) and proto in UNFRAMED:
-        out.append(f"For this protocol it is a real bug: {UNFRAMED[proto]}.")
+        out.append(f"For this protocol it matters: {UNFRAMED[proto]}.")
     problems = {k: v for k, v in (conv.analysis or {}).items() if v}
     if problems:
         out.append("TCP analysis: " + ", ".join(f"{k.replace('_', ' ')} ×{v}" for k, v in problems.items()) + ".")
