@@ -1,4 +1,5 @@
 """Live capture on lo with real sockets (CI runs as root)."""
+import json
 import os
 import shutil
 import socket
@@ -195,3 +196,37 @@ def test_cli_ctrl_c_to_the_process_group_keeps_every_packet(tmp_path):
     assert proc.returncode == 0, err
     assert "300 packets captured" in err and "Traceback" not in err
     assert [rec.data[-3:] for rec in read_pcap(out)] == [b"%03d" % i for i in range(300)]
+
+
+def test_slow_consumer_costs_records_never_the_pcap(tmp_path):
+    """Bounded memory: beyond max_queue waiting Records are counted as dropped; the pcap
+    written by the capture process still has every packet."""
+    r, port = _udp_sink()
+    out = str(tmp_path / "q.pcap")
+    with LiveCapture("lo", f"udp port {port}", write_to=out, max_queue=10) as cap:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for i in range(50):
+            s.sendto(b"q%02d" % i, ("127.0.0.1", port))
+        time.sleep(0.3)
+    assert len(cap.drain()) == 10
+    assert cap.stats == (50, 40)
+    assert len(list(read_pcap(out))) == 50
+
+
+def test_cli_duration_stops_and_summary_is_json(tmp_path):
+    r, port = _udp_sink()
+    proc = subprocess.Popen([sys.executable, "-m", "analyzer", "capture", "-f", f"udp port {port}",
+                             "--duration", "1.5", "--summary"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert "capturing on" in proc.stderr.readline()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for i in range(3):
+        s.sendto(b"abc", ("127.0.0.1", port))
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert "3 packets captured" in err
+    lines = out.splitlines()
+    assert len([l for l in lines if "UDP" in l or "udp" in l.lower()][:3]) == 3
+    summary = json.loads(out[out.index("{"):])
+    assert summary["packets"] == 3
+    assert summary["conversations"][0]["transport"] == "udp"
