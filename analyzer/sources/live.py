@@ -1,9 +1,11 @@
 """Live capture: Scapy compiles the BPF filter, a raw AF_PACKET socket reads the frames.
 
-No per-packet Scapy dissection happens here (Scapy's sniff() loses most packets at 5k/s):
-a reader thread drains the socket as fast as it can, drops the outgoing twin of every
-packet on loopback (each packet is seen twice on `lo`, like libpcap does), appends the raw
-bytes to a pcap file and queues `Record`s for the engine.
+No per-packet Scapy dissection happens here (Scapy's sniff() loses most packets at 5k/s).
+A reader drains the socket as fast as it can, appends the raw bytes to a pcap file and
+queues `Record`s for the engine.  By default the reader is a forked child process (like
+Wireshark's dumpcap): whatever this process does with the Records never starves it of the
+GIL; it sends them back through a pipe.  On `lo` each packet is seen twice (going out and
+coming in): the filter keeps only the incoming copy, in the kernel ("inbound").
 
     with LiveCapture("lo", "tcp port 9000", write_to="out.pcap", duration=5) as cap:
         for rec in cap:            # Records until count/duration/stop()
@@ -37,7 +39,7 @@ PACKET_OUTGOING = 4
 SO_TIMESTAMPNS = 35
 SO_RCVBUFFORCE = 33
 SO_ATTACH_FILTER = 26
-ARPHRD_TO_LINKTYPE = {1: 1, 772: 1, 65534: 101, 776: 1}  # ether, loopback, tun (raw IP), sit
+ARPHRD_TO_LINKTYPE = {1: 1, 772: 1, 65534: 101, 776: 101}  # ether, lo (ether), tun, sit: raw IP
 _TS = struct.Struct("qq")
 _STATS = struct.Struct("II")
 NO_RIGHTS_HINT = ("live capture needs root or the CAP_NET_RAW capability "
