@@ -146,19 +146,21 @@ def simultaneous(lab, listener) -> tuple[int, int]:
                 shut(how)
             finally:
                 os._exit(0)
-        _pin(cpus[0] if two else None, True)
-        shut, how = s.sock.shutdown, socket.SHUT_WR
-        while now() < at:
-            pass
-        shut(how)
-        _pin(None, False)
-        if two:
-            try:
-                os.sched_setaffinity(0, set(cpus))
-            except OSError:
+        try:
+            _pin(cpus[0] if two else None, True)
+            shut, how = s.sock.shutdown, socket.SHUT_WR
+            while now() < at:
                 pass
-        sys.setswitchinterval(old_interval)
-        os.waitpid(pid, 0)
+            shut(how)
+        finally:                           # never leave this thread real-time or pinned
+            _pin(None, False)
+            if two:
+                try:
+                    os.sched_setaffinity(0, set(cpus))
+                except OSError:
+                    pass
+            sys.setswitchinterval(old_interval)
+            os.waitpid(pid, 0)
         c.recv_until_eof()
         s.recv_until_eof()
         c.close()
