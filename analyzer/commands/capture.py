@@ -65,36 +65,38 @@ def run(args) -> int:
         pass
     print(f"capturing on {args.interface}" + (f", filter {args.filter!r}" if args.filter else "")
           + (f", writing {args.write}" if args.write else ""), file=sys.stderr, flush=True)
-    n = 0
+    state = {"n": 0, "eng": eng}
+
+    def consume(rec) -> None:
+        state["n"] += 1
+        engine = state["eng"]
+        if engine is not None:
+            try:
+                engine.feed(rec)
+            except Exception as exc:  # the capture must survive an analysis bug
+                print(f"wirelab capture: analysis stopped: {exc}", file=sys.stderr)
+                state["eng"] = engine = None
+        if show_rows:
+            line = None
+            if engine is not None:
+                try:
+                    r = engine.row(engine.packet_count)
+                    line = (f"{r.number:>6} {r.time:10.6f} {r.src} → {r.dst} {r.protocol} "
+                            f"{r.length} {r.info}")
+                except Exception:
+                    line = None
+            print(line or _fallback_line(state["n"], rec))
+
     try:
         for rec in cap:
-            n += 1
-            if eng is not None:
-                try:
-                    eng.feed(rec)
-                except Exception as exc:  # the capture must survive an analysis bug
-                    print(f"wirelab capture: analysis stopped: {exc}", file=sys.stderr)
-                    eng = None
-            if show_rows:
-                line = None
-                if eng is not None:
-                    try:
-                        r = eng.row(eng.packet_count)
-                        line = f"{r.number:>6} {r.time:10.6f} {r.src} → {r.dst} {r.protocol} {r.length} {r.info}"
-                    except Exception:
-                        line = None
-                print(line or _fallback_line(n, rec), flush=False)
+            consume(rec)
     except KeyboardInterrupt:
         pass
     finally:
         cap.stop()
-    # what arrived between the last iteration and stop()
-    for rec in cap.drain():
-        n += 1
-        if eng is not None:
-            eng.feed(rec)
-        if show_rows:
-            print(_fallback_line(n, rec))
+    for rec in cap.drain():          # what arrived between the last iteration and stop()
+        consume(rec)
+    eng = state["eng"]
     sys.stdout.flush()
     if cap.error is not None:
         raise WirelabError(f"capture failed: {cap.error}")
