@@ -6,7 +6,8 @@ Compared (each difference is one line of text):
   * per TCP conversation: the handshake packets (SYN, SYN-ACK, ACK) and the teardown packets
     (each side's first FIN and its ACK, or the RST of an abort), derived from tshark's flags,
     raw sequence and acknowledgment numbers (see handshake_frames / teardown_frames);
-  * every packet's TCP analysis flags named in COMPARED_FLAGS (tshark tcp.analysis.<name>).
+  * every packet's TCP analysis flags named in COMPARED_FLAGS (tshark tcp.analysis.<name>),
+    and each TCP conversation's count of each (what `summary` reports under "analysis").
 Packets wirelab sets aside as `loopback_duplicate` (the second copy of a packet seen twice on
 lo) are not compared: tshark counts them in a stream and calls them retransmissions.
 
@@ -56,6 +57,7 @@ class Facts:
     handshake: dict[int, list[int]] = field(default_factory=dict)      # tcp stream -> frames
     teardown: dict[int, list[int]] = field(default_factory=dict)       # tcp stream -> frames
     skip_analysis: set[int] = field(default_factory=set)               # frames not compared
+    counts: dict[int, dict[str, int]] = field(default_factory=dict)    # wirelab: tcp conv -> counts
     warnings: list[str] = field(default_factory=list)
     # tshark only: what handshake_frames / teardown_frames need, per packet and per stream
     side: bytearray = field(default_factory=bytearray)          # 1: sent by the stream's 2nd endpoint
@@ -273,6 +275,7 @@ def wirelab_facts(engine) -> Facts:
         if conv.transport == "tcp":
             facts.handshake[conv.id] = [int(n) for n in (conv.handshake or {}).get("frames", [])]
             facts.teardown[conv.id] = [int(n) for n in (conv.teardown or {}).get("frames", [])]
+            facts.counts[conv.id] = {n: int((conv.analysis or {}).get(n, 0)) for n in COMPARED_FLAGS}
     facts._ensure(engine.packet_count)
     twin = 1 << ANALYSIS_NAMES.index("loopback_duplicate")
     for number in range(1, engine.packet_count + 1):
@@ -353,6 +356,21 @@ def compare(wl: Facts, ts: Facts) -> list[str]:
         a, b = ts.analysis.get(number, frozenset()), wl.analysis.get(number, frozenset())
         if a != b:
             out.append(f"frame {number}: analysis: tshark {_names(a)}, wirelab {_names(b)}")
+    # the per-conversation counts wirelab reports (summary's "analysis") against tshark's flags
+    ts_counts: dict[int, dict[str, int]] = {}
+    for number, names in ts.analysis.items():
+        if number in wl.skip_analysis:
+            continue
+        key = ts.stream(number)
+        if key and key[0] == "tcp":
+            per = ts_counts.setdefault(key[1], {})
+            for name in names:
+                per[name] = per.get(name, 0) + 1
+    for sid in sorted(wl.counts):
+        for name in COMPARED_FLAGS:
+            a, b = ts_counts.get(sid, {}).get(name, 0), wl.counts[sid].get(name, 0)
+            if a != b:
+                out.append(f"tcp stream {sid}: {name} count: tshark {a}, wirelab {b}")
     return out
 
 

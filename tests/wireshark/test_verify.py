@@ -110,7 +110,8 @@ def test_verify_json_output(crafted_captures):
     bad = wirelab("verify", path, "--json", "--tshark-option", "tcp.analyze_sequence_numbers:FALSE")
     assert bad.returncode == 1
     obj = json.loads(bad.stdout)
-    assert obj["agree"] is False and len(obj["disagreements"]) == 5
+    assert obj["agree"] is False and len(obj["disagreements"]) == 5 + 4   # packets + counts
+    assert "tcp stream 0: duplicate_ack count: tshark 0, wirelab 3" in obj["disagreements"]
 
 
 def test_disagreements_between_two_real_captures(live_capture, crafted_captures):
