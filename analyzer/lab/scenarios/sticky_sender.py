@@ -52,6 +52,14 @@ def traffic(lab, opts) -> dict:
             "decode_as": {port: "chat"}}
 
 
+def _text(m) -> str:
+    """A message's text as a short quoted string (from the codec's fields or summary)."""
+    text = (m.fields or {}).get("text")
+    if isinstance(text, str):
+        return repr(text)
+    return m.summary or f"{m.length} bytes"
+
+
 def coalesced_report(eng, ctx, label_of=lambda k: k):
     found, facts = [], {}
     for key, cport in ctx["client_ports"].items():
@@ -67,7 +75,8 @@ def coalesced_report(eng, ctx, label_of=lambda k: k):
             detail = []
             for n in conv.coalesced_packets[:5]:
                 ms = [m for m in conv.messages if n in m.packets]
-                detail.append(f"packet {n} carries {len(ms)} messages")
+                texts = ", ".join(_text(m) for m in ms)
+                detail.append(f"packet {n} carries {len(ms)} messages ({texts})")
             found.append(f"{label_of(key)} (conversation {conv.id}): "
                          f"{len(conv.coalesced_packets)} coalesced packet(s): " + "; ".join(detail))
         else:
