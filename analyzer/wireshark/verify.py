@@ -29,7 +29,8 @@ from analyzer.wireshark.tshark import iter_fields as iter_tshark_fields
 COMPARED_FLAGS: tuple[str, ...] = tuple(n for n in ANALYSIS_NAMES if n in (
     "retransmission", "fast_retransmission", "spurious_retransmission", "out_of_order",
     "lost_segment", "ack_lost_segment", "duplicate_ack", "zero_window", "zero_window_probe",
-    "keep_alive", "keep_alive_ack", "window_update", "window_full", "reused_ports"))
+    "keep_alive", "keep_alive_ack", "window_update", "window_full", "reused_ports",
+    "zero_window_probe_ack"))
 
 _BASE_FIELDS = ["frame.number", "tcp.stream", "udp.stream", "tcp.flags", "ip.src", "ip.dst",
                 "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",

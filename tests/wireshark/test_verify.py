@@ -37,7 +37,8 @@ def test_verify_compares_real_handshakes_and_teardowns(live_capture):
     ("retransmission", {"retransmission"}),
     ("out_of_order", {"lost_segment", "out_of_order"}),
     ("fast_retransmission", {"lost_segment", "duplicate_ack", "fast_retransmission"}),
-    ("window_keepalive_wrap_reuse", {"zero_window", "zero_window_probe", "window_update",
+    ("window_keepalive_wrap_reuse", {"zero_window", "zero_window_probe", "zero_window_probe_ack",
+                                     "window_update",
                                      "keep_alive", "keep_alive_ack", "spurious_retransmission",
                                      "duplicate_ack", "reused_ports"}),
 ])
