@@ -1,10 +1,12 @@
 """Live capture loss on loopback: wirelab capture vs tcpdump on the same traffic, same run.
 
-    python3 benchmarks/bench_live.py [--rates 5000,20000,50000] [--seconds 2]
+    python3 benchmarks/bench_live.py [--rates 5000,20000,50000] [--seconds 2] [--scapy]
 
 For each rate a paced UDP sender (its own process) sends rate*seconds datagrams to a free
 port on 127.0.0.1 while `tcpdump -U -w` and `wirelab capture -w` both capture
 "udp port P".  Loss = packets tcpdump saw that wirelab did not.  Needs root.
+--scapy adds, in the same run, Scapy's default sniff(filter=..., store=False) counting
+the packets (the path the design keeps out of the hot loop).
 """
 from __future__ import annotations
 
@@ -47,6 +49,19 @@ print(sent, el)
 """
 
 
+SCAPY_SNIFF = r"""
+import sys, time
+from scapy.all import conf, sniff
+n = 0
+def count(_pkt):
+    global n
+    n += 1
+print("sniffing", file=sys.stderr, flush=True)
+sniff(iface="lo", filter=sys.argv[1], prn=count, store=False, timeout=float(sys.argv[2]))
+print(n)
+"""
+
+
 def _wait_for(proc, needle: str, timeout: float = 15.0) -> None:
     """Read stderr lines until `needle` appears (the capture is up)."""
     deadline = time.monotonic() + timeout
@@ -65,7 +80,7 @@ def count(path: str) -> int:
     return sum(1 for _ in read_pcap(path))
 
 
-def one_rate(rate: int, seconds: float, tmp: str) -> dict:
+def one_rate(rate: int, seconds: float, tmp: str, scapy: bool = False) -> dict:
     sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sink.bind(("127.0.0.1", 0))
     port = sink.getsockname()[1]
@@ -79,6 +94,12 @@ def one_rate(rate: int, seconds: float, tmp: str) -> dict:
                            "-w", wl_path], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                           text=True)
     _wait_for(wl, "capturing on")
+    sc = None
+    if scapy:
+        sc = subprocess.Popen([sys.executable, "-c", SCAPY_SNIFF, bpf, str(seconds + 3.0)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _wait_for(sc, "sniffing")
+        time.sleep(1.0)          # sniff() opens its socket after the print
     total = int(rate * seconds)
     out = subprocess.run([sys.executable, "-c", SENDER, str(port), str(rate), str(total)],
                          capture_output=True, text=True, check=True).stdout.split()
@@ -90,30 +111,39 @@ def one_rate(rate: int, seconds: float, tmp: str) -> dict:
     td.communicate(timeout=30)
     sink.close()
     n_td, n_wl = count(td_path), count(wl_path)
+    n_sc = int(sc.communicate(timeout=60)[0].split()[-1]) if sc is not None else None
     kernel_dropped = next((int(l.split()[0]) for l in wl_err.splitlines()
                            if l.endswith("packets dropped")), -1)
     return {"rate": rate, "sent": sent, "achieved_rate": round(sent / elapsed),
             "tcpdump": n_td, "wirelab": n_wl, "wirelab_reported_dropped": kernel_dropped,
-            "loss_pct_vs_tcpdump": round(100.0 * max(0, n_td - n_wl) / max(1, n_td), 3)}
+            "loss_pct_vs_tcpdump": round(100.0 * max(0, n_td - n_wl) / max(1, n_td), 3),
+            "scapy_sniff": n_sc}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rates", default="5000,20000,50000")
     ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--scapy", action="store_true", help="also count with Scapy's sniff()")
     args = ap.parse_args()
     if os.geteuid() != 0:
         print("bench_live: needs root (live capture)", file=sys.stderr)
         return 3
     with tempfile.TemporaryDirectory() as tmp:
+        extra = " Scapy sniff() | Scapy loss |" if args.scapy else ""
         print("| target pps | achieved pps | sent | tcpdump | wirelab | wirelab dropped "
-              "(kernel) | loss vs tcpdump |")
-        print("|---|---|---|---|---|---|---|")
+              "(kernel) | loss vs tcpdump |" + extra)
+        print("|---|---|---|---|---|---|---|" + ("---|---|" if args.scapy else ""))
         for rate in (int(r) for r in args.rates.split(",")):
-            r = one_rate(rate, args.seconds, tmp)
-            print(f"| {r['rate']} | {r['achieved_rate']} | {r['sent']} | {r['tcpdump']} | "
-                  f"{r['wirelab']} | {r['wirelab_reported_dropped']} | "
-                  f"{r['loss_pct_vs_tcpdump']} % |", flush=True)
+            r = one_rate(rate, args.seconds, tmp, args.scapy)
+            line = (f"| {r['rate']} | {r['achieved_rate']} | {r['sent']} | {r['tcpdump']} | "
+                    f"{r['wirelab']} | {r['wirelab_reported_dropped']} | "
+                    f"{r['loss_pct_vs_tcpdump']} % |")
+            if args.scapy:
+                sc = r["scapy_sniff"]
+                line += (f" {sc} | "
+                         f"{round(100.0 * max(0, r['tcpdump'] - sc) / max(1, r['tcpdump']), 1)} % |")
+            print(line, flush=True)
     return 0
 
 
