@@ -14,7 +14,8 @@ from analyzer.errors import WirelabError
 from analyzer.sources.live import LiveCapture, capture_rights
 from analyzer.sources.pcapfile import read_pcap
 
-pytestmark = pytest.mark.skipif(not capture_rights(), reason="needs root/CAP_NET_RAW")
+pytestmark = [pytest.mark.live,
+              pytest.mark.skipif(not capture_rights(), reason="needs root/CAP_NET_RAW")]
 
 
 def _udp_sink():

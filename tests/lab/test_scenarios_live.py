@@ -11,7 +11,8 @@ from analyzer import appio
 from analyzer.lab.scenarios import SCENARIOS, run_scenario
 from analyzer.sources.live import capture_rights
 
-pytestmark = pytest.mark.skipif(not capture_rights(), reason="needs root/CAP_NET_RAW")
+pytestmark = [pytest.mark.live,
+              pytest.mark.skipif(not capture_rights(), reason="needs root/CAP_NET_RAW")]
 
 
 def _run(name, tmp_path, **opts):
