@@ -231,3 +231,20 @@ def test_cli_duration_stops_and_summary_is_json(tmp_path):
     summary = json.loads(out[out.index("{"):])
     assert summary["packets"] == 3
     assert summary["conversations"][0]["transport"] == "udp"
+
+
+def test_ipv6_loopback_packets_once():
+    try:
+        r = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        r.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback")
+    port = r.getsockname()[1]
+    with LiveCapture("lo", f"udp port {port}") as cap:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        for i in range(5):
+            s.sendto(b"six%d" % i, ("::1", port))
+        time.sleep(0.3)
+    recs = cap.drain()
+    assert [rec.data[-4:] for rec in recs] == [b"six%d" % i for i in range(5)]
+    assert all(rec.data[12:14] == b"\x86\xdd" for rec in recs)     # Ethernet type IPv6
