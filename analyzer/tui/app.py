@@ -244,6 +244,10 @@ class WirelabApp(App):
                          + ("" if self._filter_done else " (scanning...)"))
         if s.error:
             parts.append(f"[{s.error}]")
+        warnings = getattr(s.engine, "warnings", None) or []
+        if s.done and warnings:
+            more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
+            parts.append(f"Warning: {warnings[0]}{more}")
         if self.saved_path:
             parts.append(f"Saved {self.saved_path}")
         self._q("#status", Static).update(" │ ".join(parts))

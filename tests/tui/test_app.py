@@ -351,3 +351,16 @@ async def test_initial_filter_from_command_line(lenmsg_pcap):
         app.refresh_counts()
         assert [pl.view[i] for i in range(pl.view_len)] == [1, 2]
         assert app.query_one("#filter", Input).value == "tcp.flags.syn"
+
+
+async def test_truncated_capture_keeps_earlier_packets_and_warns(lenmsg_pcap, tmp_path):
+    data = open(lenmsg_pcap, "rb").read()
+    bad = tmp_path / "cut.pcap"
+    bad.write_bytes(data[:-10])
+    app = make_app(str(bad))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_loaded(pilot, app)
+        await pilot.pause()
+        assert app.query_one(PacketList).total == 16
+        text = screen_text(app)
+        assert "Warning:" in text and "Traceback" not in text
