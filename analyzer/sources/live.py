@@ -542,6 +542,7 @@ def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCaptu
     n = 0
     stopping_at = None
     error = None
+    parent = os.getppid()
 
     def flush(block: bool = False) -> None:
         nonlocal backlog_bytes
@@ -590,6 +591,8 @@ def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCaptu
                     if fd == ctl_r:
                         stopping_at = time.monotonic()
                         poll.unregister(ctl_r)
+                if os.getppid() != parent:      # the parent died without stop(): finish
+                    stopping_at = stopping_at or time.monotonic()
                 continue
             except InterruptedError:
                 continue
