@@ -395,13 +395,17 @@ class WirelabApp(App):
                     break
                 time.sleep(0.05)
                 continue
-            end = min(count, n + 4999)
+            if time.monotonic() < session.ui_busy_until:
+                time.sleep(0.02)          # the user is moving around: UI first
+                continue
+            end = min(count, n + 1999)
             with session.lock:
                 eng = session.engine
                 for k in range(n, end + 1):
                     if flt.matches(eng, k):
                         out.append(k)
             n = end + 1
+            time.sleep(0.0005)            # let the UI thread take the lock
             now = time.monotonic()
             if now - last_post > 0.1:
                 last_post = now
