@@ -13,7 +13,8 @@ Grammar (case-insensitive keywords, `&&`/`||`/`!` also accepted):
     OP     := == != < <= > >= eq ne lt le gt ge contains matches
     VALUE  := number (12, 0x1f) | "string" | ip (127.0.0.1, ::1, 10.0.0.0/8) | word
 
-A bare FIELD is true when the packet has it (for flags: when the flag is set).  A field with
+A bare FIELD is true when the packet has it (for flags: when the flag is set).  `contains` is
+case-sensitive, `matches` (a regular expression) is not, as in Wireshark.  A field with
 several values (ip.addr, tcp.port) matches `==` when any value does; `!=` holds when none does
 (Wireshark >= 3.6 semantics).  Bad input raises FilterError(message, position).
 """

@@ -183,8 +183,8 @@ class PacketList(ScrollView, can_focus=True):
         elif new >= top + height:
             self.scroll_to(y=new - height + 1, animate=False, immediate=True)
         self.refresh()
-        if old != new or True:
-            self.post_message(self.Selected(self.number_at(new)))
+        # posted even when unchanged: the row's packet may have been analyzed since
+        self.post_message(self.Selected(self.number_at(new)))
 
     def action_cursor_up(self) -> None:
         self.follow_tail = False
