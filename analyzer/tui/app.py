@@ -74,7 +74,6 @@ class WirelabApp(App):
         self.live = live
         self.initial_filter = initial_filter
         self.save_dir = save_dir
-        self.live_records: list = []
         self._filter = compile_filter("")
         self._filter_token = 0
         self._filter_view: array | None = None
@@ -180,7 +179,6 @@ class WirelabApp(App):
                     continue
                 batch = cap.drain()
                 if batch:
-                    self.live_records.extend(batch)
                     session.feed(batch, batch=len(batch), finish=False)
                     self.post_message(Loaded())
                 elif not getattr(cap, "running", True):
@@ -483,8 +481,9 @@ class WirelabApp(App):
             return
         import os
         path = os.path.join(self.save_dir, time.strftime("wirelab-live-%Y%m%d-%H%M%S.pcap"))
-        self.saved_path = save_pcap(path, list(self.live_records))
-        self.notify(f"saved {len(self.live_records)} packets to {path}")
+        count = save_pcap(path, self.session)
+        self.saved_path = path
+        self.notify(f"saved {count} packets to {path}")
         self.refresh_counts()
 
     def on_unmount(self) -> None:
@@ -495,15 +494,21 @@ class WirelabApp(App):
                 pass
 
 
-def save_pcap(path: str, records: list) -> str:
-    """Write Records to a classic pcap (microsecond timestamps)."""
+def save_pcap(path: str, session) -> int:
+    """Write every packet the engine holds so far to a classic pcap (microsecond stamps)."""
     import struct
-    linktype = records[0].linktype if records else 1
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
-        for r in records:
-            sec = int(r.ts)
-            usec = min(999999, int(round((r.ts - sec) * 1e6)))
-            f.write(struct.pack("<IIII", sec, usec, len(r.data), r.origlen))
-            f.write(r.data)
-    return path
+    with session.lock:
+        eng = session.engine
+        count = eng.packet_count
+        linktype = eng.decoded(1).linktype if count else 1
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+            for n in range(1, count + 1):
+                data = eng.frame_bytes(n)
+                pj = eng.packet_json(n)
+                ts = float(pj.get("epoch", 0.0))
+                sec = int(ts)
+                usec = min(999999, int(round((ts - sec) * 1e6)))
+                f.write(struct.pack("<IIII", sec, usec, len(data), int(pj.get("frame_len", len(data)))))
+                f.write(data)
+    return count

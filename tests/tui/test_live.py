@@ -70,6 +70,8 @@ async def test_live_packets_appear_pause_resume_and_save(tmp_path):
             saved = analyze_file(app.saved_path)
             assert saved.packet_count == 6
             assert saved.frame_bytes(5) == session.engine.frame_bytes(5)
+            assert abs(saved.row(6).time - session.engine.row(6).time) < 2e-6
+            assert abs(saved.packet_json(1)["epoch"] - session.engine.packet_json(1)["epoch"]) < 2e-6
             # follow stream updates live
             await pilot.press("f")
             assert isinstance(app.screen, FollowScreen)
