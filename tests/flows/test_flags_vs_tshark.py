@@ -20,3 +20,22 @@ def test_flags_match_tshark(tmp_path, name, v6):
     assert rows, "tshark read nothing"
     assert stream_mismatches(path, rows) == []
     assert flag_mismatches(path, rows) == []
+
+
+@pytest.mark.parametrize("name", sorted(scenarios.ALL))
+def test_initial_rtt_matches_tshark(tmp_path, name):
+    from tests.flows.helpers import run_flows
+    k = Crafter()
+    scenarios.ALL[name](k)
+    path = k.write(tmp_path / f"{name}.pcap")
+    rows = tshark_rows(path)
+    table, _ = run_flows(path)
+    theirs = {}
+    for r in rows:
+        if r["tcp_stream"] is not None and r["initial_rtt"] is not None:
+            theirs.setdefault(r["tcp_stream"], r["initial_rtt"])
+    ours = {f.id: f.initial_rtt for f in table.conversations
+            if f.transport == "tcp" and f.initial_rtt is not None}
+    assert ours.keys() == theirs.keys()
+    for sid, rtt in theirs.items():
+        assert ours[sid] == pytest.approx(rtt, abs=1e-9)
