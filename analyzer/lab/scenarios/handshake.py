@@ -6,7 +6,7 @@ import socket
 import sys
 import time
 
-from analyzer.lab.scenarios.base import bpf_ports  # noqa
+from analyzer.lab.scenarios.base import bpf_ports
 from analyzer.lab.scenarios.peers import AppConn
 from analyzer.lab.scenarios.analysis import conv_by_client_port, describe_conv
 

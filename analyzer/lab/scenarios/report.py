@@ -7,8 +7,9 @@ from analyzer.lab.scenarios.base import Report
 
 
 def render(report: Report, width: int = 88) -> str:
-    wrap = lambda text, indent="  ": textwrap.fill(text, width, initial_indent=indent,  # noqa: E731
-                                                   subsequent_indent=indent)
+    def wrap(text: str, indent: str = "  ") -> str:
+        return textwrap.fill(text, width, initial_indent=indent, subsequent_indent=indent)
+
     lines = [f"== {report.scenario}: {report.title} ==",
              "What it shows:", wrap(report.demonstrates),
              f"Capture: {report.pcap} ({report.packets} packets; "
