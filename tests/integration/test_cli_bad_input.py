@@ -1,0 +1,353 @@
+"""Bad input to every `wirelab` subcommand: one clear error line on stderr, a non-zero exit,
+never a traceback.  Each case runs the real CLI (`python -m analyzer`) in a subprocess with
+stdin from /dev/null, so a regression that starts a server or the TUI instead of failing
+shows up as a timeout, not a hang.
+
+Only cases that behave correctly today are here; the QA report lists the failing ones.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = ROOT / "captures" / "handshake.pcap"
+TIMEOUT = 60
+
+
+def wirelab(*args: str, cwd: Path | None = None, env: dict | None = None):
+    return subprocess.run([sys.executable, "-m", "analyzer", *args], capture_output=True,
+                          text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL, cwd=cwd,
+                          env=env)
+
+
+def assert_one_error_line(out, command: str, *words: str) -> str:
+    """Exit status non-zero, exactly one stderr line `wirelab COMMAND: error: ...` holding
+    every word of `words`, no traceback."""
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode != 0, (out.stdout[-500:], out.stderr)
+    lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, out.stderr
+    line = lines[0]
+    assert line.startswith(f"wirelab {command}: error: "), line
+    for w in words:
+        assert w in line, line
+    return line
+
+
+def assert_usage_error(out, *words: str) -> None:
+    """argparse rejects the option: exit 2, usage then one `error:` line, no traceback."""
+    assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 2, out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert "error:" in last, out.stderr
+    for w in words:
+        assert w in last, last
+
+
+def capture_rights() -> bool:
+    try:
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
+    except (PermissionError, AttributeError, OSError):
+        return False
+    s.close()
+    return True
+
+
+needs_capture = pytest.mark.skipif(not capture_rights(), reason="needs root/CAP_NET_RAW")
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory) -> dict[str, Path]:
+    """A folder of broken capture files, each named for what is wrong with it."""
+    d = tmp_path_factory.mktemp("bad")
+    good = GOOD.read_bytes()
+    files = {
+        "empty": b"",
+        "random": bytes((i * 197 + 13) % 251 for i in range(4000)),   # not a known magic
+        "trunchdr": good[:10],
+        "gz": gzip.compress(good),
+    }
+    version = bytearray(good)
+    struct.pack_into("<H", version, 4, 9)
+    files["version"] = bytes(version)
+    shb = bytearray(b"\x0a\x0d\x0d\x0a" + struct.pack("<I", 28) + struct.pack("<I", 0xDEADBEEF)
+                    + bytes(16) + struct.pack("<I", 28))
+    files["badbom"] = bytes(shb)
+    paths = {}
+    for name, data in files.items():
+        p = d / f"{name}.pcap"
+        p.write_bytes(data)
+        paths[name] = p
+    (d / "adir").mkdir()
+    paths["dir"] = d / "adir"
+    paths["missing"] = d / "missing.pcap"
+    paths["nodir"] = d / "no-such-dir" / "out.pcap"
+    return paths
+
+
+FILE_CASES = [
+    ("missing", "no such file"),
+    ("empty", "empty file"),
+    ("random", "unknown file format"),
+    ("trunchdr", "truncated pcap global header"),
+    ("version", "unsupported pcap version"),
+    ("badbom", "bad pcapng section header"),
+    ("gz", "unknown file format"),
+]
+
+
+@pytest.mark.parametrize("command", ["summary", "packets", "verify", "open"])
+@pytest.mark.parametrize("case,words", FILE_CASES, ids=[c for c, _ in FILE_CASES])
+def test_bad_capture_file(bad, command, case, words):
+    if command == "verify" and shutil.which("tshark") is None:
+        pytest.skip("tshark not installed")
+    out = wirelab(command, str(bad[case]))
+    assert_one_error_line(out, command, words, bad[case].name)
+
+
+@pytest.mark.parametrize("command", ["summary", "packets", "open"])
+def test_directory_instead_of_file(bad, command):
+    out = wirelab(command, str(bad["dir"]))
+    assert_one_error_line(out, command, "is a directory")
+
+
+@pytest.mark.parametrize("command", ["summary", "packets"])
+@pytest.mark.parametrize("args,words", [
+    ((), ("no capture file given",)),
+    (("-r", str(ROOT / "captures" / "framed.pcap"), str(GOOD)), ("give the capture file once",)),
+    (("-c", "-1", str(GOOD)), ("-c",)),
+    (("--decode-as", "nonsense", str(GOOD)), ("bad decode-as", "PORT=PROTOCOL")),
+    (("--decode-as", "9999=nope", str(GOOD)), ("unknown protocol 'nope'",)),
+    (("--decode-as", "99999=chat", str(GOOD)), ("port must be a number",)),
+    (("--decode-as", "0=chat", str(GOOD)), ("port must be a number",)),
+    (("--decode-as", "9999=lenmsg:weird", str(GOOD)), ("no variant 'weird'",)),
+], ids=["nofile", "twice", "c-1", "da-syntax", "da-proto", "da-port", "da-port0",
+        "da-variant"])
+def test_summary_packets_bad_options(command, args, words):
+    assert_one_error_line(wirelab(command, *args), command, *words)
+
+
+@pytest.mark.parametrize("command", ["summary", "packets"])
+def test_non_numeric_count_is_a_usage_error(command):
+    assert_usage_error(wirelab(command, "-c", "abc", str(GOOD)), "-c")
+
+
+@pytest.mark.parametrize("command", ["packets", "open"])
+@pytest.mark.parametrize("flt,words", [
+    ("tcp.port ==", ("value expected",)),
+    ("tcp.port == abc", ("is a number",)),
+    ("((", ("expression expected",)),
+    ("foo.bar == 1", ("unknown field 'foo.bar'",)),
+    ('frame.info contains "x', ("unterminated string",)),
+    ("ip.src == 999.1.1.1", ("not an IP address",)),
+    ('frame.info matches "("', ("bad regular expression",)),
+    ("tcp.flags.syn == 2", ("is a flag",)),
+    ("(" * 100 + "tcp" + ")" * 100, ("nested too deeply",)),
+    ("not " * 1000 + "tcp", ("too many",)),
+    ("tcp or " * 700 + "tcp", ("too long",)),
+], ids=["no-value", "not-number", "parens", "unknown-field", "unterminated", "bad-ip",
+        "bad-regex", "flag-2", "deep", "nots", "long"])
+def test_bad_display_filter(command, flt, words):
+    out = wirelab(command, "-Y", flt, str(GOOD))
+    assert_one_error_line(out, command, "bad display filter", *words)
+
+
+def test_open_bad_decode_as():
+    assert_one_error_line(wirelab("open", "--decode-as", "bad", str(GOOD)), "open",
+                          "bad decode-as")
+
+
+@needs_capture
+@pytest.mark.parametrize("args,words", [
+    (("-i", "nosuchif0", "--duration", "1"), ("no such interface",)),
+    (("-f", "tcp port", "--duration", "1"), ("bad capture filter",)),
+    (("-c", "0", "--duration", "1"), ("-c/--count",)),
+    (("-c", "-1", "--duration", "1"), ("-c/--count",)),
+    (("--duration", "0"), ("--duration",)),
+    (("--duration", "-1"), ("--duration",)),
+], ids=["iface", "bpf", "c0", "c-1", "dur0", "dur-1"])
+def test_capture_bad_options(args, words):
+    assert_one_error_line(wirelab("capture", *args), "capture", *words)
+
+
+@needs_capture
+def test_capture_unwritable_output(bad):
+    for target, words in ((bad["nodir"], "No such file or directory"),
+                          (bad["dir"], "Is a directory")):
+        out = wirelab("capture", "-w", str(target), "--duration", "1", "-f", "tcp port 1")
+        assert_one_error_line(out, "capture", "cannot write", words)
+        assert not bad["nodir"].parent.exists()
+
+
+def test_capture_non_numeric_duration():
+    assert_usage_error(wirelab("capture", "--duration", "abc"), "--duration")
+
+
+@needs_capture
+@pytest.mark.parametrize("key,args,words", [
+    (None, ("-i", "nosuchif0"), ("no such interface",)),
+    (None, ("-f", "tcp port"), ("bad capture filter",)),
+    ("nodir", ("-w",), ("cannot write",)),
+    ("dir", ("-w",), ("cannot write", "Is a directory")),
+    (None, ("-Y", "(("), ("bad display filter",)),
+    (None, ("--decode-as", "bad"), ("bad decode-as",)),
+], ids=["iface", "bpf", "w-nodir", "w-dir", "filter", "decode-as"])
+def test_live_bad_options(bad, key, args, words):
+    if key:
+        args = (*args, str(bad[key]))
+    assert_one_error_line(wirelab("live", *args), "live", *words)
+
+
+@pytest.fixture
+def busy_ports():
+    """A listening TCP port and a bound UDP port, held for the test."""
+    t = socket.socket()
+    t.bind(("127.0.0.1", 0))
+    t.listen()
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", 0))
+    yield t.getsockname()[1], u.getsockname()[1]
+    t.close()
+    u.close()
+
+
+def test_serve_port_in_use(busy_ports):
+    tcp, udp = busy_ports
+    for proto, port in (("chat", tcp), ("udpecho", udp)):
+        out = wirelab("serve", proto, "--port", str(port))
+        assert_one_error_line(out, "serve", "cannot listen", str(port), "in use")
+
+
+@pytest.mark.parametrize("args,words", [
+    (("chat", "--port", "99999"), ("bad port 99999",)),
+    (("chat", "--port", "-1"), ("bad port -1",)),
+    (("chat", "--host", "999.1.1.1", "--port", "0"), ("cannot listen on 999.1.1.1",)),
+    (("lenmsg", "--variant", "weird", "--port", "0"), ("unknown variant 'weird'",)),
+    (("auth", "--variant", "weird", "--port", "0"), ("unknown auth variant 'weird'",)),
+    (("chat", "--variant", "native", "--port", "0"), ("chat has no variants",)),
+    (("chat", "--idle-timeout", "0", "--port", "0"), ("--idle-timeout",)),
+    (("chat", "--idle-timeout", "-1", "--port", "0"), ("--idle-timeout",)),
+    (("chat", "--idle-timeout", "nan", "--port", "0"), ("--idle-timeout",)),
+    (("chat", "--max-threads", "0", "--port", "0"), ("--max-threads",)),
+    (("chat", "--recv-size", "0", "--port", "0"), ("--recv-size",)),
+], ids=["port-big", "port-neg", "host", "lenmsg-variant", "auth-variant", "chat-variant",
+        "idle0", "idle-neg", "idle-nan", "threads0", "recv0"])
+def test_serve_bad_options(args, words):
+    env = {**os.environ, "WIRELAB_SECRET": "qa-secret"}   # auth checks its variant too
+    assert_one_error_line(wirelab("serve", *args, env=env), "serve", *words)
+
+
+def test_serve_bad_secret_and_upload_dir(bad):
+    env = {k: v for k, v in os.environ.items() if k != "WIRELAB_SECRET"}
+    for path, words in ((bad["missing"], "cannot read secret file"),
+                        (bad["dir"], "cannot read secret file"),
+                        (bad["empty"], "is empty")):
+        out = wirelab("serve", "auth", "--port", "0", "--secret-file", str(path), env=env)
+        assert_one_error_line(out, "serve", words)
+    out = wirelab("serve", "filexfer", "--port", "0", "--upload-dir", str(GOOD))
+    assert_one_error_line(out, "serve", "cannot use upload directory")
+
+
+def test_serve_usage_errors():
+    assert_usage_error(wirelab("serve", "chat", "--port", "abc"), "--port")
+    assert_usage_error(wirelab("serve", "nope"), "invalid choice")
+
+
+@pytest.fixture
+def refused_port():
+    """A TCP port bound but not listening: a connect() to it is refused."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    yield s.getsockname()[1]
+    s.close()
+
+
+def test_client_errors(bad, refused_port):
+    env = {k: v for k, v in os.environ.items() if k != "WIRELAB_SECRET"}
+    port = str(refused_port)
+    cases = [
+        (("chat", "--port", port, "hi"), ("connection refused", port)),
+        (("filexfer", "--port", port, str(bad["missing"])), ("no such file",)),
+        (("auth", "--port", port, "hi"), ("needs a secret",)),
+        (("auth", "--secret-file", str(bad["missing"]), "--port", port, "hi"),
+         ("cannot read secret file",)),
+    ]
+    for args, words in cases:
+        assert_one_error_line(wirelab("client", *args, env=env), "client", *words)
+
+
+@pytest.mark.parametrize("args,words", [
+    (("nosuch",), ("unknown scenario 'nosuch'",)),
+    ((), ("name a scenario",)),
+    (("handshake", "--variant", "nosuch"), ("--variant",)),
+    (("concurrent", "--clients", "0"), ("--clients",)),
+    (("concurrent", "--clients", "-1"), ("--clients",)),
+    (("concurrent", "--clients", "100000"), ("--clients",)),
+], ids=["unknown", "none", "variant", "clients0", "clients-neg", "clients-big"])
+def test_lab_bad_options(args, words):
+    assert_one_error_line(wirelab("lab", *args), "lab", *words)
+
+
+def test_lab_unwritable_output(bad):
+    out = wirelab("lab", "handshake", "-w", str(bad["nodir"]))
+    assert_one_error_line(out, "lab", "cannot write")
+    assert not bad["nodir"].parent.exists()
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
+@pytest.mark.parametrize("args,words", [
+    (("--tshark-option", "bad"), ("tshark failed",)),
+    (("--decode-as", "bad"), ("bad decode-as",)),
+    (("--decode-as", "9000=lenmsg:weird"), ("no variant 'weird'",)),
+], ids=["tshark-option", "decode-as", "variant"])
+def test_verify_bad_options(args, words):
+    assert_one_error_line(wirelab("verify", *args, str(GOOD)), "verify", *words)
+
+
+@pytest.mark.parametrize("key,args,words", [
+    ("nodir", ("-o",), ("no such directory",)),
+    ("dir", ("-o",), ("cannot write", "Is a directory")),
+    (None, ("--port", "lenmsg=99999"), ("bad port 99999",)),
+    (None, ("--port", "lenmsg=0"), ("bad port 0",)),
+    (None, ("--port", "lenmsg=abc"), ("expected PROTO=PORT",)),
+    (None, ("--port", "lenmsg"), ("expected PROTO=PORT",)),
+    (None, ("--port", "nosuch=7001"), ("no Lua dissector for protocol 'nosuch'",)),
+], ids=["o-nodir", "o-dir", "port-big", "port0", "port-abc", "port-noeq", "proto"])
+def test_export_lua_bad_options(bad, key, args, words):
+    if key:
+        args = (*args, str(bad[key]))
+    assert_one_error_line(wirelab("export-lua", *args), "export-lua", *words)
+
+
+@pytest.mark.parametrize("json_flag", [False, True], ids=["text", "json"])
+def test_packets_into_a_closed_pipe(tmp_path, json_flag):
+    """`wirelab packets big.pcap | head -1`: quiet exit 0 when the reader goes away."""
+    big = tmp_path / "big.pcap"
+    gen = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gen_capture.py"),
+                          "-n", "3000", "-o", str(big)], capture_output=True, text=True,
+                         timeout=TIMEOUT)
+    assert gen.returncode == 0, gen.stderr
+    cmd = [sys.executable, "-m", "analyzer", "packets", *(["--json"] if json_flag else []),
+           str(big)]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL)
+    try:
+        first = p.stdout.readline()
+        p.stdout.close()            # like `head -1`: far more output is still to come
+        err = p.stderr.read()
+        rc = p.wait(TIMEOUT)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert first.strip(), "no first line"
+    assert rc == 0 and err == b"", (rc, err[-1000:])
