@@ -222,3 +222,34 @@ def test_handshake_of_a_syn_carrying_data(tmp_path):
     f = table.conversations[0]
     assert f.handshake()["complete"] and f.handshake()["frames"] == [1, 2, 3]
     assert f.bytes_c2s == 8
+
+
+@pytest.mark.parametrize("steps,state,history", [
+    # client SYN then client RST, no SYN-ACK
+    ([("c", "S", 100, 0), ("c", "R", 101, 0)], "RSTOS0", "SR"),
+    # SYN-ACK (no SYN seen) then RST from that server
+    ([("s", "SA", 500, 101), ("s", "R", 501, 0)], "RSTRH", "^hr"),
+    # SYN-ACK (no SYN seen) then FIN from that server
+    ([("s", "SA", 500, 101), ("s", "FA", 501, 101)], "SHR", "^hf"),
+    # established, only the server closed
+    ([("c", "S", 100, 0), ("s", "SA", 500, 101), ("c", "A", 101, 501),
+      ("s", "FA", 501, 101)], "S3", "ShAf"),
+    # established, only the client closed, server silent since
+    ([("c", "S", 100, 0), ("s", "SA", 500, 101), ("c", "A", 101, 501),
+      ("c", "FA", 101, 501)], "S2", "ShAF"),
+    # zero window from the server (w: lowercase, the responder), client retransmits (T)
+    ([("c", "S", 100, 0), ("s", "SA", 500, 101), ("c", "A", 101, 501),
+      ("c", "PA", 101, 501, b"xy"), ("s", "A", 501, 103, b"", 0),
+      ("c", "PA", 101, 501, b"xy")], "S1", "ShADawT"),
+])
+def test_zeek_states_and_history(tmp_path, steps, state, history):
+    def build(k):
+        for step in steps:
+            who, flags, seq, ack = step[:4]
+            data = step[4] if len(step) > 4 else b""
+            win = step[5] if len(step) > 5 else 65000
+            src, dst = (k.c, k.s) if who == "c" else (k.s, k.c)
+            k.tcp(src, dst, flags, seq, ack, data, win=win)
+    table, _, _ = flows_of(tmp_path, build)
+    (f,) = table.conversations
+    assert (f.state(), f.history()) == (state, history)
