@@ -26,7 +26,7 @@ def _delta(a: int, b: int) -> int:
 
 
 class Endpoint:
-    __slots__ = ("is_orig", "state", "prev_state", "start_seq", "last_seq", "seen",
+    __slots__ = ("is_orig", "state", "prev_state", "start_seq", "last_seq",
                  "hist_seen", "hist_last_syn", "hist_last_fin", "hist_last_rst",
                  "num_rxmit", "rxmit_thresh", "num_zero_win", "zero_win_thresh", "size")
 
@@ -36,7 +36,6 @@ class Endpoint:
         self.prev_state = INACTIVE
         self.start_seq = 0
         self.last_seq = 0
-        self.seen = False
         self.hist_seen: set[int] = set()
         self.hist_last_syn = self.hist_last_fin = self.hist_last_rst = None
         self.num_rxmit = 0
@@ -151,7 +150,6 @@ class ZeekTcpState:
                 and seq != ep.start_seq:
             ep.start_seq = seq
             ep.last_seq = last
-        ep.seen = True
         rel_seq = _delta(seq, ep.start_seq)
         self._update_history(ep, flags, rel_seq, length)
         # update_window(): zero windows ('W')
