@@ -10,7 +10,7 @@ import mmap
 import os
 import stat
 import time
-from typing import Iterator
+from typing import BinaryIO, Iterator
 
 from analyzer.errors import CaptureFormatError
 from analyzer.sources.record import Record
@@ -19,6 +19,33 @@ from analyzer.sources.record import Record
 MAX_CAPLEN = 0x40000 * 4   # 1 MiB (libpcap's own per-DLT maximum is 256 KiB)
 RELEASE_EVERY = 32 << 20   # iteration releases already-read pages every 32 MiB
 _DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
+
+
+def open_capture_file(path: str) -> BinaryIO:
+    """`path` opened for reading, or CaptureFormatError with one clear line: no such file,
+    a directory, permission denied, a pipe or device (never read: it could block)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None                      # open() below says why
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        raise CaptureFormatError(f"{path}: not a regular file (a pipe or device): "
+                                 "write the capture to a file first")
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise CaptureFormatError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CaptureFormatError(f"{path}: is a directory") from None
+    except PermissionError:
+        raise CaptureFormatError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise CaptureFormatError(f"{path}: cannot open ({exc.strerror})") from None
+    if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):   # replaced since the stat above
+        f.close()
+        raise CaptureFormatError(f"{path}: not a regular file (a pipe or device): "
+                                 "write the capture to a file first")
+    return f
 
 
 class CaptureSource:
@@ -33,31 +60,10 @@ class CaptureSource:
         self._warned: set[str] = set()
         self.progress = 0          # bytes of the file consumed so far by iteration
         self.packets = 0           # records yielded by the last/current pass
-        try:
-            mode = os.stat(self.path).st_mode
-        except OSError:
-            mode = None                      # open() below says why
-        if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
-            raise CaptureFormatError(f"{self.path}: not a regular file (a pipe or device): "
-                                     "write the capture to a file first")
-        try:
-            self._file = open(self.path, "rb")
-        except FileNotFoundError:
-            raise CaptureFormatError(f"{self.path}: no such file") from None
-        except IsADirectoryError:
-            raise CaptureFormatError(f"{self.path}: is a directory") from None
-        except PermissionError:
-            raise CaptureFormatError(f"{self.path}: permission denied") from None
-        except OSError as exc:
-            raise CaptureFormatError(f"{self.path}: cannot open ({exc.strerror})") from None
-        st = os.fstat(self._file.fileno())
-        self.size = st.st_size
+        self._file = open_capture_file(self.path)
+        self.size = os.fstat(self._file.fileno()).st_size
         self._buf: mmap.mmap | bytes = b""
         self._released = 0
-        if not stat.S_ISREG(st.st_mode):
-            self._file.close()
-            raise CaptureFormatError(f"{self.path}: not a regular file (a pipe or device): "
-                                     "write the capture to a file first")
         if self.size == 0:
             self._file.close()
             raise CaptureFormatError(f"{self.path}: empty file (0 bytes), not a capture")

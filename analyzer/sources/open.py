@@ -1,28 +1,16 @@
 """open_capture(path): pick the pcap or pcapng reader by the file's magic number."""
 from __future__ import annotations
 
-import os
-
 from analyzer.errors import CaptureFormatError
-from analyzer.sources.capture import CaptureSource
+from analyzer.sources.capture import CaptureSource, open_capture_file
 from analyzer.sources.pcapfile import MAGICS, PCAPNG_MAGIC, PcapSource
 from analyzer.sources.pcapng import PcapngSource
 
 
 def detect_format(path: str) -> str:
     """"pcap" or "pcapng" from the first 4 bytes; CaptureFormatError otherwise."""
-    if os.path.exists(path) and not os.path.isdir(path) and not os.path.isfile(path):
-        raise CaptureFormatError(f"{path}: not a regular file (a pipe or device): "
-                                 "write the capture to a file first")
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except FileNotFoundError:
-        raise CaptureFormatError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CaptureFormatError(f"{path}: is a directory") from None
-    except OSError as exc:
-        raise CaptureFormatError(f"{path}: cannot open ({exc.strerror})") from None
+    with open_capture_file(path) as f:
+        magic = f.read(4)
     if not magic:
         raise CaptureFormatError(f"{path}: empty file (0 bytes), not a capture")
     if magic == PCAPNG_MAGIC:
