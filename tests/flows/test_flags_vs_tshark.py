@@ -1,10 +1,12 @@
 """Per-packet TCP analysis flags of crafted conversations must equal tshark's tcp.analysis.*."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.flows import scenarios
-from tests.flows.helpers import Crafter, flag_mismatches, stream_mismatches
+from tests.flows.helpers import Crafter, flag_mismatches, run_flows, stream_mismatches
 from tests.flows.tshark_oracle import have_tshark, tshark_rows
 
 pytestmark = pytest.mark.skipif(not have_tshark(), reason="tshark not installed")
@@ -24,7 +26,6 @@ def test_flags_match_tshark(tmp_path, name, v6):
 
 @pytest.mark.parametrize("name", sorted(scenarios.ALL))
 def test_initial_rtt_matches_tshark(tmp_path, name):
-    from tests.flows.helpers import run_flows
     k = Crafter()
     scenarios.ALL[name](k)
     path = k.write(tmp_path / f"{name}.pcap")
@@ -39,3 +40,13 @@ def test_initial_rtt_matches_tshark(tmp_path, name):
     assert ours.keys() == theirs.keys()
     for sid, rtt in theirs.items():
         assert ours[sid] == pytest.approx(rtt, abs=1e-9)
+
+
+_CAPTURES = sorted(Path(__file__).resolve().parents[2].joinpath("captures").glob("*.pcap"))
+
+
+@pytest.mark.parametrize("path", _CAPTURES, ids=[p.name for p in _CAPTURES])
+def test_bundled_captures_match_tshark(path):
+    rows = tshark_rows(path)
+    assert stream_mismatches(path, rows) == []
+    assert flag_mismatches(path, rows) == []
