@@ -650,8 +650,10 @@ class Engine:
         if plen < d.payload_len:
             bits |= _SIZE_LIMITED
         if tr == "tcp":
-            bits |= cs.reasm[direction].segment(n, d.seq, d.flags,
-                                                data[po: po + plen] if plen else b"")
+            r = cs.reasm[direction]
+            bits |= r.segment(n, d.seq, d.flags, data[po: po + plen] if plen else b"")
+            if plen < d.payload_len:
+                r.truncated(d.seq, d.flags, plen, d.payload_len)
             a_dir(1 + direction)
         else:
             self._udp_datagram(cs, direction, n, data[po: po + plen])

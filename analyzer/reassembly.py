@@ -147,6 +147,19 @@ class Reassembler:
                     self._drain()
         return bits
 
+    def truncated(self, seq: int, flags: int, captured: int, total: int) -> None:
+        """The segment at `seq` carried `total` bytes but only `captured` were saved (snaplen):
+        when it was delivered in order, report its missing tail as a gap right away instead
+        of holding everything after it until the end."""
+        if self.base is None or total <= captured:
+            return
+        if flags & SYN:
+            seq = (seq + 1) % MOD
+        off = self.stream_offset(seq)
+        if self.next_off == off + captured:
+            self._skip_to(off + total)
+            self._drain()
+
     def finish(self) -> None:
         """End of capture: holes still open become gaps, held data is delivered after them."""
         while self.held_starts:

@@ -187,3 +187,28 @@ def test_fault13_four_tuple_reuse(tmp_path):
     assert [m.summary for m in convs[1].messages] == ["len=6 'second'"]
     assert convs[1].first_packet == len(a.pkts) + 1
     assert eng.stream_of(len(a.pkts) + 1) == 1
+
+
+def test_snaplen_cut_segments_become_gaps_not_held(tmp_path):
+    import struct
+    c = Conn().handshake()
+    c.send(0, lenmsg(b"a" * 100)).send(0, lenmsg(b"b" * 100)).send(0, lenmsg(b"c"))
+    path = str(tmp_path / "snap.pcap")
+    with open(path, "wb") as f:                  # snaplen 90: frames cut at 90 bytes
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 90, 1))
+        for k, p in enumerate(c.pkts):
+            raw = bytes(p)
+            f.write(struct.pack("<IIII", 1700000000, k, min(len(raw), 90), len(raw)))
+            f.write(raw[:90])
+    eng = analyze_file(path)
+    conv = eng.conversation("tcp", 0)
+    # each 104-byte segment lost its last 68 bytes (54 header + 36 payload saved)
+    assert [g[1:] for g in conv.gaps] == [(36, 68), (140, 68)]
+    assert "size_limited" in eng.packet_json(4)["analysis"]
+    assert conv.messages[0].malformed and "[68 bytes missing]" in conv.messages[0].malformed
+    # pushed one by one: the gap is known at once, nothing piles up behind it
+    from analyzer.engine import Engine, open_source
+    live = Engine(source_path=path)
+    for rec in open_source(path):
+        live.feed(rec)
+    assert live.conversation("tcp", 0).gaps == conv.gaps      # before finish()
