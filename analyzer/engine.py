@@ -968,7 +968,7 @@ class Engine:
             return None
         return self._convs.get(("tcp" if d <= 2 else "udp", s))
 
-    def message_slices(self, n: int) -> list[MessageSlice]:
+    def message_slices(self, n: int, _decoded=None) -> list[MessageSlice]:
         with self.lock:
             cs = self._state_of(n)
             if cs is None:
@@ -985,7 +985,7 @@ class Engine:
             ch = r.chunks
             if ch is None or not len(ch) or r.base is None or not len(keys):
                 return []
-            d = self.decoded(n)
+            d = _decoded if _decoded is not None else self.decoded(n)
             seq = d.seq + 1 if d.flags & SYN else d.seq
             plen = d.captured_payload_len
             if plen <= 0:
@@ -1028,7 +1028,8 @@ class Engine:
             bits = self._bits[i]
             t = self._ts[i] - (self._first_ts or 0.0)
             length = self._origlen[i]
-            tags = {_TAG_OF[a] for a in analysis_list(bits) if a in _TAG_OF}
+            names = analysis_list(bits) if bits else []
+            tags = {_TAG_OF[a] for a in names if a in _TAG_OF}
             if bits & _LOOPBACK_DUP:
                 d = self.decoded(n)
                 src, dst = d.src or "?", d.dst or "?"
@@ -1054,7 +1055,7 @@ class Engine:
                 info = f"{d.sport} → {d.dport} Len={d.payload_len}"
             else:
                 info = d.protocol
-            slices = self.message_slices(n) if cs is not None else []
+            slices = self.message_slices(n, d) if cs is not None else []
             if slices:
                 protocol = slices[0].message.protocol.upper()
                 if len(slices) > 1:
@@ -1071,8 +1072,8 @@ class Engine:
                         tags.add("split")
                 more = f" (+{len(slices) - 3} more)" if len(slices) > 3 else ""
                 info = "; ".join(parts) + more + f"  [{info}]"
-            for a in analysis_list(bits):
-                if a not in ("loopback_duplicate",):
+            for a in names:
+                if a != "loopback_duplicate":
                     info += f" [{a}]"
             return Row(n, t, src, dst, protocol, length, info, frozenset(tags))
 
