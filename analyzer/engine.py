@@ -1450,14 +1450,14 @@ def analyze_file(path: str, decode_as: dict[int, str] | None = None, progress=No
     dropped = 0
     with eng.lock:
         for rec in src:
+            if limit is not None and k >= limit:
+                break
             feed(rec)
             k += 1
             if not k & 0x3FFF:
                 if progress is not None:
                     progress(getattr(src, "progress", k), total)
                 dropped = _drop_read_pages(buf, rec.offset, dropped)
-            if limit is not None and k >= limit:
-                break
     eng.warnings.extend(getattr(src, "warnings", []) or [])
     eng.finish()
     if progress is not None:
