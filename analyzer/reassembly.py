@@ -115,14 +115,31 @@ class Reassembler:
             seq = (seq + 1) % MOD          # SYN occupies one sequence number; data follows it
             if self.base is None:
                 self.base = seq
-        if self.base is None:
-            self.base = seq
+        base = self.base
+        if base is None:
+            self.base = base = seq
         if not data:
             return 0
-        off = self.stream_offset(seq)
+        nxt = self.next_off
+        delta = (seq - base - nxt) % MOD
+        if delta == 0 and not self.held_starts:
+            # the common case: the next bytes in order, nothing held -> deliver right away
+            n = len(data)
+            ch = self.chunks
+            if ch is not None:
+                ch.offset.append(nxt)
+                ch.packet.append(packet)
+                ch.start.append(start)
+                ch.length.append(n)
+            self.next_off = nxt + n
+            self.delivered += n
+            self.on_data(nxt, packet, start, data)
+            return 0
+        if delta >= HALF:
+            delta -= MOD
+        off = nxt + delta
         end = off + len(data)
         bits = 0
-        nxt = self.next_off
         if off < nxt:                                # retransmission / overlap with delivered
             old_end = min(end, nxt)
             if off >= 0 and self._differs_delivered(off, data[: old_end - off]):
