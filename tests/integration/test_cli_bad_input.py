@@ -8,6 +8,7 @@ Only cases that behave correctly today are here; the QA report lists the failing
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import socket
@@ -351,3 +352,26 @@ def test_packets_into_a_closed_pipe(tmp_path, json_flag):
             p.wait()
     assert first.strip(), "no first line"
     assert rc == 0 and err == b"", (rc, err[-1000:])
+
+
+@pytest.mark.parametrize("content", [
+    bytes((i * 89 + 7) % 256 for i in range(3000)),
+    b'{"client":\n',
+    b'[1, 2]\n"x"\n3\nnull\n',
+    b'{"client": "127.0.0.1:1"}\n',
+    b'{"client":"127.0.0.1:1","server":"127.0.0.1:2","side":"client","op":"send",'
+    b'"dir":"c2s","offset":0,"length":1,"time":1}\xff\xfe\n',
+], ids=["random", "bad-json", "not-objects", "missing-keys", "bad-utf8"])
+def test_garbage_sidecar_is_skipped(tmp_path, content):
+    """A broken FILE.appio.jsonl beside a good capture: bad lines are skipped, the capture
+    is still analysed in full (same packets and conversations as without the sidecar)."""
+    cap = tmp_path / "s.pcap"
+    shutil.copy(ROOT / "captures" / "sticky-sender.pcap", cap)
+    plain = wirelab("summary", "--json", "--no-sidecar", str(cap))
+    assert plain.returncode == 0, plain.stderr
+    (tmp_path / "s.pcap.appio.jsonl").write_bytes(content)
+    out = wirelab("summary", "--json", str(cap))
+    assert out.returncode == 0 and "Traceback" not in out.stderr, out.stderr
+    a, b = json.loads(plain.stdout), json.loads(out.stdout)
+    assert a["packets"] == b["packets"] > 0
+    assert len(a["conversations"]) == len(b["conversations"]) > 0
