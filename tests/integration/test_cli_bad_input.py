@@ -375,3 +375,16 @@ def test_garbage_sidecar_is_skipped(tmp_path, content):
     a, b = json.loads(plain.stdout), json.loads(out.stdout)
     assert a["packets"] == b["packets"] > 0
     assert len(a["conversations"]) == len(b["conversations"]) > 0
+
+
+@pytest.mark.skipif(shutil.which("capsh") is None or not capture_rights(),
+                    reason="needs capsh and root to drop CAP_NET_RAW")
+@pytest.mark.parametrize("args", [("capture", "--duration", "1"), ("live",),
+                                  ("lab", "handshake")], ids=["capture", "live", "lab"])
+def test_live_commands_without_capture_rights(args):
+    """Without CAP_NET_RAW: exit 3 and one line that says what to do, no TUI, no traceback."""
+    cmd = " ".join([sys.executable, "-m", "analyzer", *args])
+    out = subprocess.run(["capsh", "--drop=cap_net_raw", "--", "-c", cmd], capture_output=True,
+                         text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL, cwd=ROOT)
+    line = assert_one_error_line(out, args[0], "CAP_NET_RAW")
+    assert out.returncode == 3, line
