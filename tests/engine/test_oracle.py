@@ -60,3 +60,27 @@ def test_follow_matches_tshark_with_reordering_and_duplicates(tmp_path):
     out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "tcp.stream"],
                          capture_output=True, text=True, timeout=60).stdout.split()
     assert [int(x) for x in out] == [eng.stream_of(n) for n in range(1, eng.packet_count + 1)]
+
+
+BUNDLED = sorted(__import__("glob").glob(
+    __import__("os").path.join(__import__("os").path.dirname(__file__), "..", "..", "captures", "*.pcap")))
+
+
+@pytest.mark.skipif(not BUNDLED, reason="no bundled captures")
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.rsplit("/", 1)[-1])
+def test_bundled_captures_follow_and_streams_match_tshark(path):
+    eng = analyze_file(path)
+    out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "tcp.stream", "-e", "udp.stream"],
+                         capture_output=True, text=True, timeout=60).stdout.splitlines()
+    assert len(out) == eng.packet_count
+    for n, line in enumerate(out, 1):
+        tcp, _, udp = line.partition("\t")
+        want = int(tcp) if tcp else (int(udp) if udp.strip() else None)
+        assert eng.stream_of(n) == want, n
+    for conv in eng.conversations:
+        if conv.transport == "tcp":
+            assert our_follow(eng, conv.id) == tshark_follow(path, conv.id), conv.id
+            # every message's bytes lie inside the stream, in order, without overlap
+            for d in ("c2s", "s2c"):
+                ms = [m for m in conv.messages if m.direction == d]
+                assert all(a.offset + a.length == b.offset for a, b in zip(ms, ms[1:]))
