@@ -164,6 +164,7 @@ from functools import partial
 import analyzer.messages as _messages
 from dissectors.base import CLIENT, SERVER
 from analyzer.decode import decode_frame
+from analyzer.flows import FlowTable
 from analyzer.index import PacketIndex
 from analyzer.model import (ACK, ANALYSIS_BIT, FIN, PSH, RST, SYN, analysis_list, flags_text)
 from analyzer.reassembly import Reassembler, _noop_data, _noop_gap
@@ -219,118 +220,6 @@ def _options_text(opts) -> str:
 
 def tcp_flag_names(flags: int) -> str:
     return ", ".join(name for bit, name in _TCP_FLAG_NAMES if flags & bit)
-
-
-# --- a minimal conversation table, used only until analyzer.flows exists ----------------
-class _MiniFlow:
-    __slots__ = ("transport", "id", "client", "server", "packets", "bytes_c2s", "bytes_s2c",
-                 "first_packet", "last_packet", "start_time", "end_time", "flags_seen",
-                 "syn_seq", "closed", "_hs", "_td", "analysis_counts")
-
-    def __init__(self, transport, fid, client, server):
-        self.transport, self.id, self.client, self.server = transport, fid, client, server
-        self.packets = self.bytes_c2s = self.bytes_s2c = 0
-        self.first_packet = self.last_packet = 0
-        self.start_time = self.end_time = 0.0
-        self.flags_seen = [0, 0]
-        self.syn_seq = None
-        self.closed = False
-        self._hs: list[int] = []
-        self._td: list[int] = []
-        self.analysis_counts: dict = {}
-
-    def endpoint_text(self, which):
-        ip, port = self.client if which in ("client", 0) else self.server
-        return _ep(ip, port)
-
-    def state(self):
-        c, s = self.flags_seen
-        if self.transport == "udp":
-            return "SF" if c and s else "S0"
-        if (c | s) & RST:
-            return "RSTO" if c & RST else "RSTR"
-        if c & FIN and s & FIN:
-            return "SF"
-        if c & SYN and s & SYN:
-            return "S1"
-        if c & SYN:
-            return "S0"
-        return "OTH"
-
-    def history(self):
-        out = ""
-        for d, letters in ((0, ("S", "D", "F", "R")), (1, ("H", "d", "f", "r"))):
-            f = self.flags_seen[d]
-            if f & SYN:
-                out += letters[0] if d == 0 else "h"
-        return out
-
-    def handshake(self):
-        return {"complete": len(self._hs) >= 3, "frames": list(self._hs[:3]), "rtt_ms": None}
-
-    def teardown(self):
-        c, s = self.flags_seen
-        if (c | s) & RST:
-            kind = "rst"
-        elif c & FIN and s & FIN:
-            kind = "fin"
-        elif (c | s) & FIN:
-            kind = "half"
-        else:
-            kind = "none"
-        return {"kind": kind, "initiator": None, "frames": list(self._td)}
-
-
-class _MiniFlowTable:
-    """Fallback flow table: 4-tuple -> flow, client = sender of the SYN or first packet."""
-
-    def __init__(self):
-        self.conversations: list = []
-        self._by_key: dict = {}
-        self._ids = {"tcp": 0, "udp": 0}
-
-    def add(self, number, ts, d):
-        key = (d.transport, d.src, d.sport, d.dst, d.dport)
-        rkey = (d.transport, d.dst, d.dport, d.src, d.sport)
-        flow = self._by_key.get(key)
-        direction = 0
-        if flow is None:
-            flow = self._by_key.get(rkey)
-            direction = 1
-        syn_only = d.transport == "tcp" and d.flags & (SYN | ACK) == SYN
-        new = False
-        if flow is not None and syn_only and flow.syn_seq is not None and flow.syn_seq != d.seq:
-            flow = None
-        if flow is None:
-            fid = self._ids[d.transport]
-            self._ids[d.transport] += 1
-            flow = _MiniFlow(d.transport, fid, (d.src, d.sport), (d.dst, d.dport))
-            flow.first_packet, flow.start_time = number, ts
-            self._by_key[key] = flow
-            self._by_key.pop(rkey, None)
-            self.conversations.append(flow)
-            direction, new = 0, True
-        if syn_only:
-            flow.syn_seq = d.seq
-        flow.packets += 1
-        flow.last_packet, flow.end_time = number, ts
-        if direction == 0:
-            flow.bytes_c2s += d.payload_len
-        else:
-            flow.bytes_s2c += d.payload_len
-        if d.transport == "tcp":
-            flow.flags_seen[direction] |= d.flags
-            if d.flags & SYN or (len(flow._hs) == 2 and d.flags == ACK and direction == 0):
-                if len(flow._hs) < 3:
-                    flow._hs.append(number)
-            if d.flags & (FIN | RST):
-                flow._td.append(number)
-        else:
-            flow.flags_seen[direction] |= 1
-        return flow, direction, 0, new
-
-    def finish(self):
-        pass
 
 
 # --- per-conversation analysis state ------------------------------------------------------
@@ -526,8 +415,7 @@ class Engine:
         self.frame_store: list[bytes] = []
         self.max_held = max_held
         self.warnings: list[str] = []
-        flows_mod = _import_optional("analyzer.flows")
-        self.flows = flows_mod.FlowTable() if flows_mod is not None else _MiniFlowTable()
+        self.flows = FlowTable()
         try:
             self._registry = importlib.import_module("dissectors.registry")
         except ImportError:  # pragma: no cover - the registry is part of the package
