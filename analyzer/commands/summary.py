@@ -59,28 +59,31 @@ def print_text(eng, max_messages: int = 20) -> None:
                   str(c.bytes_s2c), c.state, c.history, hs_text, td_text, c.protocol or "-",
                   str(len(c.messages)), str(len(c.coalesced_packets)), str(c.split_messages))
     con.print(t)
+    out = sys.stdout
     for c in convs:
         analysis = ", ".join(f"{k}={v}" for k, v in c.analysis.items() if v)
         if not c.messages and not analysis and not c.gaps and not c.malformed:
             continue
-        con.print(f"\n[bold]{c.transport} conversation {c.id}[/] {c.client} → {c.server} "
-                  f"({c.protocol or 'unknown protocol'})")
+        lines = [f"\n{c.transport} conversation {c.id} {c.client} → {c.server} "
+                 f"({c.protocol or 'unknown protocol'})"]
         if analysis:
-            con.print(f"  analysis: {analysis}")
+            lines.append(f"  analysis: {analysis}")
         for d, off, ln in c.gaps:
-            con.print(f"  [red]{d} offset {off}: [{ln} bytes missing][/]")
+            lines.append(f"  {d} offset {off}: [{ln} bytes missing]")
         for m in c.malformed:
-            con.print(f"  [red]malformed: {m}[/]")
+            lines.append(f"  malformed: {m}")
         if c.coalesced_packets:
             shown = ", ".join(map(str, c.coalesced_packets[:30]))
             more = f" (+{len(c.coalesced_packets) - 30} more)" if len(c.coalesced_packets) > 30 else ""
-            con.print(f"  coalesced packets (carry 2+ messages): {shown}{more}")
+            lines.append(f"  coalesced packets (carry 2+ messages): {shown}{more}")
         msgs = c.messages if max_messages == 0 else c.messages[:max_messages]
         for m in msgs:
             pk = ",".join(map(str, m.packets[:8])) + ("..." if len(m.packets) > 8 else "")
             tag = " [split]" if m.split else ""
-            bad = f" [red][malformed: {m.malformed}][/]" if m.malformed else ""
-            con.print(f"  #{m.index:<4} {m.direction} off={m.offset:<6} len={m.length:<6} "
-                      f"pkts={pk}{tag} {m.summary}{bad}", markup=True)
+            bad = f" [malformed: {m.malformed}]" if m.malformed else ""
+            summary = "" if m.malformed else " " + m.summary
+            lines.append(f"  #{m.index:<4} {m.direction} off={m.offset:<6} len={m.length:<6} "
+                         f"pkts={pk}{tag}{summary}{bad}")
         if len(msgs) < len(c.messages):
-            con.print(f"  ... {len(c.messages) - len(msgs)} more messages (--messages 0 shows all)")
+            lines.append(f"  ... {len(c.messages) - len(msgs)} more messages (--messages 0 shows all)")
+        out.write("\n".join(lines) + "\n")

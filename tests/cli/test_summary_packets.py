@@ -82,6 +82,7 @@ def test_summary_text(sticky):
     assert "127.0.0.1:40000" in out and "lenmsg" in out
     assert "coalesced packets (carry 2+ messages): 4, 5" in out
     assert "len=5 'three'" in out
+    assert "pkts=4,5 [split] len=3 'two'" in out
 
 
 def test_decode_as_option(tmp_path):
