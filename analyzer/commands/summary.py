@@ -31,6 +31,7 @@ def run(args) -> int:
 
 def print_text(eng, max_messages: int = 20) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     con = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
@@ -39,9 +40,9 @@ def print_text(eng, max_messages: int = 20) -> None:
     head = f"{eng.source_path or 'capture'}: {eng.packet_count} packets, {len(convs)} conversations"
     if dups:
         head += f" ({dups} loopback duplicates not counted)"
-    con.print(head)
+    con.print(escape(head))
     for w in eng.warnings:
-        con.print(f"[yellow]warning:[/] {w}")
+        con.print(f"[yellow]warning:[/] {escape(w)}")
     if not convs:
         return
     t = Table(title="Conversations", show_lines=False)
@@ -55,9 +56,10 @@ def print_text(eng, max_messages: int = 20) -> None:
             f" {hs['rtt_ms']:.3f} ms" if hs.get("rtt_ms") is not None else "")
         td = c.teardown
         td_text = td.get("kind", "none") + (f" by {td['initiator']}" if td.get("initiator") else "")
-        t.add_row(str(c.id), c.transport, c.client, c.server, str(c.packets), str(c.bytes_c2s),
-                  str(c.bytes_s2c), c.state, c.history, hs_text, td_text, c.protocol or "-",
-                  str(len(c.messages)), str(len(c.coalesced_packets)), str(c.split_messages))
+        cells = (str(c.id), c.transport, c.client, c.server, str(c.packets), str(c.bytes_c2s),
+                 str(c.bytes_s2c), c.state, c.history, hs_text, td_text, c.protocol or "-",
+                 str(len(c.messages)), str(len(c.coalesced_packets)), str(c.split_messages))
+        t.add_row(*(escape(x) for x in cells))
     con.print(t)
     out = sys.stdout
     for c in convs:
