@@ -1,6 +1,7 @@
 """`wirelab summary FILE`: conversations, handshakes, teardowns, messages, sticky packets."""
 from __future__ import annotations
 
+import os
 import sys
 
 from analyzer.commands.packets import add_common_arguments, load_engine
@@ -15,9 +16,14 @@ def add_arguments(p) -> None:
                    help="with --json: add each message's one-line summary (decodes every message)")
     p.add_argument("--messages", type=int, default=20, metavar="N",
                    help="messages listed per conversation in text output (default 20, 0 = all)")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="with --json: analyse in N processes, conversations split between them "
+                        "(default: the CPUs, at most 4, for files over 20 MB; 1 = one process)")
 
 
 def run(args) -> int:
+    if args.json and _run_parallel(args):
+        return 0
     eng = load_engine(args)
     try:
         if args.json:
@@ -27,6 +33,42 @@ def run(args) -> int:
     finally:
         eng.close()
     return 0
+
+
+def _run_parallel(args) -> bool:
+    """`--json` in several processes (analyzer.parallel, engineer P); False: use one process.
+    The file and the options are checked here, before anything is forked."""
+    from analyzer import appio, parallel
+    from analyzer.commands.packets import capture_path, parse_decode_as
+    from analyzer.errors import WirelabError
+    from analyzer.sources.open import open_capture
+
+    jobs = getattr(args, "jobs", None)
+    if jobs is not None and jobs < 1:
+        raise WirelabError("--jobs needs a number >= 1")
+    path = capture_path(args)
+    if jobs is None:
+        jobs = parallel.default_jobs(path)
+    if jobs <= 1 or not hasattr(os, "fork"):
+        return False
+    decode_as = parse_decode_as(args.decode_as)
+    if args.count is not None and args.count < 0:
+        raise WirelabError("-c needs a count >= 0")
+    open_capture(path).close()                     # a bad file: the usual one-line error
+    sidecar = None if args.no_sidecar else appio.load_beside(path)
+    try:
+        info = parallel.write_summary_parallel(
+            path, sys.stdout, jobs, decode_as=decode_as, limit=args.count, sidecar=sidecar,
+            summaries=args.message_text,
+            warn=lambda w: print(f"wirelab: warning: {w}", file=sys.stderr))
+    except parallel.ParallelFailed as exc:
+        print(f"wirelab: warning: parallel analysis failed ({exc}): analysing in one process",
+              file=sys.stderr)
+        return False
+    report = os.environ.get("WIRELAB_RUSAGE_REPORT")
+    if report:
+        parallel.write_rusage_report(report, info)
+    return True
 
 
 def print_text(eng, max_messages: int = 20) -> None:
