@@ -72,12 +72,14 @@ def load(path: str) -> list[AppIO] | None:
     out: list[AppIO] = []
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
+            if not line.lstrip().startswith("{"):
+                continue
             try:
                 o = json.loads(line)
                 out.append(AppIO(str(o["client"]), str(o["server"]), str(o.get("transport", "tcp")),
                                  str(o["side"]), str(o["op"]), str(o["dir"]), int(o["offset"]),
                                  int(o["length"]), float(o["time"])))
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 continue
     return out
 
