@@ -213,3 +213,28 @@ def test_message_text_and_display_filter(sticky):
     bad = run("packets", sticky, "-Y", "tcp.port ==", check=False)
     assert bad.returncode != 0 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_parallel_summary_equals_sequential(tmp_path):
+    """`--jobs N` (analyzer.parallel, engineer P) gives exactly the one-process JSON."""
+    pytest.importorskip("analyzer.parallel")
+    from scapy.all import IP, UDP, Ether
+    pkts = []
+    for k in range(6):                           # ports 40000/40001 reused twice each
+        c = Conn(cport=40000 + k % 2, c_isn=1000 + 7919 * k).handshake()
+        c.t += k
+        c.send(0, lenmsg(b"q%d" % k) * 3, sizes=[5, 10, 3]).send(1, lenmsg(b"A" * k)).fin()
+        pkts += c.pkts
+    for k in range(3):
+        p = Ether() / IP(src="127.0.0.1", dst="127.0.0.2") / UDP(sport=5000 + k, dport=9005) / b"hi"
+        p.time = 1700000000.5 + k
+        pkts.insert(4 * k + 1, p)
+    path = write(tmp_path / "par.pcap", pkts)
+    seq = json.loads(run("summary", path, "--json", "--jobs", "1").stdout)
+    par = json.loads(run("summary", path, "--json", "--jobs", "3").stdout)
+    assert par == seq
+    assert [(c["transport"], c["id"]) for c in seq["conversations"]][:3] == [
+        ("tcp", 0), ("udp", 0), ("udp", 1)]
+    assert len(seq["conversations"]) == 9
+    bad = run("summary", "/nonexistent.pcap", "--json", "--jobs", "2", check=False)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
