@@ -78,7 +78,7 @@ def print_text(eng, max_messages: int = 20) -> None:
 
     con = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
     convs = eng.conversations
-    dups = eng.summary_json()["loopback_duplicates"] if eng.packet_count else 0
+    dups = eng.loopback_duplicates
     head = f"{eng.source_path or 'capture'}: {eng.packet_count} packets, {len(convs)} conversations"
     if dups:
         head += f" ({dups} loopback duplicates not counted)"
