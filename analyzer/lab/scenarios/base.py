@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import tempfile
 import threading
 import time
@@ -59,6 +60,23 @@ class Report:
                 "context": self.context}
 
 
+def _replaceable(path: str) -> bool:
+    """True when `path` is an existing regular file (or a link to one) we may replace;
+    False when nothing is there.  Anything else (directory, device, fifo, socket) is
+    never touched: WirelabError."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        if os.path.islink(path):        # a dangling link: replace the link, not its target
+            return True
+        return False
+    except OSError as e:
+        raise WirelabError(f"cannot write {path}: {e.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise WirelabError(f"cannot write {path}: not a regular file")
+    return True
+
+
 class Lab:
     """One scenario run: where the capture goes, the sidecar writer, helper sockets."""
 
@@ -66,9 +84,9 @@ class Lab:
         self.pcap = pcap_path
         self.default_ports = default_ports   # try the protocol's well-known port first
         self.sidecar = sidecar_path(pcap_path) if with_sidecar else None
-        for p in (pcap_path, sidecar_path(pcap_path)):
-            if os.path.exists(p):
-                os.remove(p)
+        replace = [p for p in (pcap_path, sidecar_path(pcap_path)) if _replaceable(p)]
+        for p in replace:
+            os.remove(p)
         from analyzer.lab.scenarios.peers import BufferedAppIO
         self.appio = BufferedAppIO(self.sidecar) if self.sidecar else None
         self.captured = 0
