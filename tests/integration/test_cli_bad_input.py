@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import socket
+import stat
 import struct
 import subprocess
 import sys
@@ -302,6 +303,41 @@ def test_lab_unwritable_output(bad):
     out = wirelab("lab", "handshake", "-w", str(bad["nodir"]))
     assert_one_error_line(out, "lab", "cannot write")
     assert not bad["nodir"].parent.exists()
+
+
+def _make_non_regular(tmp_path: Path, kind: str) -> Path:
+    """A non-regular file of our own under tmp_path (never anything in /dev)."""
+    p = tmp_path / f"out-{kind}.pcap"
+    if kind == "dir":
+        p.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(p)
+    elif kind == "chardev":
+        try:
+            os.mknod(p, 0o600 | stat.S_IFCHR, os.makedev(1, 3))   # a private null device
+        except PermissionError:
+            pytest.skip("mknod needs root")
+    return p
+
+
+@pytest.mark.parametrize("kind", ["dir", "fifo", "chardev"])
+def test_lab_output_not_a_regular_file_is_left_alone(tmp_path, kind):
+    target = _make_non_regular(tmp_path, kind)
+    before = os.lstat(target)
+    out = wirelab("lab", "handshake", "-w", str(target))
+    assert_one_error_line(out, "lab", "cannot write", "not a regular file")
+    after = os.lstat(target)
+    assert stat.S_IFMT(after.st_mode) == stat.S_IFMT(before.st_mode)
+    assert after.st_ino == before.st_ino and after.st_rdev == before.st_rdev
+
+
+def test_lab_sidecar_not_a_regular_file_keeps_the_old_capture(tmp_path):
+    pcap = tmp_path / "x.pcap"
+    pcap.write_bytes(b"old")
+    (tmp_path / "x.pcap.appio.jsonl").mkdir()
+    out = wirelab("lab", "handshake", "-w", str(pcap))
+    assert_one_error_line(out, "lab", "cannot write", "appio.jsonl", "not a regular file")
+    assert pcap.read_bytes() == b"old"
 
 
 @pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark not installed")
