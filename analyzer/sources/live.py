@@ -301,8 +301,8 @@ class LiveCapture:
     # -- process mode: a forked reader, Records over a pipe -----------------------------------
     def _start_process(self) -> "LiveCapture":
         if self.write_to:
-            try:   # fail here, in the caller, when the file cannot be created
-                open(self.write_to, "wb").close()
+            try:   # fail here, in the caller, when the file cannot be created or written
+                _open_writer(self.write_to, self.linktype, self.snaplen).close()
             except OSError as exc:
                 self._sock.close()
                 raise WirelabError(f"cannot write {self.write_to}: {exc.strerror or exc}") from None
@@ -342,12 +342,13 @@ class LiveCapture:
         hdr_size, unpack = _PIPE_REC.size, _PIPE_REC.unpack_from
         buf = bytearray()
         finished = False
+        statuses: dict = {}
         poll = select.poll()
         poll.register(fd, select.POLLIN | select.POLLHUP)
         try:
             while not finished:
                 if not poll.poll(200):
-                    if _child_gone(self._child):
+                    if _child_gone(self._child, statuses):
                         self.error = self.error or RuntimeError("capture process ended unexpectedly")
                         break
                     continue
@@ -392,9 +393,14 @@ class LiveCapture:
                 os.close(self._ctl_w)
                 self._ctl_w = -1
             if self._child:
-                if not _reap(self._child, 5.0):
+                if not _reap(self._child, 5.0, statuses):
                     _kill_child(self._child)
+                status = statuses.get(self._child)
+                if self.error is None and status is not None and status != 0:
+                    self.error = RuntimeError(f"capture process failed ({_status_text(status)})")
                 self._child = 0
+            if self.error is None and not finished:
+                self.error = RuntimeError("capture process ended without finishing its capture")
             self._done.set()
 
     def _read_kernel_stats(self) -> None:
@@ -517,12 +523,16 @@ _CHUNK = 256 * 1024                        # records are sent to the parent in c
 _BACKLOG_MAX = 256 << 20                   # bytes waiting for a slow parent before dropping
 
 
+class _WriteFailed(Exception):
+    """The capture file could not be written (message ready for the user)."""
+
+
 def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCapture") -> None:
     """The child's loop: drain the socket, write the pcap, send records to the parent.
 
     It never blocks on the parent: records wait in a bounded backlog while the pipe is full
     (beyond the bound they are counted as dropped for the parent; the pcap keeps them)."""
-    writer = _open_writer(cfg.write_to, cfg.linktype, cfg.snaplen) if cfg.write_to else None
+    writer = None
     send_records = cfg.queue_records
     count, snaplen = cfg.count, cfg.snaplen
     deadline = None if cfg.duration is None else cfg._started_at + cfg.duration
@@ -566,6 +576,11 @@ def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCaptu
                 backlog[0] = head[k:]
 
     try:
+        if cfg.write_to:
+            try:
+                writer = _open_writer(cfg.write_to, cfg.linktype, cfg.snaplen)
+            except OSError as exc:
+                raise _WriteFailed(f"cannot write {cfg.write_to}: {exc.strerror or exc}") from None
         while True:
             if count is not None and n >= count:
                 break
@@ -610,7 +625,10 @@ def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCaptu
                 data = data[:snaplen]
             n += 1
             if writer is not None:
-                writer.write(ts, data, origlen)
+                try:
+                    writer.write(ts, data, origlen)
+                except OSError as exc:
+                    raise _WriteFailed(f"cannot write {cfg.write_to}: {exc.strerror or exc}") from None
             if send_records:
                 if backlog_bytes < _BACKLOG_MAX:
                     out += pack(ts, len(data), origlen)
@@ -624,6 +642,9 @@ def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCaptu
                     dropped_for_parent += 1
             if stopping_at is None and n % 1024 == 0 and ctl_poll.poll(0):
                 stopping_at = time.monotonic()
+    except _WriteFailed as exc:
+        error = str(exc)
+        writer = None         # its buffered bytes cannot be written either
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     kernel_dropped = 0
@@ -636,7 +657,7 @@ def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCaptu
         try:
             writer.close()
         except OSError as exc:
-            error = error or f"cannot write {cfg.write_to}: {exc}"
+            error = error or f"cannot write {cfg.write_to}: {exc.strerror or exc}"
     if out:
         backlog.append(bytes(out))
     tail = pack(-1.0, n, kernel_dropped) + pack(-2.0, dropped_for_parent, 0)
@@ -647,27 +668,32 @@ def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCaptu
     flush(block=True)
 
 
-def _child_gone(pid: int) -> bool:
+def _child_gone(pid: int, statuses: dict | None = None) -> bool:
+    """True when the child has ended (its wait status kept in statuses[pid])."""
     if not pid:
         return True
     try:
-        done, _status = os.waitpid(pid, os.WNOHANG)
+        done, status = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
         return True
+    if done and statuses is not None:
+        statuses[pid] = status
     return done != 0
 
 
-def _reap(pid: int, timeout: float) -> bool:
+def _reap(pid: int, timeout: float, statuses: dict | None = None) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            done, _status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return True
-        if done:
+        if _child_gone(pid, statuses):
             return True
         time.sleep(0.01)
     return False
+
+
+def _status_text(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def _kill_child(pid: int) -> None:

@@ -248,3 +248,18 @@ def test_ipv6_loopback_packets_once():
     recs = cap.drain()
     assert [rec.data[-4:] for rec in recs] == [b"six%d" % i for i in range(5)]
     assert all(rec.data[12:14] == b"\x86\xdd" for rec in recs)     # Ethernet type IPv6
+
+
+def test_capture_child_dying_without_its_end_marker_is_an_error(tmp_path):
+    """A capture child that dies (here: SIGKILL) is an error, not a normal end."""
+    import signal
+    cap = LiveCapture("lo", "tcp port 1", duration=30, write_to=str(tmp_path / "k.pcap"))
+    cap.start()
+    try:
+        assert cap._child
+        os.kill(cap._child, signal.SIGKILL)
+        assert cap.wait(10)
+    finally:
+        cap.stop()
+    assert cap.error is not None
+    assert "capture process" in str(cap.error)
