@@ -64,13 +64,48 @@ def _show(data: bytes | None) -> str:
     return repr(data)[1:] if len(data) <= 200 else repr(data[:200])[1:] + f"... ({len(data)} bytes)"
 
 
-def run(args) -> int:
+def _check_options(args, port: int) -> None:
+    """Bad options fail here, before any connection is made."""
+    from dissectors import registry
+    from dissectors.bigreply import NAME_RE
+
+    if not 0 <= port <= 65535:
+        raise WirelabError(f"bad port {port}")
+    if not args.timeout > 0 or args.timeout == float("inf"):
+        raise WirelabError(f"--timeout must be a positive number of seconds, not {args.timeout}")
+    if args.variant is not None:
+        known = registry.get(args.protocol).variants
+        if not known:
+            raise WirelabError(f"{args.protocol} has no variants")
+        if args.variant not in known:
+            raise WirelabError(f"unknown variant {args.variant!r} for {args.protocol} "
+                               f"(variants: {', '.join(known)})")
+    if args.protocol == "bigreply":
+        for name in args.items:
+            if not NAME_RE.match(name):
+                raise WirelabError(f"bad report name {name!r}: 1-64 characters of A-Z a-z 0-9 . _ -")
+
+
+def _open_appio(path: str | None):
     from analyzer.appio import AppIOWriter
+    if not path:
+        return None
+    if os.path.isdir(path):
+        raise WirelabError(f"cannot write sidecar {path}: is a directory")
+    try:
+        return AppIOWriter(path)
+    except OSError as exc:
+        raise WirelabError(f"cannot write sidecar {path}: {exc.strerror or exc}") from None
+
+
+def run(args) -> int:
     from analyzer.lab import clients
+    from dissectors.base import LocalProtocolError
 
     port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
+    _check_options(args, port)
     items = [i.encode() + (b"\n" if args.newline else b"") for i in args.items]
-    appio = AppIOWriter(args.appio) if args.appio else None
+    appio = _open_appio(args.appio)
     common = {"appio": appio, "timeout": args.timeout}
     try:
         if args.protocol == "chat":
@@ -111,8 +146,10 @@ def run(args) -> int:
     except socket.timeout:
         raise WirelabError(f"timed out talking to {args.host}:{port}") from None
     except OSError as exc:
+        if exc.filename:       # a local file (download destination...), not the network
+            raise WirelabError(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
         raise WirelabError(f"network error with {args.host}:{port}: {exc.strerror or exc}") from None
-    except ValueError as exc:
+    except (ValueError, LocalProtocolError) as exc:
         raise WirelabError(str(exc)) from None
     finally:
         if appio is not None:
@@ -125,6 +162,11 @@ def _filexfer(args, port, common, clients) -> int:
     status_code = 0
     if args.get:
         dest = args.output or os.path.basename(args.get) or "download"
+        parent = os.path.dirname(os.path.abspath(dest))
+        if os.path.isdir(dest):
+            raise WirelabError(f"cannot write {dest}: is a directory")
+        if not os.path.isdir(parent):
+            raise WirelabError(f"cannot write {dest}: no such directory {parent}")
         st = clients.download(args.host, port, args.get, dest, variant=variant, nodelay=args.nodelay, **common)
         if not st.get("ok"):
             raise WirelabError(f"download refused: {st.get('error')}")
@@ -135,6 +177,8 @@ def _filexfer(args, port, common, clients) -> int:
     if args.name and len(args.items) > 1:
         raise WirelabError("--name needs exactly one file")
     for path in args.items:
+        if os.path.isdir(path):
+            raise WirelabError(f"cannot upload {path}: is a directory")
         if not os.path.isfile(path):
             raise WirelabError(f"no such file: {path}")
         st = clients.upload(args.host, port, path, name=args.name, variant=variant, nodelay=args.nodelay, **common)
