@@ -76,6 +76,8 @@ def run(args) -> int:
         raise WirelabError("--idle-timeout must be > 0")
     if args.recv_size < 1 or args.max_threads < 1:
         raise WirelabError("--recv-size and --max-threads must be >= 1")
+    if not 0 <= args.first_read_delay < float("inf"):
+        raise WirelabError(f"--first-read-delay must be >= 0 seconds, not {args.first_read_delay}")
     port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
     if not 0 <= port <= 65535:
         raise WirelabError(f"bad port {port}")
@@ -87,7 +89,14 @@ def run(args) -> int:
             if printing[0]:
                 print(line, flush=True)
 
-    appio = AppIOWriter(args.appio) if args.appio else None
+    appio = None
+    if args.appio:
+        if os.path.isdir(args.appio):
+            raise WirelabError(f"cannot write sidecar {args.appio}: is a directory")
+        try:
+            appio = AppIOWriter(args.appio)
+        except OSError as exc:
+            raise WirelabError(f"cannot write sidecar {args.appio}: {exc.strerror or exc}") from None
     try:
         server = make_server(args.protocol, args.host, port, log=None if args.quiet else log, appio=appio,
                              idle_timeout=args.idle_timeout, max_threads=args.max_threads, **_options(args))

@@ -338,6 +338,54 @@ def test_client_errors(bad, refused_port):
 
 
 @pytest.mark.parametrize("args,words", [
+    (("chat", "--port", "99999", "hi"), ("bad port 99999",)),
+    (("chat", "--port", "-1", "hi"), ("bad port -1",)),
+    (("chat", "--appio", "{nodir}", "hi"), ("cannot write sidecar", "No such file or directory")),
+    (("chat", "--appio", "{dir}", "hi"), ("cannot write sidecar", "is a directory")),
+    (("lenmsg", "--variant", "weird", "hi"), ("unknown variant 'weird'",)),
+    (("chat", "--variant", "native", "hi"), ("chat has no variants",)),
+    (("bigreply", ""), ("bad report name",)),
+    (("bigreply", "a b"), ("bad report name",)),
+    (("chat", "--timeout", "0", "hi"), ("--timeout",)),
+    (("chat", "--timeout", "-1", "hi"), ("--timeout",)),
+    (("chat", "--timeout", "nan", "hi"), ("--timeout",)),
+    (("filexfer", "{dir}"), ("is a directory",)),
+    (("filexfer", "--get", "a", "-o", "{nodir}"), ("cannot write", "no such directory")),
+    (("filexfer", "--get", "a", "-o", "{dir}"), ("cannot write", "is a directory")),
+], ids=["port-big", "port-neg", "appio-nodir", "appio-dir", "lenmsg-variant", "chat-variant",
+        "bigreply-empty", "bigreply-space", "timeout0", "timeout-neg", "timeout-nan",
+        "upload-dir", "get-nodir", "get-dir"])
+def test_client_bad_options_fail_before_connecting(bad, args, words):
+    """Checked before any connection: a listening server would not change the answer."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    try:
+        port = str(srv.getsockname()[1])
+        args = tuple(a.format(nodir=bad["nodir"], dir=bad["dir"]) for a in args)
+        if "--port" not in args:
+            args = (*args, "--port", port)
+        assert_one_error_line(wirelab("client", *args), "client", *words)
+        srv.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            srv.accept()          # nobody connected
+    finally:
+        srv.close()
+    assert not bad["nodir"].parent.exists()
+
+
+@pytest.mark.parametrize("args,words", [
+    (("--appio", "{nodir}"), ("cannot write sidecar", "No such file or directory")),
+    (("--appio", "{dir}"), ("cannot write sidecar", "is a directory")),
+    (("--first-read-delay", "-1"), ("--first-read-delay",)),
+    (("--first-read-delay", "nan"), ("--first-read-delay",)),
+], ids=["appio-nodir", "appio-dir", "delay-neg", "delay-nan"])
+def test_serve_more_bad_options(bad, args, words):
+    args = tuple(a.format(nodir=bad["nodir"], dir=bad["dir"]) for a in args)
+    assert_one_error_line(wirelab("serve", "chat", "--port", "0", *args), "serve", *words)
+
+
+@pytest.mark.parametrize("args,words", [
     (("nosuch",), ("unknown scenario 'nosuch'",)),
     ((), ("name a scenario",)),
     (("handshake", "--variant", "nosuch"), ("--variant",)),
