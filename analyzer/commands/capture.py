@@ -50,7 +50,7 @@ def run(args) -> int:
 
     if args.count is not None and args.count <= 0:
         raise WirelabError("-c/--count must be a positive number of packets")
-    if args.duration is not None and args.duration <= 0:
+    if args.duration is not None and not 0 < args.duration < float("inf"):
         raise WirelabError("--duration must be a positive number of seconds")
     show_rows = args.print_rows or not args.write
     eng = _engine()

@@ -176,7 +176,10 @@ def test_open_bad_decode_as():
     (("-c", "-1", "--duration", "1"), ("-c/--count",)),
     (("--duration", "0"), ("--duration",)),
     (("--duration", "-1"), ("--duration",)),
-], ids=["iface", "bpf", "c0", "c-1", "dur0", "dur-1"])
+    (("--duration", "nan"), ("--duration",)),
+    (("--duration", "1e999"), ("--duration",)),
+    (("--duration", "inf"), ("--duration",)),
+], ids=["iface", "bpf", "c0", "c-1", "dur0", "dur-1", "dur-nan", "dur-huge", "dur-inf"])
 def test_capture_bad_options(args, words):
     assert_one_error_line(wirelab("capture", *args), "capture", *words)
 
