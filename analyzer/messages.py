@@ -79,7 +79,8 @@ class MessageMapper:
                 self.chunks.append((offset, end, packet))
                 self._boundary_data()
             return
-        self.chunks.append((offset, end, packet))
+        chunks = self.chunks
+        chunks.append((offset, end, packet))
         try:
             events = self.codec.receive_data(data)
         except ProtocolError as exc:
@@ -88,8 +89,27 @@ class MessageMapper:
         except Exception as exc:  # a codec bug must not stop the analysis of the rest
             self.dead = f"decoder failed: {type(exc).__name__}: {exc}"
             return
-        if events:
-            self._take(events)
+        if not events:
+            return
+        # _take + _message inlined: this runs once per message of the capture
+        pos = self.pos
+        emit = self.emit
+        for ev in events:
+            pos += ev.wire_length
+            if ev.end_of_message:
+                ms = self.msg_start
+                if pos <= ms:
+                    packets = []
+                elif len(chunks) == 1:
+                    c = chunks[0]
+                    if c[1] <= pos:
+                        chunks.clear()
+                    packets = [c[2]] if c[1] > ms else []
+                else:
+                    packets = self._packets_until(pos)
+                emit(ms, pos, packets, None)
+                self.msg_start = pos
+        self.pos = pos
 
     def gap(self, offset: int, length: int) -> None:
         self.fed_end = offset + length
