@@ -540,9 +540,14 @@ class Engine:
             bits |= _SIZE_LIMITED
         if tr == "tcp":
             r = cs.reasm[direction]
-            bits |= r.segment(n, d.seq, d.flags, data[po: po + plen] if plen else b"")
-            if plen < d.payload_len:
-                r.truncated(d.seq, d.flags, plen, d.payload_len)
+            if plen:
+                bits |= r.segment(n, d.seq, d.flags, data[po: po + plen])
+                if plen < d.payload_len:
+                    r.truncated(d.seq, d.flags, plen, d.payload_len)
+            elif r.base is None or d.flags & SYN or d.payload_len:   # bare ACK: nothing to do
+                r.segment(n, d.seq, d.flags, b"")
+                if d.payload_len:
+                    r.truncated(d.seq, d.flags, 0, d.payload_len)
             a_dir(1 + direction)
         else:
             self._udp_datagram(cs, direction, n, data[po: po + plen])
