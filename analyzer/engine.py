@@ -141,8 +141,9 @@ class Conversation:
 # ==========================================================================================
 # Implementation (engineer G).  Everything below may grow; the names above do not change.
 #
-# Storage: per-packet facts live in compact arrays (8-35 bytes a packet, no per-packet
-# objects); a packet's details are re-decoded from its frame bytes when a view asks.  Frame
+# Storage: per-packet facts live in compact arrays (41 bytes a packet, no per-packet
+# objects: analyzer.index.PacketIndex + one column); a packet's details are re-decoded from
+# its frame bytes when a view asks.  Messages: ~35 bytes each in per-conversation arrays.  Frame
 # bytes come from the capture file (Record.offset, re-read on demand) or, for live sources
 # (offset < 0, or keep_frames=True), from an in-memory list (`frame_store`).
 #
