@@ -1,6 +1,9 @@
 """`wirelab live -i lo -f FILTER`: capture live into the terminal UI."""
 from __future__ import annotations
 
+import os
+import sys
+
 from analyzer.errors import WirelabError
 
 HELP = "capture live into the terminal UI"
@@ -32,9 +35,15 @@ def run(args) -> int:
             compile_filter(args.display_filter)
         except FilterError as exc:
             raise WirelabError(f"bad display filter: {exc}") from None
+    if not os.path.isdir(args.save_dir):
+        raise WirelabError(f"--save-dir {args.save_dir}: no such directory")
     session = live_session(parse_decode_as(args.decode_as))
     cap = LiveCapture(args.interface, args.filter, write_to=args.write)
     cap.start()
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        cap.stop()
+        raise WirelabError("the terminal UI needs a terminal (stdin and stdout); "
+                           "without one use `wirelab capture`")
     app = WirelabApp(session, live=cap, initial_filter=args.display_filter, save_dir=args.save_dir)
     app.sub_title = f"live on {args.interface}" + (f" ({args.filter})" if args.filter else "")
     try:

@@ -1,6 +1,8 @@
 """`wirelab open FILE`: the terminal UI over a capture (indexing continues while you look)."""
 from __future__ import annotations
 
+import sys
+
 from analyzer.errors import WirelabError
 
 HELP = "open a capture in the terminal UI"
@@ -26,6 +28,9 @@ def run(args) -> int:
         except FilterError as exc:
             raise WirelabError(f"bad display filter: {exc}") from None
     session, source = open_file(args.file, parse_decode_as(args.decode_as))
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise WirelabError("the terminal UI needs a terminal (stdin and stdout); "
+                           f"without one use `wirelab packets {args.file}` or `wirelab summary`")
     app = WirelabApp(session, loader=source, initial_filter=args.display_filter)
     app.run()
     return 0
