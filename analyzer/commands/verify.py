@@ -39,6 +39,8 @@ def run(args) -> int:
     from analyzer.wireshark.verify import verify_file
 
     path = args.file
+    if os.path.isdir(path):
+        raise WirelabError(f"{path}: is a directory")
     if not os.path.isfile(path):
         raise WirelabError(f"{path}: no such file")
     decode_as = _decode_as(args.decode_as)

@@ -116,7 +116,7 @@ def test_bad_capture_file(bad, command, case, words):
     assert_one_error_line(out, command, words, bad[case].name)
 
 
-@pytest.mark.parametrize("command", ["summary", "packets", "open"])
+@pytest.mark.parametrize("command", ["summary", "packets", "open", "verify"])
 def test_directory_instead_of_file(bad, command):
     out = wirelab(command, str(bad["dir"]))
     assert_one_error_line(out, command, "is a directory")
