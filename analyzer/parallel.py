@@ -136,9 +136,11 @@ def _analyze_part(path: str, part: int, jobs: int, decode_as, limit, sidecar, sr
                     owner = ((((sip << 16) | sp) ^ ((dip << 16) | dp)) * mix >> 40) % jobs
                 else:
                     owner = part_of_key(slow_key(rec[1], data, rec[3]), jobs)
-                if not g & 0x3FFF:
-                    if release is not None and rec[4] > (1 << 20):
-                        release(rec[4] - (1 << 20))
+                if not g & 0xFFF:
+                    # drop the file pages already read from our RSS (every ~600 KB here;
+                    # reassembly re-reads a frame now and then: it faults back in)
+                    if release is not None and rec[4] > 65536:
+                        release(rec[4] - 65536)
                     if part and os.getppid() != parent:      # the parent is gone: stop
                         os._exit(1)
                 if owner != part:
@@ -206,14 +208,28 @@ def _conversation_lines(eng, glob, summaries: bool):
 def _run_part(path, part, jobs, decode_as, limit, sidecar, src, out_path, summaries) -> dict:
     """Analyse one part, write its conversation lines to out_path; returns its meta dict."""
     eng, glob, total = _analyze_part(path, part, jobs, decode_as, limit, sidecar, src)
+    pss = _pss_kb()          # at the end of the analysis, about the peak (memory only grows)
     with open(out_path, "w", encoding="utf-8") as f:
         for first, text in _conversation_lines(eng, glob, summaries):
             f.write(f"{first} {text}\n")
     meta = {"part": part, "packets": total, "fed": len(glob),
             "loopback_duplicates": eng.loopback_duplicates, "warnings": list(eng.warnings),
-            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "pss_kb": pss}
     eng.close()
     return meta
+
+
+def _pss_kb() -> int | None:
+    """This process's proportional set size (pages shared with the other parts, e.g. the
+    interpreter and modules inherited through fork, counted once across them), or None."""
+    try:
+        with open("/proc/self/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 def _child(path, part, jobs, decode_as, limit, sidecar, out_path, summaries) -> None:
@@ -328,7 +344,8 @@ def write_summary_parallel(path: str, fp, jobs: int, decode_as=None, limit=None,
                 warn(w)
         _merge(outs, head, fp)
         return {"processes": [{"part": m["part"], "maxrss_kb": m["maxrss_kb"],
-                               "packets_fed": m["fed"]} for m in metas],
+                               "pss_kb": m.get("pss_kb"), "packets_fed": m["fed"]}
+                              for m in metas],
                 "warnings": meta0["warnings"]}
     finally:
         for pid in list(pids):
@@ -354,4 +371,5 @@ def write_rusage_report(path: str, info: dict) -> None:
             p["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with open(path, "w", encoding="utf-8") as f:
         json.dump({"processes": procs,
-                   "sum_maxrss_kb": sum(p["maxrss_kb"] for p in procs)}, f)
+                   "sum_maxrss_kb": sum(p["maxrss_kb"] for p in procs),
+                   "sum_pss_kb": sum(p.get("pss_kb") or 0 for p in procs)}, f)

@@ -54,6 +54,7 @@ def measure(cmd: list[str], stdout=subprocess.DEVNULL, env=None) -> dict:
             rep = json.load(f)
         os.unlink(report)
         out["tree_rss_mb"] = rep["sum_maxrss_kb"] / 1024
+        out["tree_pss_mb"] = rep.get("sum_pss_kb", 0) / 1024
         out["processes"] = len(rep["processes"])
     return out
 
@@ -129,6 +130,10 @@ def main(argv=None) -> int:
               f"{packets / t['wall']:10.0f}")
     print(f"{'scapy PcapReader (slice)':<34} {a.scapy_slice / scapy_rate:8.2f} {'':>8} {'':>8} "
           f"{scapy_rate:10.0f}   -> {packets / scapy_rate:.0f} s for the whole file")
+    if w.get("tree_pss_mb"):
+        print(f"parallel run: {w['processes']} processes, sum of their peak RSS "
+              f"{w['tree_rss_mb']:.0f} MB (pages shared through fork counted in each), sum of "
+              f"their PSS at the end of the analysis {w['tree_pss_mb']:.0f} MB")
     if ts:
         for name, r in (("default", w), ("--jobs 1", w1)):
             print(f"ratios wirelab ({name})/tshark: wall {r['wall'] / t['wall']:.2f}x "
