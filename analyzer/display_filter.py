@@ -235,6 +235,11 @@ for _alias, _real in (("ip.src_host", "ip.src"), ("ip.dst_host", "ip.dst"), ("tc
     FIELDS[_alias] = FIELDS[_real]
 
 
+# numeric fields with a fixed width: a value outside can never match (Wireshark rejects it)
+_RANGES: dict[str, tuple[int, int]] = {
+    f"{t}.{f}": (0, 65535) for t in ("tcp", "udp") for f in ("port", "srcport", "dstport")}
+
+
 def field_names() -> list[str]:
     """Every field the language knows, sorted (for help screens and completion)."""
     return sorted(FIELDS)
@@ -439,9 +444,13 @@ class _Parser:
             try:
                 if ftype == "float":
                     return float(raw)
-                return int(raw, 0)
+                value = int(raw, 0)
             except ValueError:
                 raise FilterError(f"{name!r} is a number; {raw!r} is not", vt.pos) from None
+            lo, hi = _RANGES.get(name, (None, None))
+            if lo is not None and not lo <= value <= hi:
+                raise FilterError(f"{raw!r} is out of range for {name!r} ({lo}-{hi})", vt.pos)
+            return value
         if ftype == "bool":
             low = raw.lower()
             if low in ("1", "true", "yes"):

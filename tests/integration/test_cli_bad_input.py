@@ -156,8 +156,11 @@ def test_non_numeric_count_is_a_usage_error(command):
     ("(" * 100 + "tcp" + ")" * 100, ("nested too deeply",)),
     ("not " * 1000 + "tcp", ("too many",)),
     ("tcp or " * 700 + "tcp", ("too long",)),
+    ("tcp.port == 99999999999999999999999", ("out of range", "tcp.port", "column 13")),
+    ("udp.srcport > 65536", ("out of range", "udp.srcport")),
+    ("tcp.dstport == -1", ("out of range",)),
 ], ids=["no-value", "not-number", "parens", "unknown-field", "unterminated", "bad-ip",
-        "bad-regex", "flag-2", "deep", "nots", "long"])
+        "bad-regex", "flag-2", "deep", "nots", "long", "port-huge", "port-65536", "port-neg"])
 def test_bad_display_filter(command, flt, words):
     out = wirelab(command, "-Y", flt, str(GOOD))
     assert_one_error_line(out, command, "bad display filter", *words)
