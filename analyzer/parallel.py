@@ -49,6 +49,9 @@ MIN_PARALLEL_BYTES = 20 << 20     # smaller files: one process (forking costs mo
 MAX_JOBS = 4
 _MIX = 0x9E3779B97F4A7C15          # Fibonacci hashing of the endpoint-pair key
 _IP4_PORTS = struct.Struct("!IIHH")
+# from byte 12 of an Ethernet frame: ethertype, IPv4 version/IHL, flags/fragment offset,
+# protocol, source and destination address, source and destination port
+_ETH_IP4 = struct.Struct("!HB5xHxB2xIIHH")
 _ID_PREFIX = re.compile(r'\{"id":(\d+),')
 _NUMBERS = re.compile(r'"(first_packet|last_packet)":(\d+)|"(frames|coalesced_packets)":\[([\d,]*)\]')
 
@@ -105,6 +108,93 @@ def partition(linktype: int, data: bytes, origlen: int, jobs: int) -> int:
 
 
 # -- one part --------------------------------------------------------------------------------
+def _own_records(src, part: int, jobs: int, limit, count: list):
+    """Yield (global packet number, Record) for this part's packets; count[0] = packets read.
+
+    Classic pcap (the common big file): the record headers are walked here over the mmap and
+    a Record is built only for this part's packets, exactly as PcapSource builds it (the
+    frames of the other parts are only peeked at).  At anything unusual (a caplen above 65535
+    or the snaplen, a truncated record, a partial header at the end) the source's own reader
+    takes over from that record, so the warnings are its own.  Other formats: the source's
+    iterator, every record peeked at."""
+    from analyzer.sources.record import Record
+    release = getattr(src, "release_pages", None)
+    parent = os.getppid()
+    mix = _MIX
+    g = 0
+    records = None
+    if type(src).__name__ == "PcapSource" and all(
+            hasattr(src, a) for a in ("_buf", "_rec", "_rec_size", "_scale", "max_caplen", "_scan")):
+        buf = src._buf
+        end = len(buf)
+        header = src._rec.unpack_from
+        rsize, scale, lt = src._rec_size, src._scale, src.linktype
+        cap_max = min(src.max_caplen, 65535)
+        peek = _ETH_IP4.unpack_from
+        eth = lt == 1
+        new = tuple.__new__
+        pos = 24
+        rest = None
+        while True:
+            if pos + rsize > end:
+                rest = pos
+                break
+            sec, frac, caplen, origlen = header(buf, pos)
+            dpos = pos + rsize
+            nxt = dpos + caplen
+            if caplen > cap_max or nxt > end:
+                rest = pos
+                break
+            if limit is not None and g >= limit:
+                break
+            g += 1
+            owner = -1
+            if eth and caplen >= 38:
+                et, vi, ff, pr, sip, dip, sp, dp = peek(buf, dpos + 12)
+                if et == 0x800 and vi == 0x45 and not ff & 0x3FFF and (pr == 6 or pr == 17):
+                    owner = ((((sip << 16) | sp) ^ ((dip << 16) | dp)) * mix >> 40) % jobs
+            if owner < 0:
+                owner = part_of_key(slow_key(lt, buf[dpos:nxt], origlen), jobs)
+            if not g & 0xFFF:
+                # drop the file pages already read from our RSS (reassembly re-reads a
+                # frame now and then: it faults back in)
+                if release is not None and dpos > 65536:
+                    release(dpos - 65536)
+                if part and os.getppid() != parent:      # the parent is gone: stop
+                    os._exit(1)
+            if owner == part:
+                yield g, new(Record, (sec + frac * scale, lt, buf[dpos:nxt], origlen, dpos))
+            pos = nxt
+        if rest is None:
+            count[0] = g
+            return
+        src.packets = g
+        records = src._scan(rest, True)
+    if records is None:
+        records = iter(src)
+    unpack = _IP4_PORTS.unpack_from
+    for rec in records:
+        if limit is not None and g >= limit:
+            break
+        g += 1
+        data = rec[2]
+        if (rec[1] == 1 and len(data) >= 38 and data[12] == 8 and data[13] == 0
+                and data[14] == 0x45 and (data[23] == 6 or data[23] == 17)
+                and not (data[20] & 0x3F or data[21])):
+            sip, dip, sp, dp = unpack(data, 26)
+            owner = ((((sip << 16) | sp) ^ ((dip << 16) | dp)) * mix >> 40) % jobs
+        else:
+            owner = part_of_key(slow_key(rec[1], data, rec[3]), jobs)
+        if not g & 0xFFF:
+            if release is not None and rec[4] > 65536:
+                release(rec[4] - 65536)
+            if part and os.getppid() != parent:
+                os._exit(1)
+        if owner == part:
+            yield g, rec
+    count[0] = g
+
+
 def _analyze_part(path: str, part: int, jobs: int, decode_as, limit, sidecar, src):
     """Feed this part's packets to an Engine (local numbers); returns (engine, table of global
     numbers, packets in the capture)."""
@@ -114,37 +204,13 @@ def _analyze_part(path: str, part: int, jobs: int, decode_as, limit, sidecar, sr
     feed = eng._feed
     glob = array("I")
     add_glob = glob.append
-    unpack = _IP4_PORTS.unpack_from
-    mix = _MIX
-    release = getattr(src, "release_pages", None)
-    parent = os.getppid()
-    g = 0
+    count = [0]
     last = -1
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
         with eng.lock:
-            for rec in src:
-                if limit is not None and g >= limit:
-                    break
-                g += 1
-                data = rec[2]
-                if (rec[1] == 1 and len(data) >= 38 and data[12] == 8 and data[13] == 0
-                        and data[14] == 0x45 and (data[23] == 6 or data[23] == 17)
-                        and not (data[20] & 0x3F or data[21])):
-                    sip, dip, sp, dp = unpack(data, 26)
-                    owner = ((((sip << 16) | sp) ^ ((dip << 16) | dp)) * mix >> 40) % jobs
-                else:
-                    owner = part_of_key(slow_key(rec[1], data, rec[3]), jobs)
-                if not g & 0xFFF:
-                    # drop the file pages already read from our RSS (every ~600 KB here;
-                    # reassembly re-reads a frame now and then: it faults back in)
-                    if release is not None and rec[4] > 65536:
-                        release(rec[4] - 65536)
-                    if part and os.getppid() != parent:      # the parent is gone: stop
-                        os._exit(1)
-                if owner != part:
-                    continue
+            for g, rec in _own_records(src, part, jobs, limit, count):
                 if g != last + 1:
                     # the previous frame fed is not packet g-1: packet g cannot be its twin
                     eng._prev_data = None
@@ -156,7 +222,7 @@ def _analyze_part(path: str, part: int, jobs: int, decode_as, limit, sidecar, sr
             gc.enable()
     eng.warnings.extend(getattr(src, "warnings", []) or [])
     eng.finish()
-    return eng, glob, g
+    return eng, glob, count[0]
 
 
 def _translate_list(text: str, glob) -> str:

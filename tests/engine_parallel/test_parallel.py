@@ -217,3 +217,51 @@ def test_ctrl_c_leaves_no_workers(tmp_path):
     for pid in kids:
         assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
     assert list(tmpdir.iterdir()) == []
+
+
+# -- damaged files: the parts read exactly what one process reads (same warnings) ---------------
+def _damaged(tmp_path, name, cut=None, bad_caplen_at=None) -> str:
+    data = bytearray(open(os.path.join(ROOT, "captures", "concurrent.pcap"), "rb").read())
+    if bad_caplen_at is not None:
+        pos, k = 24, 0
+        while k < bad_caplen_at:
+            pos += 16 + struct.unpack_from("<I", data, pos + 8)[0]
+            k += 1
+        struct.pack_into("<I", data, pos + 8, 10_000_000)
+    if cut is not None:
+        data = data[:cut]
+    path = str(tmp_path / name)
+    open(path, "wb").write(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("kind", ["truncated_body", "truncated_header", "corrupt_caplen"])
+def test_damaged_capture_same_json_and_warnings(tmp_path, kind):
+    size = os.path.getsize(os.path.join(ROOT, "captures", "concurrent.pcap"))
+    path = {"truncated_body": lambda: _damaged(tmp_path, "a.pcap", cut=size - 7),
+            "truncated_header": lambda: _damaged(tmp_path, "b.pcap"),
+            "corrupt_caplen": lambda: _damaged(tmp_path, "c.pcap", bad_caplen_at=25)}[kind]()
+    if kind == "truncated_header":       # complete file + 7 bytes of a next record header
+        with open(path, "ab") as f:
+            f.write(b"\x01" * 7)
+    want = single_json(path)
+    assert want["warnings"], want["warnings"]
+    for jobs in (2, 3):
+        got, _info = parallel_json(path, jobs)
+        assert got == want
+    # -c exactly the complete records: the reader still reaches the damage (same warnings)
+    lim = want["packets"]
+    assert parallel_json(path, 2, limit=lim)[0] == single_json(path, limit=lim)
+    assert parallel_json(path, 2, limit=lim - 1)[0] == single_json(path, limit=lim - 1)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("editcap"), reason="editcap not installed")
+def test_pcapng_same_json(tmp_path):
+    """pcapng goes through the source's own iterator (every record peeked at)."""
+    path = str(tmp_path / "concurrent.pcapng")
+    subprocess.run(["editcap", "-F", "pcapng", os.path.join(ROOT, "captures", "concurrent.pcap"),
+                    path], check=True, capture_output=True, timeout=60)
+    want = single_json(path)
+    assert want["packets"] > 0
+    for jobs in (2, 3):
+        assert parallel_json(path, jobs)[0] == want
