@@ -195,12 +195,39 @@ def _own_records(src, part: int, jobs: int, limit, count: list):
     count[0] = g
 
 
+# per-packet columns only the views read (packet list, per-packet JSON, follow): a part's
+# engine only writes the summary, so it does not fill them (11 of its ~41 bytes a packet)
+_VIEW_ONLY_COLUMNS = ("tcp_flags", "payload_len", "stream", "direction")
+
+
+def _skip_view_columns(eng) -> int:
+    """Make the appends of the view-only columns no-ops in this (private) engine, matched by
+    the array they belong to; returns how many were found (0: engine layout not recognised,
+    nothing changed)."""
+    appends = getattr(eng, "_appends", None)
+    idx = getattr(eng, "index", None)
+    if not isinstance(appends, tuple) or idx is None:
+        return 0
+    arrays = [getattr(idx, c, None) for c in _VIEW_ONLY_COLUMNS] + [getattr(eng, "_dir", None)]
+    targets = {id(a) for a in arrays if a is not None}
+    out, found = [], 0
+    for fn in appends:
+        if id(getattr(fn, "__self__", None)) in targets:
+            out.append(id)            # a C builtin taking one argument, no side effect
+            found += 1
+        else:
+            out.append(fn)
+    eng._appends = tuple(out)
+    return found
+
+
 def _analyze_part(path: str, part: int, jobs: int, decode_as, limit, sidecar, src):
     """Feed this part's packets to an Engine (local numbers); returns (engine, table of global
     numbers, packets in the capture)."""
     from analyzer.engine import Engine
     reader = src if hasattr(src, "read_frame") else None
     eng = Engine(decode_as=decode_as, sidecar=sidecar, source_path=path, reader=reader)
+    _skip_view_columns(eng)
     feed = eng._feed
     glob = array("I")
     add_glob = glob.append
@@ -366,6 +393,12 @@ def write_summary_parallel(path: str, fp, jobs: int, decode_as=None, limit=None,
     tmp = tempfile.mkdtemp(prefix="wirelab-parallel-")
     outs = [os.path.join(tmp, f"part{i}.jsonl") for i in range(jobs)]
     pids: dict[int, int] = {}
+    old_term = None
+    try:
+        # a plain `kill` of this process: clean up (kill the workers, remove the temp files)
+        old_term = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:                  # not the main thread: leave SIGTERM alone
+        pass
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -425,6 +458,12 @@ def write_summary_parallel(path: str, fp, jobs: int, decode_as=None, limit=None,
             except ChildProcessError:
                 pass
         shutil.rmtree(tmp, ignore_errors=True)
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def write_rusage_report(path: str, info: dict) -> None:
