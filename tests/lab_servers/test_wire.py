@@ -32,9 +32,8 @@ def c2s_data_segments(path: str, server_port: int) -> list[int]:
     return out
 
 
-@pytest.mark.parametrize("nodelay", [False, True])
-def test_burst_after_rounds_coalesces_only_with_nagle(tmp_path, nodelay):
-    path = str(tmp_path / "c.pcap")
+def _burst_segments(tmp_path, nodelay: bool, attempt: int) -> list[int]:
+    path = str(tmp_path / f"c{attempt}.pcap")
     with start_server("chat") as srv:
         tcpdump = capture(srv.port, path)
         try:
@@ -47,9 +46,20 @@ def test_burst_after_rounds_coalesces_only_with_nagle(tmp_path, nodelay):
             tcpdump.wait(5)
     segs = c2s_data_segments(path, srv.port)
     assert segs[:3] == [6, 6, 6]
-    burst = segs[3:]
-    assert sum(burst) == 8
-    if nodelay:
-        assert burst == [2, 2, 2, 2]          # one segment per send
-    else:
-        assert len(burst) < 4                 # Nagle: m2..m4 wait for the ACK of m1, then go together
+    assert sum(segs[3:]) == 8
+    return segs[3:]
+
+
+@pytest.mark.parametrize("nodelay", [False, True])
+def test_burst_after_rounds_coalesces_only_with_nagle(tmp_path, nodelay):
+    """Nagle: m2..m4 wait for the ACK of m1, then go together; TCP_NODELAY: one segment per
+    send.  Both are timing phenomena: on a loaded machine the sender can be descheduled long
+    enough for the ACK to come back (no coalescing with Nagle), or the kernel can autocork two
+    sends with NODELAY, so the phenomenon must show in one of three connections."""
+    bursts = []
+    for attempt in range(3):
+        burst = _burst_segments(tmp_path, nodelay, attempt)
+        bursts.append(burst)
+        if (burst == [2, 2, 2, 2]) if nodelay else (len(burst) < 4):
+            return
+    pytest.fail(f"phenomenon not seen in 3 connections (nodelay={nodelay}): bursts {bursts}")
