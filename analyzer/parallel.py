@@ -68,7 +68,11 @@ def default_jobs(path: str) -> int:
         return 1
     if size < MIN_PARALLEL_BYTES:
         return 1
-    return max(1, min(os.cpu_count() or 1, MAX_JOBS))
+    try:
+        cpus = len(os.sched_getaffinity(0))      # the CPUs this process may run on
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_JOBS))
 
 
 # -- partitioning ----------------------------------------------------------------------------
