@@ -281,3 +281,61 @@ def test_view_only_columns_recognised():
     path = os.path.join(ROOT, "captures", "handshake.pcap")
     want = single_json(path)
     assert parallel_json(path, 2)[0] == want
+
+
+def test_ipv6_udp_and_cooked_same_json(tmp_path):
+    """The slow partition path (IPv6, Linux cooked link layer, UDP, ARP) keeps every
+    conversation in one part and gives the same JSON."""
+    from scapy.layers.inet import TCP, UDP
+    from scapy.layers.inet6 import IPv6
+    from scapy.layers.l2 import ARP, CookedLinux, Ether
+    from scapy.utils import wrpcap
+
+    def convo(sport, base):
+        c, s = "::1", "::1"
+        return [IPv6(src=c, dst=s) / TCP(sport=sport, dport=9001, flags="S", seq=base),
+                IPv6(src=s, dst=c) / TCP(sport=9001, dport=sport, flags="SA", seq=7, ack=base + 1),
+                IPv6(src=c, dst=s) / TCP(sport=sport, dport=9001, flags="A", seq=base + 1, ack=8),
+                IPv6(src=c, dst=s) / TCP(sport=sport, dport=9001, flags="PA", seq=base + 1,
+                                         ack=8) / (b"\x00\x00\x00\x02hi" * 2),
+                IPv6(src=s, dst=c) / TCP(sport=9001, dport=sport, flags="A", seq=8, ack=base + 13)]
+    flows = [convo(41000 + i, 1000 * i) for i in range(8)]
+    pkts = []
+    for step in range(5):                       # interleaved conversations
+        for f in flows:
+            pkts.append(f[step])
+    pkts.insert(3, IPv6(src="::1", dst="::1") / UDP(sport=5000, dport=5001) / b"ping")
+    pkts.insert(9, IPv6(src="::1", dst="::1") / UDP(sport=5001, dport=5000) / b"pong")
+    eth = [Ether() / p for p in pkts] + [Ether() / ARP()]
+    for i, p in enumerate(eth):
+        p.time = 1700000000 + i * 0.01
+    path6 = str(tmp_path / "v6.pcap")
+    wrpcap(path6, eth)
+    cooked = []
+    for i, p in enumerate(pkts):
+        for k in range(2 if i % 5 == 0 else 1):   # some outgoing+incoming loopback twins
+            q = CookedLinux(pkttype=4 if k == 0 else 0, proto=0x86DD) / p
+            q.time = 1700000000 + i * 0.01 + k * 0.0001
+            cooked.append(q)
+    pathc = str(tmp_path / "cooked.pcap")
+    wrpcap(pathc, cooked)
+    for path in (path6, pathc):
+        want = single_json(path)
+        assert len(want["conversations"]) == 9
+        for jobs in (2, 3):
+            got, info = parallel_json(path, jobs)
+            assert got == want
+            assert sum(1 for p in info["processes"] if p["packets_fed"]) >= 2
+    assert single_json(pathc)["loopback_duplicates"] > 0
+
+
+def test_cli_options_pass_through(capture_50k):
+    """-r, -c, --decode-as and --no-sidecar mean the same with --jobs 2 as with --jobs 1."""
+    common = ["--json", "-c", "20000", "--decode-as", "9001=lenmsg", "--no-sidecar",
+              "-r", capture_50k]
+    one = cli(*common, "--jobs", "1")
+    two = cli(*common, "--jobs", "2")
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert one.stdout == two.stdout
+    doc = json.loads(two.stdout)
+    assert doc["packets"] == 20000 and doc["conversations"][0]["protocol"] == "lenmsg"
