@@ -49,6 +49,7 @@ class Report:
     context: dict = field(default_factory=dict)   # what traffic() returned (ports, sizes...)
     explained: dict = field(default_factory=dict)  # "tcp 0" -> analyzer.explain lines
     live: bool = False                             # captured just now (else replayed)
+    attempts: int = 1                              # runs it took for the phenomenon to show
 
     def to_json(self) -> dict:
         return {"scenario": self.scenario, "title": self.title,
@@ -57,7 +58,7 @@ class Report:
                 "dropped": self.dropped,
                 "ok": self.ok, "found": self.found, "facts": self.facts,
                 "explanation": self.explanation, "warnings": self.warnings,
-                "context": self.context}
+                "context": self.context, "attempts": self.attempts}
 
 
 def _replaceable(path: str) -> bool:
