@@ -394,7 +394,10 @@ def write_summary_parallel(path: str, fp, jobs: int, decode_as=None, limit=None,
     (nothing written to fp) when a worker fails."""
     from analyzer.sources.open import open_capture
     jobs = max(1, int(jobs))
-    tmp = tempfile.mkdtemp(prefix="wirelab-parallel-")
+    try:
+        tmp = tempfile.mkdtemp(prefix="wirelab-parallel-")
+    except OSError as exc:
+        raise ParallelFailed(f"no temporary directory: {exc.strerror or exc}") from None
     outs = [os.path.join(tmp, f"part{i}.jsonl") for i in range(jobs)]
     pids: dict[int, int] = {}
     old_term = None
@@ -407,23 +410,26 @@ def write_summary_parallel(path: str, fp, jobs: int, decode_as=None, limit=None,
         sys.stdout.flush()
         sys.stderr.flush()
         for part in range(1, jobs):
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                raise ParallelFailed(f"cannot start worker {part}: {exc.strerror or exc}") from None
             if pid == 0:
                 _child(path, part, jobs, decode_as, limit, sidecar, outs[part], summaries)
             pids[pid] = part
         src = open_capture(path)
         try:
             meta0 = _run_part(path, 0, jobs, decode_as, limit, sidecar, src, outs[0], summaries)
+        except Exception as exc:         # a bug or no memory: let one process try (and say)
+            raise ParallelFailed(f"part 0 {type(exc).__name__}: {exc}"[:500]) from None
         finally:
             src.close()
         gc.collect()
         metas = [meta0]
         failures = []
-        while pids:
-            pid, status = os.waitpid(-1, 0)
-            part = pids.pop(pid, None)
-            if part is None:
-                continue
+        for pid, part in list(pids.items()):     # only our own children (never waitpid(-1))
+            _pid, status = os.waitpid(pid, 0)
+            del pids[pid]
             code = os.waitstatus_to_exitcode(status)
             if code != 0:
                 why = ""
@@ -434,8 +440,11 @@ def write_summary_parallel(path: str, fp, jobs: int, decode_as=None, limit=None,
                     pass
                 failures.append(f"worker {part} " + (why or f"exited with status {code}"))
                 continue
-            with open(outs[part] + ".meta", encoding="utf-8") as f:
-                metas.append(json.load(f))
+            try:
+                with open(outs[part] + ".meta", encoding="utf-8") as f:
+                    metas.append(json.load(f))
+            except (OSError, ValueError) as exc:
+                failures.append(f"worker {part}: no result ({exc})")
         if failures:
             raise ParallelFailed("; ".join(failures))
         metas.sort(key=lambda m: m["part"])

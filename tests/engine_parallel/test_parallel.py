@@ -339,3 +339,21 @@ def test_cli_options_pass_through(capture_50k):
     assert one.stdout == two.stdout
     doc = json.loads(two.stdout)
     assert doc["packets"] == 20000 and doc["conversations"][0]["protocol"] == "lenmsg"
+
+
+def test_parent_part_failure_reaps_workers(capture_50k, monkeypatch, tmp_path):
+    real = parallel._analyze_part
+
+    def crash_in_parent(path, part, *a, **k):
+        if part == 0:
+            raise MemoryError("pretend")
+        return real(path, part, *a, **k)
+    monkeypatch.setattr(parallel, "_analyze_part", crash_in_parent)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    before = _children(os.getpid())
+    with pytest.raises(parallel.ParallelFailed, match="part 0 MemoryError"):
+        parallel.write_summary_parallel(capture_50k, io.StringIO(), 3)
+    assert _children(os.getpid()) == before           # workers killed and reaped
+    assert list(tmp_path.iterdir()) == []             # temp files removed
