@@ -52,7 +52,7 @@ _IP4_PORTS = struct.Struct("!IIHH")
 # from byte 12 of an Ethernet frame: ethertype, IPv4 version/IHL, flags/fragment offset,
 # protocol, source and destination address, source and destination port
 _ETH_IP4 = struct.Struct("!HB5xHxB2xIIHH")
-_ID_PREFIX = re.compile(r'\{"id":(\d+),')
+_ID_PREFIX = re.compile(r'\{"id":(\d+),"transport":"(tcp|udp)",')
 _NUMBERS = re.compile(r'"(first_packet|last_packet)":(\d+)|"(frames|coalesced_packets)":\[([\d,]*)\]')
 
 
@@ -278,7 +278,6 @@ def _conversation_lines(eng, glob, summaries: bool):
         for cs in states:
             pk = cs.pk
             cs.pk = array(pk.typecode, [glob[x - 1] for x in pk])
-            cs.cache = None
             text = eng._conversation_json_text(cs)
 
             def sub(m):
@@ -308,7 +307,12 @@ def _run_part(path, part, jobs, decode_as, limit, sidecar, src, out_path, summar
     pss = _pss_kb()          # at the end of the analysis, about the peak (memory only grows)
     with open(out_path, "w", encoding="utf-8") as f:
         for first, text in _conversation_lines(eng, glob, summaries):
-            f.write(f"{first} {text}\n")
+            # checked here, in the worker: a layout the merge does not know fails the
+            # parallel path before anything is written (the caller falls back)
+            m = _ID_PREFIX.match(text)
+            if m is None or "\n" in text:
+                raise ValueError("unexpected conversation JSON layout: " + text[:60])
+            f.write(f"{first} {m.group(2)} {text[m.end(1):]}\n")
     meta = {"part": part, "packets": total, "fed": len(glob),
             "loopback_duplicates": eng.loopback_duplicates, "warnings": list(eng.warnings),
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "pss_kb": pss}
@@ -359,24 +363,22 @@ def _merge(parts: list[str], head: dict, fp) -> int:
     files = [open(p, encoding="utf-8") for p in parts]
     try:
         def lines(f):
-            for line in f:
-                first, _, text = line.partition(" ")
-                yield int(first), text
+            for line in f:       # "<first packet> <transport> ,<the rest after the id>"
+                first, transport, rest = line.split(" ", 2)
+                yield int(first), transport, rest
 
         text = json.dumps(head, separators=(",", ":"))
         fp.write(text[:-1] + ',"conversations":[')
         next_id = {}
         k = 0
-        for _first, text in heapq.merge(*(lines(f) for f in files), key=lambda x: x[0]):
-            m = _ID_PREFIX.match(text)
-            t_at = text.find('"transport":"', m.end())
-            transport = text[t_at + 13: text.index('"', t_at + 13)]
+        for _first, transport, rest in heapq.merge(*(lines(f) for f in files),
+                                                   key=lambda x: x[0]):
             cid = next_id.get(transport, 0)
             next_id[transport] = cid + 1
             if k:
                 fp.write(",")
-            fp.write('{"id":%d,' % cid)
-            fp.write(text[m.end(): -1] if text.endswith("\n") else text[m.end():])
+            fp.write('{"id":%d' % cid)
+            fp.write(rest[:-1] if rest.endswith("\n") else rest)
             k += 1
         fp.write("]}\n")
         return k
