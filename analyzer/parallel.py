@@ -27,6 +27,12 @@ gives the usual one-line error).  A child that fails reports one line; the calle
 to the single-process path (ParallelFailed).  Ctrl-C: children die with the default SIGINT
 action, the parent kills and reaps the rest and removes the temp files.  A child whose parent
 disappears stops by itself.
+
+Engine internals this module relies on (G's analyzer/engine.py; tests/engine_parallel fails
+if they change): Engine._feed, Engine._prev_data (forgotten to keep twins global),
+Engine._appends / .index / ._dir (a part skips the columns only views read),
+Engine._conv_order + Engine._conversation_json_text + _ConvState.pk / .flow (the fast JSON
+path; the public conversation_json() is the fallback and the --message-text path).
 """
 from __future__ import annotations
 
