@@ -437,7 +437,8 @@ class Engine:
         self._prev_ts = 0.0
         self._convs: dict[tuple[str, int], _ConvState] = {}
         self._conv_order: list[_ConvState] = []
-        self._flow_state: dict[int, _ConvState] = {}   # id(flow) -> state
+        self._flow_state: dict = {}                    # Flow (hashed by identity) -> state
+        self._flows_add = self.flows.add
         self._sidecar = self._index_sidecar(sidecar)
         self._sidecar_seen: dict = {}
         self.finished = False
@@ -515,42 +516,48 @@ class Engine:
             self._prev_data = None          # a third copy is a real retransmission
             return n
         d = decode_frame(linktype, data, origlen)
-        a_flags(d.flags)
+        flags = d.flags
+        a_flags(flags)
         plen_hdr = d.payload_len
         a_plen(plen_hdr if plen_hdr > 0 else 0)
         bits = _MALFORMED if d.malformed else 0
         tr = d.transport
         verdict = None
         if (tr == "tcp" or tr == "udp") and d.payload_offset >= 0:
-            verdict = self.flows.add(n, ts, d)
+            verdict = self._flows_add(n, ts, d)
         if verdict is None:
             a_stream(-1)
             a_dir(0)
             a_bits(bits)
             a_direction(-1)
             return n
-        flow, direction, fbits = verdict[0], verdict[1], verdict[2]
+        flow, direction, fbits, _new = verdict
         if fbits:
             bits |= fbits
-        cs = self._flow_state.get(id(flow))
-        if cs is None or cs.flow is not flow:
+        cs = self._flow_state.get(flow)
+        if cs is None:
             cs = self._new_conv(flow)
-        po = d.payload_offset
         plen = d.captured_payload_len
-        if plen < d.payload_len:
-            bits |= _SIZE_LIMITED
         if tr == "tcp":
             r = cs.reasm[direction]
             if plen:
-                bits |= r.segment(n, d.seq, d.flags, data[po: po + plen])
-                if plen < d.payload_len:
-                    r.truncated(d.seq, d.flags, plen, d.payload_len)
-            elif r.base is None or d.flags & SYN or d.payload_len:   # bare ACK: nothing to do
-                r.segment(n, d.seq, d.flags, b"")
-                if d.payload_len:
-                    r.truncated(d.seq, d.flags, 0, d.payload_len)
+                po = d.payload_offset
+                if plen < plen_hdr:
+                    bits |= _SIZE_LIMITED
+                    bits |= r.segment(n, d.seq, flags, data[po: po + plen])
+                    r.truncated(d.seq, flags, plen, plen_hdr)
+                else:
+                    bits |= r.segment(n, d.seq, flags, data[po: po + plen])
+            elif r.base is None or flags & SYN or plen_hdr:   # bare ACK: nothing to do
+                r.segment(n, d.seq, flags, b"")
+                if plen_hdr > 0:
+                    bits |= _SIZE_LIMITED
+                    r.truncated(d.seq, flags, 0, plen_hdr)
             a_dir(1 + direction)
         else:
+            if plen < plen_hdr:
+                bits |= _SIZE_LIMITED
+            po = d.payload_offset
             self._udp_datagram(cs, direction, n, data[po: po + plen])
             a_dir(3 + direction)
         a_stream(flow.id)
@@ -594,7 +601,7 @@ class Engine:
     # -- conversations -------------------------------------------------------------------
     def _new_conv(self, flow) -> _ConvState:
         cs = _ConvState(flow)
-        self._flow_state[id(flow)] = cs
+        self._flow_state[flow] = cs
         self._convs[(flow.transport, flow.id)] = cs
         self._conv_order.append(cs)
         if flow.transport == "tcp":

@@ -42,6 +42,9 @@ class FlowVerdict(NamedTuple):
     new: bool             # this packet opened the conversation
 
 
+_new_verdict = tuple.__new__     # FlowVerdict without the Python-level __new__ (hot path)
+
+
 class Flow:
     """One conversation (tcp or udp)."""
 
@@ -172,37 +175,6 @@ class Flow:
         else:
             self.bytes_s2c += length
 
-    def _tcp_packet(self, number: int, ts: float, direction: int, d: Decoded, preset: int) -> int:
-        seq, ack, flags = d.seq, d.ack, d.flags
-        seglen = d.payload_len
-        if seglen < 0:
-            seglen = 0
-        tcp = self._tcp
-        wscale = None
-        if flags & SYN:
-            opts = d.tcp_options
-            if opts:
-                wscale = opts.get("wscale")
-            preset |= tcp.pre_checks(direction, seq, flags)
-            if not self._isn_syn[direction]:
-                self.isn[direction] = seq
-                self._isn_syn[direction] = True
-        if self.isn[direction] is None:
-            self.isn[direction] = seq
-        bits = tcp.packet(number, ts, direction, seq, ack, seglen, flags, d.window, wscale,
-                          preset)
-        self._zeek.packet(direction == 0, seq, flags, seglen, d.window)
-        if bits:
-            counts = self.analysis_counts
-            for name, bit in _COUNTED:
-                if bits & bit:
-                    counts[name] += 1
-        if self._hs_ack is None:
-            self._track_handshake(number, ts, direction, seq, ack, flags, seglen)
-        if flags & (FIN | RST) or self._fin_order:
-            self._track_teardown(number, direction, seq, ack, flags, seglen)
-        return bits
-
     def _track_handshake(self, number: int, ts: float, direction: int, seq: int, ack: int,
                          flags: int, seglen: int) -> None:
         if self._hs_ack is not None:
@@ -296,19 +268,46 @@ class FlowTable:
                 if src == dst:                      # a socket connected to itself
                     direction = 0
                 new = True
-            length = d.payload_len
-            if length < 0:
-                length = 0
+            seglen = d.payload_len
+            if seglen < 0:
+                seglen = 0
             flow.packets += 1
             flow.last_packet = number
             if ts > flow.end_time:
                 flow.end_time = ts
             if direction:
-                flow.bytes_s2c += length
+                flow.bytes_s2c += seglen
             else:
-                flow.bytes_c2s += length
-            bits = flow._tcp_packet(number, ts, direction, d, preset)
-            return FlowVerdict(flow, direction, bits, new)
+                flow.bytes_c2s += seglen
+            # Flow._tcp_packet inlined (one call less per packet): same steps, same order
+            seq = d.seq
+            ack = d.ack
+            tcp = flow._tcp
+            wscale = None
+            if flags & SYN:
+                opts = d.tcp_options
+                if opts:
+                    wscale = opts.get("wscale")
+                preset |= tcp.pre_checks(direction, seq, flags)
+                if not flow._isn_syn[direction]:
+                    flow.isn[direction] = seq
+                    flow._isn_syn[direction] = True
+            if flow.isn[direction] is None:
+                flow.isn[direction] = seq
+            window = d.window
+            bits = tcp.packet(number, ts, direction, seq, ack, seglen, flags, window, wscale,
+                              preset)
+            flow._zeek.packet(direction == 0, seq, flags, seglen, window)
+            if bits:
+                counts = flow.analysis_counts
+                for name, bit in _COUNTED:
+                    if bits & bit:
+                        counts[name] += 1
+            if flow._hs_ack is None:
+                flow._track_handshake(number, ts, direction, seq, ack, flags, seglen)
+            if flags & (FIN | RST) or flow._fin_order:
+                flow._track_teardown(number, direction, seq, ack, flags, seglen)
+            return _new_verdict(FlowVerdict, (flow, direction, bits, new))
         if transport != "udp":
             return None
         table = self._udp
@@ -323,7 +322,7 @@ class FlowTable:
         length = d.payload_len if d.payload_len > 0 else 0
         flow._count(number, ts, direction, length)
         flow._zeek.packet(direction == 0, length)
-        return FlowVerdict(flow, direction, 0, new)
+        return _new_verdict(FlowVerdict, (flow, direction, 0, new))
 
     def finish(self) -> None:
         """End of capture: conversation states are final from here on."""
