@@ -45,7 +45,7 @@ class MessageMapper:
     """One direction of one conversation: stream bytes in, messages out (via `emit`)."""
 
     __slots__ = ("emit", "codec", "codec_factory", "resync", "boundaries", "bidx",
-                 "msg_start", "pos", "fed_end", "chunks", "dead", "tail_packets")
+                 "msg_start", "pos", "fed_end", "chunks", "dead", "tail_packets", "sizes")
 
     def __init__(self, emit: Callable, codec_factory: Callable[[], object] | None = None,
                  boundaries: list[tuple[int, int]] | None = None, resync: bool = False):
@@ -61,6 +61,9 @@ class MessageMapper:
         self.chunks: list = []         # (offset, end, packet) not yet wholly in messages
         self.dead: str | None = None   # codec error / gap reason: the rest is one message
         self.tail_packets: list[int] = []
+        # a codec whose every event ends a message may offer receive_sizes(data) -> the wire
+        # lengths only (dissectors.lenmsg): no event objects on the hot path
+        self.sizes = getattr(self.codec, "receive_sizes", None)
 
     @property
     def active(self) -> bool:
@@ -81,13 +84,39 @@ class MessageMapper:
             return
         chunks = self.chunks
         chunks.append((offset, end, packet))
+        sizes = self.sizes
         try:
-            events = self.codec.receive_data(data)
+            if sizes is not None:
+                sizes = sizes(data)
+            else:
+                events = self.codec.receive_data(data)
         except ProtocolError as exc:
             self.dead = str(exc) or type(exc).__name__
             return
         except Exception as exc:  # a codec bug must not stop the analysis of the rest
             self.dead = f"decoder failed: {type(exc).__name__}: {exc}"
+            return
+        if sizes is not None:
+            # the same loop as below, every size ending a message
+            if not sizes:
+                return
+            pos = self.pos
+            emit = self.emit
+            for w in sizes:
+                pos += w
+                ms = self.msg_start
+                if pos <= ms:
+                    packets = []
+                elif len(chunks) == 1:
+                    c = chunks[0]
+                    if c[1] <= pos:
+                        chunks.clear()
+                    packets = [c[2]] if c[1] > ms else []
+                else:
+                    packets = self._packets_until(pos)
+                emit(ms, pos, packets, None)
+                self.msg_start = pos
+            self.pos = pos
             return
         if not events:
             return
@@ -124,6 +153,7 @@ class MessageMapper:
             self.chunks.clear()
             if self.codec is not None:
                 self.codec = self.codec_factory()
+                self.sizes = getattr(self.codec, "receive_sizes", None)
             return
         self.dead = reason
 

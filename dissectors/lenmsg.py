@@ -88,6 +88,31 @@ class Connection(CodecBase):
             out.append(Frame(buf.take(self._need)))
             self._need = None
 
+    def receive_sizes(self, data: bytes) -> list[int]:
+        """receive_data(data) for callers that only cut messages (the analyzer's
+        MessageMapper): the wire length of each complete frame, every one ending a message,
+        without building Frame objects.  Same state changes and errors as receive_data."""
+        out: list[int] = []
+        if self._need is None and self._error is None and not self._closed and data \
+                and not len(self._buf):
+            pos, end = 0, len(data)
+            unpack, max_frame = self._len.unpack_from, self.max_frame
+            while end - pos >= HEADER_SIZE:
+                (n,) = unpack(data, pos)
+                if n < 0 or n > max_frame:
+                    break                     # receive_data below raises the same error
+                stop = pos + HEADER_SIZE + n
+                if stop > end:
+                    break
+                out.append(HEADER_SIZE + n)
+                pos = stop
+            if pos == end:
+                return out
+            data = data[pos:]
+        for ev in self.receive_data(data):
+            out.append(HEADER_SIZE + len(ev.payload))
+        return out
+
     def _eof(self) -> list[Frame]:
         have = len(self._buf)
         if have:

@@ -1,0 +1,47 @@
+"""lenmsg.Connection.receive_sizes (the analyzer's hot path) == receive_data's wire lengths,
+errors included, for random streams cut at random places (engineer O)."""
+import random
+import struct
+
+import pytest
+
+from dissectors.base import SERVER
+from dissectors.lenmsg import Connection
+
+
+def _outcome(fn, data):
+    try:
+        return fn(data)
+    except Exception as exc:  # noqa: BLE001 - the same error must come out of both
+        return (type(exc).__name__, str(exc))
+
+
+@pytest.mark.parametrize("variant", ["network", "native"])
+def test_receive_sizes_matches_receive_data(variant):
+    rng = random.Random(7)
+    st = struct.Struct("!I" if variant == "network" else "<i")
+    bad = st.pack(2000) if variant == "network" else struct.pack("<i", -3)
+    errors = 0
+    for _ in range(1500):
+        stream = b""
+        for _ in range(rng.randint(0, 6)):
+            if rng.random() < 0.05:
+                stream += bad
+            n = rng.choice([0, 1, 5, 30, rng.randint(0, 100)])
+            stream += st.pack(n) + bytes(rng.getrandbits(8) for _ in range(n))
+        if rng.random() < 0.3:
+            stream = stream[:rng.randint(0, len(stream))]
+        cuts = sorted(rng.sample(range(len(stream) + 1), min(len(stream) + 1, rng.randint(0, 5))))
+        parts, prev = [], 0
+        for c in cuts + [len(stream)]:
+            parts.append(stream[prev:c])
+            prev = c
+        parts.append(b"")                                   # EOF
+        a = Connection(SERVER, variant=variant, max_frame=1000)
+        b = Connection(SERVER, variant=variant, max_frame=1000)
+        for p in parts:
+            ra = _outcome(lambda d: [ev.wire_length for ev in a.receive_data(d)], p)
+            rb = _outcome(b.receive_sizes, p)
+            assert ra == rb, (parts, p)
+            errors += isinstance(ra, tuple)
+    assert errors > 0          # the error paths were exercised
