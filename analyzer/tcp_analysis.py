@@ -248,8 +248,13 @@ class TcpConversationAnalysis:
         # only the ends are stored: bounded by the packet count, 10,000 per direction.
         segs = rev.segments
         if segs:
-            rev.segments = [n0 for n0 in segs
-                            if n0 != ack and ((ack - n0) & M32) >= 0x80000000]
+            if len(segs) == 1:                  # the common case: no new list
+                n0 = segs[0]
+                if n0 == ack or ((ack - n0) & M32) < 0x80000000:
+                    segs.clear()
+            else:
+                rev.segments = [n0 for n0 in segs
+                                if n0 != ack and ((ack - n0) & M32) >= 0x80000000]
 
         # dissect_tcp() after the analysis: initial RTT, first ACK, window scaling
         if flags & SYN:
