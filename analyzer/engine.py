@@ -402,11 +402,13 @@ class Engine:
 
     def __init__(self, decode_as: dict[int, str] | None = None, sidecar=None,
                  source_path: str | None = None, reader=None, keep_frames: bool | None = None,
-                 max_held: int | None = None):
+                 max_held: int | None = None, summary_only: bool = False):
         """decode_as: {port: "proto[:variant]"}; sidecar: list of analyzer.appio.AppIO (or
         None); reader: object with read_frame(offset, length) -> bytes for file sources;
         keep_frames: keep every frame's bytes in memory (default: when there is neither a
-        reader nor a source_path, i.e. live capture)."""
+        reader nor a source_path, i.e. live capture); summary_only: do not fill the
+        per-packet columns only the packet views read (TCP flags, payload length, stream,
+        direction): conversations and messages stay complete, row()/packet_json() do not."""
         self.lock = threading.RLock()
         self.decode_as = self._parse_decode_as(decode_as or {})
         self.source_path = source_path
@@ -432,6 +434,9 @@ class Engine:
                          idx.origlen.append, idx.linktype.append, idx.tcp_flags.append,
                          idx.payload_len.append, idx.stream.append, self._dir.append,
                          idx.analysis.append, idx.direction.append)
+        if summary_only:            # the view-only columns' appends become no-ops
+            a = self._appends
+            self._appends = (a[0], a[1], a[2], a[3], a[4], id, id, id, id, a[9], id)
         self._first_ts: float | None = None
         self._prev_data: bytes | None = None
         self._prev_ts = 0.0
@@ -569,6 +574,11 @@ class Engine:
                 cs.own[a] = cs.own.get(a, 0) + 1
         cs.version += 1
         return n
+
+    def forget_previous_frame(self) -> None:
+        """The next frame fed does not directly follow the last one in the capture (a part
+        of analyzer.parallel skipped packets): it cannot be the last one's loopback twin."""
+        self._prev_data = None
 
     def feed_many(self, records) -> int:
         with self.lock:

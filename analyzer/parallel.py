@@ -28,11 +28,11 @@ to the single-process path (ParallelFailed).  Ctrl-C: children die with the defa
 action, the parent kills and reaps the rest and removes the temp files.  A child whose parent
 disappears stops by itself.
 
-Engine internals this module relies on (G's analyzer/engine.py; tests/engine_parallel fails
-if they change): Engine._feed, Engine._prev_data (forgotten to keep twins global),
-Engine._appends / .index / ._dir (a part skips the columns only views read),
-Engine._conv_order + Engine._conversation_json_text + _ConvState.pk / .flow (the fast JSON
-path; the public conversation_json() is the fallback and the --message-text path).
+Engine hooks used: Engine(summary_only=True) (a part skips the columns only views read),
+Engine.forget_previous_frame() (keeps twins global), Engine._feed (the lock is held around
+the whole loop); internals (tests/engine_parallel fails if they change): Engine._conv_order +
+Engine._conversation_json_text + _ConvState.pk / .flow (the fast JSON path; the public
+conversation_json() is the fallback and the --message-text path).
 """
 from __future__ import annotations
 
@@ -205,40 +205,15 @@ def _own_records(src, part: int, jobs: int, limit, count: list):
     count[0] = g
 
 
-# per-packet columns only the views read (packet list, per-packet JSON, follow): a part's
-# engine only writes the summary, so it does not fill them (11 of its ~41 bytes a packet)
-_VIEW_ONLY_COLUMNS = ("tcp_flags", "payload_len", "stream", "direction")
-
-
-def _skip_view_columns(eng) -> int:
-    """Make the appends of the view-only columns no-ops in this (private) engine, matched by
-    the array they belong to; returns how many were found (0: engine layout not recognised,
-    nothing changed)."""
-    appends = getattr(eng, "_appends", None)
-    idx = getattr(eng, "index", None)
-    if not isinstance(appends, tuple) or idx is None:
-        return 0
-    arrays = [getattr(idx, c, None) for c in _VIEW_ONLY_COLUMNS] + [getattr(eng, "_dir", None)]
-    targets = {id(a) for a in arrays if a is not None}
-    out, found = [], 0
-    for fn in appends:
-        if id(getattr(fn, "__self__", None)) in targets:
-            out.append(id)            # a C builtin taking one argument, no side effect
-            found += 1
-        else:
-            out.append(fn)
-    eng._appends = tuple(out)
-    return found
-
-
 def _analyze_part(path: str, part: int, jobs: int, decode_as, limit, sidecar, src):
     """Feed this part's packets to an Engine (local numbers); returns (engine, table of global
     numbers, packets in the capture)."""
     from analyzer.engine import Engine
     reader = src if hasattr(src, "read_frame") else None
-    eng = Engine(decode_as=decode_as, sidecar=sidecar, source_path=path, reader=reader)
-    _skip_view_columns(eng)
+    eng = Engine(decode_as=decode_as, sidecar=sidecar, source_path=path, reader=reader,
+                 summary_only=True)
     feed = eng._feed
+    forget = eng.forget_previous_frame
     glob = array("I")
     add_glob = glob.append
     count = [0]
@@ -250,7 +225,7 @@ def _analyze_part(path: str, part: int, jobs: int, decode_as, limit, sidecar, sr
             for g, rec in _own_records(src, part, jobs, limit, count):
                 if g != last + 1:
                     # the previous frame fed is not packet g-1: packet g cannot be its twin
-                    eng._prev_data = None
+                    forget()
                 feed(rec)
                 add_glob(g)
                 last = g

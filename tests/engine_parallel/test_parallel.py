@@ -273,12 +273,21 @@ def test_pcapng_same_json(tmp_path):
 
 
 def test_view_only_columns_recognised():
-    """A part's engine skips the 5 per-packet columns only views read (memory target); if the
-    engine's layout changes this says so (the JSON tests above say whether it still works)."""
-    from analyzer.engine import Engine
-    eng = Engine()
-    assert parallel._skip_view_columns(eng) == 5
+    """A part's engine (Engine(summary_only=True)) skips the 5 per-packet columns only views
+    read (memory target) and keeps the others; the JSON stays the same."""
+    from analyzer.engine import analyze_file, Engine, open_source
     path = os.path.join(ROOT, "captures", "handshake.pcap")
+    eng = Engine(source_path=path, summary_only=True)
+    for rec in open_source(path):
+        eng.feed(rec)
+    eng.finish()
+    n = eng.packet_count
+    assert n > 0 and len(eng.index.ts) == n and len(eng.index.analysis) == n
+    for col in (eng.index.tcp_flags, eng.index.payload_len, eng.index.stream,
+                eng.index.direction, eng._dir):
+        assert len(col) == 0
+    assert eng.conversation_json(eng.conversations[0]) == \
+        analyze_file(path).conversation_json(analyze_file(path).conversations[0])
     want = single_json(path)
     assert parallel_json(path, 2)[0] == want
 
