@@ -219,7 +219,17 @@ class TcpConversationAnalysis:
         # RETRANSMISSION / FAST RETRANSMISSION / OUT-OF-ORDER / SPURIOUS
         syn_fin = flags & (SYN | FIN)
         if seglen > 0 or syn_fin:
-            ta = self._retransmission_type(ts, fwd, rev, seq, seglen, flags, ta)
+            if seq == f_next or not f_next:
+                # the sequence advanced (the common case): of _retransmission_type only the
+                # spurious check can apply, inlined here
+                if seglen > 0 and not ta & A_KEEP_ALIVE:
+                    r_lastack = rev.lastack
+                    if r_lastack:
+                        end = (seq + seglen) & M32
+                        if end == r_lastack or ((end - r_lastack) & M32) >= 0x80000000:
+                            ta |= A_SPURIOUS_RETRANSMISSION | A_RETRANSMISSION
+            else:
+                ta = self._retransmission_type(ts, fwd, rev, seq, seglen, flags, ta)
 
         # finished_checking_retransmission_type:
         nextseq = (seq + seglen) & M32
