@@ -24,6 +24,8 @@ marked malformed.  UDP does not come through here: each datagram is one message
 """
 from __future__ import annotations
 
+from itertools import repeat
+
 from typing import Callable
 
 from dissectors.base import ProtocolError
@@ -96,36 +98,18 @@ class MessageMapper:
         except Exception as exc:  # a codec bug must not stop the analysis of the rest
             self.dead = f"decoder failed: {type(exc).__name__}: {exc}"
             return
-        if sizes is not None:
-            # the same loop as below, every size ending a message
-            if not sizes:
-                return
-            pos = self.pos
-            emit = self.emit
-            for w in sizes:
-                pos += w
-                ms = self.msg_start
-                if pos <= ms:
-                    packets = []
-                elif len(chunks) == 1:
-                    c = chunks[0]
-                    if c[1] <= pos:
-                        chunks.clear()
-                    packets = [c[2]] if c[1] > ms else []
-                else:
-                    packets = self._packets_until(pos)
-                emit(ms, pos, packets, None)
-                self.msg_start = pos
-            self.pos = pos
-            return
-        if not events:
+        if sizes is not None:           # the codec gave wire lengths only, each ends a message
+            steps = zip(sizes, repeat(True))
+        elif events:
+            steps = ((ev.wire_length, ev.end_of_message) for ev in events)
+        else:
             return
         # _take + _message inlined: this runs once per message of the capture
         pos = self.pos
         emit = self.emit
-        for ev in events:
-            pos += ev.wire_length
-            if ev.end_of_message:
+        for w, end in steps:
+            pos += w
+            if end:
                 ms = self.msg_start
                 if pos <= ms:
                     packets = []
