@@ -47,6 +47,23 @@ NO_RIGHTS_HINT = ("live capture needs root or the CAP_NET_RAW capability "
                   "wirelab summary captures/handshake.pcap (or: wirelab demo)")
 
 
+def _frame(data: bytes, anc, addr, snaplen: int):
+    """(ts, data cut to snaplen, origlen) of one recvmsg() result, or None for the outgoing
+    twin of a loopback packet (on lo each packet is seen going out and coming in: keep the
+    incoming one; on other interfaces outgoing packets are real and kept)."""
+    if addr[2] == PACKET_OUTGOING and (addr[0] == "lo" or addr[3] == 772):
+        return None
+    ts = None
+    for level, typ, cdata in anc:
+        if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(cdata) >= 16:
+            sec, nsec = _TS.unpack(cdata[:16])
+            ts = sec + nsec * 1e-9
+    if ts is None:
+        ts = time.time()
+    origlen = len(data)
+    return ts, (data[:snaplen] if origlen > snaplen else data), origlen
+
+
 class PcapSink:
     """Append-only classic pcap writer (microsecond timestamps), buffered."""
 
@@ -429,7 +446,6 @@ class LiveCapture:
         count = self.count
         deadline = self._deadline()
         stop = self._stop
-        ts_unpack = _TS.unpack
         recvmsg = sock.recvmsg
         bufsize = 65536 + 256
         ancsize = socket.CMSG_SPACE(16)
@@ -463,21 +479,10 @@ class LiveCapture:
                     continue
                 except InterruptedError:
                     continue
-                if addr[2] == PACKET_OUTGOING:
-                    # On lo each packet is seen going out and coming in: keep the incoming one.
-                    # (On other interfaces outgoing packets are real and kept.)
-                    if addr[0] == "lo" or addr[3] == 772:
-                        continue
-                ts = None
-                for level, typ, cdata in anc:
-                    if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(cdata) >= 16:
-                        sec, nsec = ts_unpack(cdata[:16])
-                        ts = sec + nsec * 1e-9
-                if ts is None:
-                    ts = time.time()
-                origlen = len(data)
-                if origlen > snaplen:
-                    data = data[:snaplen]
+                frame = _frame(data, anc, addr, snaplen)
+                if frame is None:
+                    continue
+                ts, data, origlen = frame
                 n += 1
                 if writer is not None:
                     writer.write(ts, data, origlen)
@@ -543,7 +548,7 @@ def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCaptu
     poll.register(ctl_r, select.POLLIN | select.POLLHUP)
     ctl_poll = select.poll()
     ctl_poll.register(ctl_r, select.POLLIN | select.POLLHUP)
-    recvmsg, pack, ts_unpack = sock.recvmsg, _PIPE_REC.pack, _TS.unpack
+    recvmsg, pack = sock.recvmsg, _PIPE_REC.pack
     ancsize = socket.CMSG_SPACE(16)
     out = bytearray()
     backlog: collections.deque = collections.deque()
@@ -611,18 +616,10 @@ def _child_capture(sock: socket.socket, ctl_r: int, data_w: int, cfg: "LiveCaptu
                 continue
             except InterruptedError:
                 continue
-            if addr[2] == PACKET_OUTGOING and (addr[0] == "lo" or addr[3] == 772):
-                continue          # the outgoing twin of a loopback packet
-            ts = None
-            for level, typ, cdata in anc:
-                if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(cdata) >= 16:
-                    sec, nsec = ts_unpack(cdata[:16])
-                    ts = sec + nsec * 1e-9
-            if ts is None:
-                ts = time.time()
-            origlen = len(data)
-            if origlen > snaplen:
-                data = data[:snaplen]
+            frame = _frame(data, anc, addr, snaplen)
+            if frame is None:
+                continue
+            ts, data, origlen = frame
             n += 1
             if writer is not None:
                 try:
