@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from . import chat
 from .base import CLIENT, MAX_FRAME, SERVER, Event, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
+from .base import DataEvent
 from ._stream import CodecBase, ReceiveBuffer
 
 CHALLENGE_SIZE = 32
@@ -54,17 +55,7 @@ def verify(secret: bytes, challenge: bytes, answer: bytes, variant: str = DEFAUL
 
 
 @dataclass(frozen=True, slots=True)
-class Challenge(Event):
-    data: bytes
-
-    @property
-    def wire_length(self) -> int:
-        return len(self.data)
-
-    @property
-    def end_of_message(self) -> bool:
-        return True
-
+class Challenge(DataEvent):
     def summary(self) -> str:
         return f"challenge {self.data[:8].hex()}..."
 
@@ -73,13 +64,8 @@ class Challenge(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class Answer(Event):
-    data: bytes
+class Answer(DataEvent):
     variant: str = DEFAULT_VARIANT
-
-    @property
-    def wire_length(self) -> int:
-        return len(self.data)
 
     @property
     def end_of_message(self) -> bool:

@@ -76,3 +76,14 @@ class Event:
     def fields(self) -> dict:
         """The decoded fields as a plain dict (for a detail tree or JSON)."""
         return {}
+
+
+@dataclass(frozen=True, slots=True)
+class DataEvent(Event):
+    """An event whose bytes are exactly the stream bytes it consumed."""
+
+    data: bytes
+
+    @property
+    def wire_length(self) -> int:
+        return len(self.data)

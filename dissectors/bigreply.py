@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .base import CLIENT, MAX_FRAME, SERVER, Event, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
+from .base import DataEvent
 from ._stream import CodecBase, ReceiveBuffer, preview
 
 MAX_LINE = 256
@@ -60,13 +61,8 @@ class ReportHeader(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class Body(Event):
-    data: bytes
+class Body(DataEvent):
     end_of_message: bool = False
-
-    @property
-    def wire_length(self) -> int:
-        return len(self.data)
 
     def summary(self) -> str:
         return f"body {len(self.data)} bytes {preview(self.data, 24)}"

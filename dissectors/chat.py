@@ -9,19 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .base import CLIENT, MAX_FRAME, SERVER, Event, LocalProtocolError, Role  # noqa: F401
+from .base import DataEvent
 from ._stream import CodecBase, ReceiveBuffer, preview
 
 
 @dataclass(frozen=True, slots=True)
-class Text(Event):
+class Text(DataEvent):
     """A piece of chat text (a whole line when end_of_message and it ends with a newline)."""
 
-    data: bytes
     end_of_message: bool = True
-
-    @property
-    def wire_length(self) -> int:
-        return len(self.data)
 
     def summary(self) -> str:
         return f"len={len(self.data)} {preview(self.data)}"

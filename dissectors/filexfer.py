@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from .base import CLIENT, MAX_HEADER, SERVER, Event, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
+from .base import DataEvent
 from ._stream import VARIANTS, CodecBase, ReceiveBuffer, length_struct, preview
 
 HEADER_LEN_SIZE = 4
@@ -239,15 +240,10 @@ class Status(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class Content(Event):
+class Content(DataEvent):
     """A chunk of file content; end_of_message on the last chunk of the file."""
 
-    data: bytes
     end_of_message: bool = False
-
-    @property
-    def wire_length(self) -> int:
-        return len(self.data)
 
     def summary(self) -> str:
         return f"content {len(self.data)} bytes {preview(self.data, 16)}"

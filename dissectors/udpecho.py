@@ -9,23 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .base import CLIENT, SERVER, Event, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
+from .base import DataEvent
 from ._stream import CodecBase, preview
 
 MAX_DATAGRAM = 65507
 
 
 @dataclass(frozen=True, slots=True)
-class Datagram(Event):
-    data: bytes
-
-    @property
-    def wire_length(self) -> int:
-        return len(self.data)
-
-    @property
-    def end_of_message(self) -> bool:
-        return True
-
+class Datagram(DataEvent):
     def summary(self) -> str:
         return f"len={len(self.data)} {preview(self.data)}"
 
