@@ -12,7 +12,8 @@ import sys
 
 from analyzer.errors import WirelabError
 
-# command name -> (module under analyzer.commands, one-line help used if the module is missing)
+# command name -> (module under analyzer.commands, one-line help); only the module of the
+# command being run is imported, so `wirelab --help` and start-up stay fast
 COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("summary", "conversations, handshakes, teardowns and messages of a capture"),
     "packets": ("packets", "one line (or JSON object) per packet"),
@@ -29,13 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def _load(name: str):
-    modname, _ = COMMANDS[name]
-    try:
-        return importlib.import_module(f"analyzer.commands.{modname}")
-    except ModuleNotFoundError as exc:
-        if exc.name == f"analyzer.commands.{modname}":
-            return None
-        raise
+    return importlib.import_module(f"analyzer.commands.{COMMANDS[name][0]}")
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -46,10 +41,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version="wirelab 0.1.0")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (_, fallback_help) in COMMANDS.items():
-        # only import the module of the command being run (fast --help for the rest)
+    for name, (_, help_text) in COMMANDS.items():
         module = _load(name) if (only is None or only == name) else None
-        help_text = getattr(module, "HELP", fallback_help)
         p = sub.add_parser(name, help=help_text, description=help_text)
         if module is not None:
             module.add_arguments(p)
@@ -62,15 +55,11 @@ def main(argv: list[str] | None = None) -> int:
     only = argv[0] if argv and argv[0] in COMMANDS else None
     parser = build_parser(only if only else "__none__")
     args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
+    if not args.command:
         parser.print_help()
         return 0
-    module = args._module
-    if module is None:
-        print(f"wirelab {args._name}: not built yet", file=sys.stderr)
-        return 0 if args._name == "demo" else 2
     try:
-        return int(module.run(args) or 0)
+        return int(args._module.run(args) or 0)
     except WirelabError as exc:
         print(f"wirelab {args._name}: error: {exc}", file=sys.stderr)
         return exc.exit_code

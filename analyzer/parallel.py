@@ -1,4 +1,4 @@
-"""Conversation-partitioned parallel analysis for `wirelab summary --json` (engineer P).
+"""Conversation-partitioned parallel analysis for `wirelab summary --json`.
 
     from analyzer.parallel import default_jobs, write_summary_parallel
     info = write_summary_parallel(path, sys.stdout, jobs=2)     # same JSON as --jobs 1
@@ -28,11 +28,11 @@ to the single-process path (ParallelFailed).  Ctrl-C: children die with the defa
 action, the parent kills and reaps the rest and removes the temp files.  A child whose parent
 disappears stops by itself.
 
-Engine hooks used: Engine(summary_only=True) (a part skips the columns only views read),
-Engine.forget_previous_frame() (keeps twins global), Engine._feed (the lock is held around
-the whole loop); internals (tests/engine_parallel fails if they change): Engine._conv_order +
-Engine._conversation_json_text + _ConvState.pk / .flow (the fast JSON path; the public
-conversation_json() is the fallback and the --message-text path).
+Engine API used: new_engine_for(..., summary_only=True) (a part skips the columns only views
+read), Engine.forget_previous_frame() (keeps twins global), Engine.feed_many (the lock is
+taken once), Engine.states and ConvState.pk / .flow with
+analyzer.render.summary_json.conversation_json_text (the fast JSON path; conversation_json()
+for --message-text).
 """
 from __future__ import annotations
 
@@ -50,6 +50,9 @@ import sys
 import tempfile
 import zlib
 from array import array
+
+from analyzer.render.summary_json import (conversation_json, conversation_json_text,
+                                          loopback_duplicates)
 
 MIN_PARALLEL_BYTES = 20 << 20     # smaller files: one process (forking costs more than it saves)
 MAX_JOBS = 4
@@ -121,118 +124,71 @@ def partition(linktype: int, data: bytes, origlen: int, jobs: int) -> int:
 def _own_records(src, part: int, jobs: int, limit, count: list):
     """Yield (global packet number, Record) for this part's packets; count[0] = packets read.
 
-    Classic pcap (the common big file): the record headers are walked here over the mmap and
-    a Record is built only for this part's packets, exactly as PcapSource builds it (the
-    frames of the other parts are only peeked at).  At anything unusual (a caplen above 65535
-    or the snaplen, a truncated record, a partial header at the end) the source's own reader
-    takes over from that record, so the warnings are its own.  Other formats: the source's
-    iterator, every record peeked at."""
-    from analyzer.sources.record import Record
-    release = getattr(src, "release_pages", None)
+    The source's header scan walks the file (for classic pcap, header to header over the map,
+    no packet bytes copied); every packet's owner is found by a peek at its frame in the map,
+    and a Record is built (`src.record`, exactly as iteration builds it) only for this part's
+    packets.  The scan stops where iteration stops, with the source's own warnings.  The
+    limit is checked after the next header is read, so at `-c` = the complete records the
+    damage that follows is still reached (and warned about)."""
+    buf = src.buffer
+    record = src.record
+    release = src.release_pages
     parent = os.getppid()
     mix = _MIX
+    peek = _ETH_IP4.unpack_from
     g = 0
-    records = None
-    if type(src).__name__ == "PcapSource" and all(
-            hasattr(src, a) for a in ("_buf", "_rec", "_rec_size", "_scale", "max_caplen", "_scan")):
-        buf = src._buf
-        end = len(buf)
-        header = src._rec.unpack_from
-        rsize, scale, lt = src._rec_size, src._scale, src.linktype
-        cap_max = min(src.max_caplen, 65535)
-        peek = _ETH_IP4.unpack_from
-        eth = lt == 1
-        new = tuple.__new__
-        pos = 24
-        rest = None
-        while True:
-            if pos + rsize > end:
-                rest = pos
-                break
-            sec, frac, caplen, origlen = header(buf, pos)
-            dpos = pos + rsize
-            nxt = dpos + caplen
-            if caplen > cap_max or nxt > end:
-                rest = pos
-                break
-            if limit is not None and g >= limit:
-                break
-            g += 1
-            owner = -1
-            if eth and caplen >= 38:
-                et, vi, ff, pr, sip, dip, sp, dp = peek(buf, dpos + 12)
-                if et == 0x800 and vi == 0x45 and not ff & 0x3FFF and (pr == 6 or pr == 17):
-                    owner = ((((sip << 16) | sp) ^ ((dip << 16) | dp)) * mix >> 40) % jobs
-            if owner < 0:
-                owner = part_of_key(slow_key(lt, buf[dpos:nxt], origlen), jobs)
-            if not g & 0xFFF:
-                # drop the file pages already read from our RSS (reassembly re-reads a
-                # frame now and then: it faults back in)
-                if release is not None and dpos > 65536:
-                    release(dpos - 65536)
-                if part and os.getppid() != parent:      # the parent is gone: stop
-                    os._exit(1)
-            if owner == part:
-                yield g, new(Record, (sec + frac * scale, lt, buf[dpos:nxt], origlen, dpos))
-            pos = nxt
-        if rest is None:
-            count[0] = g
-            return
-        src.packets = g
-        records = src._scan(rest, True)
-    if records is None:
-        records = iter(src)
-    unpack = _IP4_PORTS.unpack_from
-    for rec in records:
+    for header in src.scan_headers():
         if limit is not None and g >= limit:
             break
         g += 1
-        data = rec[2]
-        if (rec[1] == 1 and len(data) >= 38 and data[12] == 8 and data[13] == 0
-                and data[14] == 0x45 and (data[23] == 6 or data[23] == 17)
-                and not (data[20] & 0x3F or data[21])):
-            sip, dip, sp, dp = unpack(data, 26)
-            owner = ((((sip << 16) | sp) ^ ((dip << 16) | dp)) * mix >> 40) % jobs
-        else:
-            owner = part_of_key(slow_key(rec[1], data, rec[3]), jobs)
+        dpos, caplen, origlen, _ts, lt = header
+        owner = -1
+        if lt == 1 and caplen >= 38:
+            et, vi, ff, pr, sip, dip, sp, dp = peek(buf, dpos + 12)
+            if et == 0x800 and vi == 0x45 and not ff & 0x3FFF and (pr == 6 or pr == 17):
+                owner = ((((sip << 16) | sp) ^ ((dip << 16) | dp)) * mix >> 40) % jobs
+        if owner < 0:
+            owner = part_of_key(slow_key(lt, buf[dpos:dpos + caplen], origlen), jobs)
         if not g & 0xFFF:
-            if release is not None and rec[4] > 65536:
-                release(rec[4] - 65536)
-            if part and os.getppid() != parent:
+            # drop the file pages already read from our RSS (reassembly re-reads a
+            # frame now and then: it faults back in)
+            if dpos > 65536:
+                release(dpos - 65536)
+            if part and os.getppid() != parent:      # the parent is gone: stop
                 os._exit(1)
         if owner == part:
-            yield g, rec
+            yield g, record(header)
     count[0] = g
 
 
 def _analyze_part(path: str, part: int, jobs: int, decode_as, limit, sidecar, src):
     """Feed this part's packets to an Engine (local numbers); returns (engine, table of global
     numbers, packets in the capture)."""
-    from analyzer.engine import Engine
-    reader = src if hasattr(src, "read_frame") else None
-    eng = Engine(decode_as=decode_as, sidecar=sidecar, source_path=path, reader=reader,
-                 summary_only=True)
-    feed = eng._feed
+    from analyzer.engine import new_engine_for
+    eng = new_engine_for(path, src, decode_as, sidecar, summary_only=True)
     forget = eng.forget_previous_frame
     glob = array("I")
     add_glob = glob.append
     count = [0]
-    last = -1
+
+    def own_records():
+        last = -1
+        for g, rec in _own_records(src, part, jobs, limit, count):
+            if g != last + 1:
+                # the previous frame fed is not packet g-1: packet g cannot be its twin
+                forget()
+            add_glob(g)
+            last = g
+            yield rec
+
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with eng.lock:
-            for g, rec in _own_records(src, part, jobs, limit, count):
-                if g != last + 1:
-                    # the previous frame fed is not packet g-1: packet g cannot be its twin
-                    forget()
-                feed(rec)
-                add_glob(g)
-                last = g
+        eng.feed_many(own_records())
     finally:
         if gc_was_enabled:
             gc.enable()
-    eng.warnings.extend(getattr(src, "warnings", []) or [])
+    eng.warnings.extend(src.warnings)
     eng.finish()
     return eng, glob, count[0]
 
@@ -246,20 +202,10 @@ def _translate_list(text: str, glob) -> str:
 def _conversation_lines(eng, glob, summaries: bool):
     """(first packet, line) per conversation of `eng`, in order of first packet, with packet
     numbers translated to global ones (the conversation id stays local)."""
-    states = getattr(eng, "_conv_order", None)
-    fast = (not summaries and states is not None
-            and hasattr(eng, "_conversation_json_text"))
-    if fast:
-        for cs in states:
-            pk = getattr(cs, "pk", None)
-            if pk is None:
-                fast = False
-                break
-    if fast:
-        for cs in states:
-            pk = cs.pk
-            cs.pk = array(pk.typecode, [glob[x - 1] for x in pk])
-            text = eng._conversation_json_text(cs)
+    if not summaries:
+        for cs in eng.states:
+            cs.pk = array(cs.pk.typecode, [glob[x - 1] for x in cs.pk])
+            text = conversation_json_text(eng, cs)
 
             def sub(m):
                 if m.group(1):
@@ -268,9 +214,8 @@ def _conversation_lines(eng, glob, summaries: bool):
             text = _NUMBERS.sub(sub, text)
             yield glob[cs.flow.first_packet - 1], text
         return
-    convs = states if states is not None else eng.conversations
-    for conv in convs:
-        c = eng.conversation_json(conv, summaries)
+    for cs in eng.states:
+        c = conversation_json(eng, cs, summaries)
         for k in ("first_packet", "last_packet"):
             c[k] = glob[c[k] - 1]
         for k in ("handshake", "teardown"):
@@ -295,7 +240,7 @@ def _run_part(path, part, jobs, decode_as, limit, sidecar, src, out_path, summar
                 raise ValueError("unexpected conversation JSON layout: " + text[:60])
             f.write(f"{first} {m.group(2)} {text[m.end(1):]}\n")
     meta = {"part": part, "packets": total, "fed": len(glob),
-            "loopback_duplicates": eng.loopback_duplicates, "warnings": list(eng.warnings),
+            "loopback_duplicates": loopback_duplicates(eng), "warnings": list(eng.warnings),
             "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "pss_kb": pss}
     eng.close()
     return meta

@@ -5,7 +5,7 @@
 
 Writes a deterministic capture with benchmarks/gen_capture.py (thousands of lenmsg TCP
 connections: handshake, small messages both ways, some coalesced/split, FIN), then runs, in
-the same session, each as a child process measured with os.wait4 (wall time, CPU time and the
+the same run, each as a child process measured with os.wait4 (wall time, CPU time and the
 child's own peak RSS):
   * wirelab summary --json FILE        (the whole analysis: flows, TCP analysis, reassembly,
                                         messages, JSON out; by default in several processes
@@ -13,7 +13,7 @@ child's own peak RSS):
   * wirelab summary --json --jobs 1    (the same in one process)
   * tshark -q -z conv,tcp -r FILE       (the anchor)
   * Scapy PcapReader, full dissection, on a slice of the file (per-packet rate)
-and prints the ratios wirelab/tshark.  Targets: time <= 0.5x, peak memory <= 1/3.
+and prints the ratios wirelab/tshark.  The targets and the latest figures: docs/benchmarks.md.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Cost of the conversation table + TCP analysis (analyzer.flows) per packet (CPU time).
+"""Cost of the conversation table + TCP analysis (analyzer.transport.flows) per packet (CPU time).
 
 Decodes the capture once into memory, then times FlowTable.add over all packets (the part
 this module owns), separately from reading and decoding.
@@ -16,7 +16,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from analyzer.decode import decode_frame  # noqa: E402
-from analyzer.flows import FlowTable  # noqa: E402
+from analyzer.transport.flows import FlowTable  # noqa: E402
 from analyzer.sources.open import open_capture  # noqa: E402
 
 

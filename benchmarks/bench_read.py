@@ -5,7 +5,7 @@
 
 Measures, each in a fresh child process (so peak RSS is its own):
   read          open_capture + iterate Records
-  read+decode   ... + decode_frame on every record (a full analyzer.model.Decoded)
+  read+decode   ... + decode_frame on every record (a full analyzer.decode.decoded.Decoded)
   read+index    ... + decode + PacketIndex.append (the engine's per-packet columns)
   scapy         scapy PcapReader on a 20k-packet slice (full Scapy dissection)
   tshark        `tshark -n -r FILE -q -z io,stat,0` (read, dissect, count)
@@ -39,7 +39,7 @@ if mode == "scapy":
 else:
     from analyzer.sources.open import open_capture
     from analyzer.decode import decode_frame
-    from analyzer.index import PacketIndex
+    from analyzer.engine.packet_index import PacketIndex
     src = open_capture(path)
     if mode == "read":
         for rec in src:

@@ -2,10 +2,10 @@
 peak memory.  Headless (Textual's pilot), in this process, timed from before Textual is
 imported.
 
-    python3 benchmarks/bench_tui.py [--file /tmp/wirelab-tui/million.pcap] [--runs 3]
+    python3 benchmarks/bench_tui.py [--file /tmp/wirelab-tui/million.pcap] [--tmux]
 
-Targets (docs/benchmarks/tui.md): first row <= 1.5 s; End shows the last packet <= 5 s after
-launch; peak memory <= 400 MB.
+--tmux also times the real `wirelab open` in a tmux terminal.  The targets and the latest
+figures: docs/benchmarks.md.
 """
 from __future__ import annotations
 

@@ -68,7 +68,12 @@ class CodecBase:
     """Dead-after-RemoteProtocolError and no-data-after-EOF bookkeeping for Connection classes.
 
     Subclasses implement `_receive(data)` (data != b"") and `_eof()`, both returning events.
+    A codec whose every event ends a message may also offer `receive_sizes(data)` (the wire
+    length of each complete message, no event objects: the analyzer's fast path); the others
+    leave it None.
     """
+
+    receive_sizes = None
 
     def __init__(self) -> None:
         self._error: RemoteProtocolError | None = None

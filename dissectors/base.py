@@ -68,7 +68,7 @@ class Event:
     def end_of_message(self) -> bool:
         return True
 
-    # --- what a view shows (added by engineer A; every codec event overrides these) ---
+    # --- what a view shows (every codec event overrides these) ---
     def summary(self) -> str:
         """One short line for a packet list / message list, e.g. "len=5 'hello'"."""
         return type(self).__name__

@@ -23,18 +23,10 @@ def add_arguments(p) -> None:
                    help="at the end, print the `wirelab summary --json` object of what was captured")
 
 
-def _engine():
-    """A fresh analysis Engine, or None while the engine is not available."""
-    try:
-        from analyzer.engine import Engine
-        return Engine()
-    except (ImportError, NotImplementedError):
-        return None
-
-
-def _fallback_line(n: int, rec) -> str:
+def _header_line(n: int, rec) -> str:
+    """A packet's line from its own headers (after the analysis stopped on an error)."""
     from analyzer.decode import decode_frame
-    from analyzer.model import flags_text
+    from analyzer.decode.decoded import flags_text
     d = decode_frame(rec.linktype, rec.data, rec.origlen)
     if d.transport == "tcp":
         info = f"{d.sport} → {d.dport} [{flags_text(d.flags)}] Seq={d.seq} Ack={d.ack} Len={d.payload_len}"
@@ -46,6 +38,9 @@ def _fallback_line(n: int, rec) -> str:
 
 
 def run(args) -> int:
+    from analyzer.engine import Engine
+    from analyzer.render.rows import row
+    from analyzer.render.summary_json import summary_json
     from analyzer.sources.live import LiveCapture
 
     if args.count is not None and args.count <= 0:
@@ -53,7 +48,7 @@ def run(args) -> int:
     if args.duration is not None and not 0 < args.duration < float("inf"):
         raise WirelabError("--duration must be a positive number of seconds")
     show_rows = args.print_rows or not args.write
-    eng = _engine()
+    eng = Engine()
     cap = LiveCapture(args.interface, args.filter, count=args.count, duration=args.duration,
                       write_to=args.write)
     cap.start()
@@ -80,12 +75,12 @@ def run(args) -> int:
             line = None
             if engine is not None:
                 try:
-                    r = engine.row(engine.packet_count)
+                    r = row(engine, engine.packet_count)
                     line = (f"{r.number:>6} {r.time:10.6f} {r.src} → {r.dst} {r.protocol} "
                             f"{r.length} {r.info}")
                 except Exception:
                     line = None
-            print(line or _fallback_line(state["n"], rec))
+            print(line or _header_line(state["n"], rec))
 
     try:
         for rec in cap:
@@ -105,5 +100,5 @@ def run(args) -> int:
     print(f"{dropped} packets dropped", file=sys.stderr)
     if args.summary and eng is not None:
         eng.finish()
-        print(json.dumps(eng.summary_json(), indent=2))
+        print(json.dumps(summary_json(eng), indent=2))
     return 0

@@ -87,7 +87,7 @@ def _check_options(args, port: int) -> None:
 
 
 def _open_appio(path: str | None):
-    from analyzer.appio import AppIOWriter
+    from analyzer.sources.sidecar import AppIOWriter
     if not path:
         return None
     if os.path.isdir(path):

@@ -1,7 +1,6 @@
 """`wirelab demo`: a short guided tour of the lab (live with capture rights, else replayed)."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import sys
@@ -39,10 +38,6 @@ def replay_report(name: str, directory: str):
         ctx = json.load(f)["context"]
     ctx["decode_as"] = {int(k): v for k, v in ctx.get("decode_as", {}).items()}
     return analyze_report(name, pcap, ctx, explain=True)
-
-
-def tui_available() -> bool:
-    return importlib.util.find_spec("analyzer.tui.app") is not None
 
 
 def interactive() -> bool:
@@ -93,7 +88,7 @@ def run(args) -> int:
     if not args.json:
         print("Next: wirelab lab --list (every scenario), wirelab lab NAME -w FILE, "
               "wirelab summary FILE, wirelab open FILE")
-    if (not args.no_tui and not args.json and interactive() and tui_available()
+    if (not args.no_tui and not args.json and interactive()
             and TUI_CAPTURE in reports):
         rep = reports[TUI_CAPTURE]
         open_tui(rep.pcap, rep.context.get("decode_as"))

@@ -67,7 +67,7 @@ def _options(args) -> dict:
 
 
 def run(args) -> int:
-    from analyzer.appio import AppIOWriter
+    from analyzer.sources.sidecar import AppIOWriter
     from analyzer.lab.servers import make_server
 
     if args.variant and args.protocol in ("chat", "bigreply", "udpecho"):

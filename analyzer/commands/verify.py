@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 
+from analyzer.commands.options import add_decode_as_argument, parse_decode_as
 from analyzer.errors import WirelabError
 
 HELP = "compare wirelab's analysis with tshark's on a capture"
@@ -11,8 +12,7 @@ HELP = "compare wirelab's analysis with tshark's on a capture"
 
 def add_arguments(p) -> None:
     p.add_argument("file", help="capture file (pcap or pcapng)")
-    p.add_argument("--decode-as", action="append", default=[], metavar="PORT=PROTO[:VARIANT]",
-                   help="decode a port as a protocol, e.g. 9999=lenmsg:native (repeatable)")
+    add_decode_as_argument(p)
     p.add_argument("--tshark-option", action="append", default=[], metavar="PREF:VALUE",
                    help="a tshark -o preference, e.g. tcp.analyze_sequence_numbers:FALSE")
     p.add_argument("--json", action="store_true",
@@ -20,19 +20,6 @@ def add_arguments(p) -> None:
     p.add_argument("--messages", action="store_true",
                    help="also compare application messages with tshark running wirelab's Lua "
                         "plugin (chat in line mode)")
-
-
-def _decode_as(items: list[str]) -> dict[int, str]:
-    from dissectors import registry
-
-    out: dict[int, str] = {}
-    for text in items:
-        try:
-            port, name, options = registry.parse_decode_as(text)
-        except ValueError as exc:
-            raise WirelabError(str(exc)) from None
-        out[port] = name + (f":{options['variant']}" if options.get("variant") else "")
-    return out
 
 
 def run(args) -> int:
@@ -43,7 +30,7 @@ def run(args) -> int:
         raise WirelabError(f"{path}: is a directory")
     if not os.path.isfile(path):
         raise WirelabError(f"{path}: no such file")
-    decode_as = _decode_as(args.decode_as)
+    decode_as = parse_decode_as(args.decode_as)
     try:
         result = verify_file(path, tshark_options=args.tshark_option, decode_as=decode_as)
     except MemoryError:

@@ -12,7 +12,7 @@ import os
 import socket
 import tempfile
 
-from analyzer.appio import AppIOWriter
+from analyzer.sources.sidecar import AppIOWriter
 from analyzer.errors import WirelabError
 from analyzer.lab.netio import AppSocket, addr_text, connect, family_of
 from dissectors import auth, bigreply, filexfer, lenmsg, udpecho

@@ -1,10 +1,10 @@
 """Socket helpers of the lab programs: addresses as "ip:port" and send/recv that record the
-application I/O sidecar (analyzer.appio) when a writer is given."""
+application I/O sidecar (analyzer.sources.sidecar) when a writer is given."""
 from __future__ import annotations
 
 import socket
 
-from analyzer.appio import AppIOWriter
+from analyzer.sources.sidecar import AppIOWriter
 
 
 def addr_text(addr) -> str:

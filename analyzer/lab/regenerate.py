@@ -22,7 +22,7 @@ import os
 import subprocess
 import sys
 
-from analyzer.appio import sidecar_path
+from analyzer.sources.sidecar import sidecar_path
 from analyzer.lab.scenarios import SCENARIOS, run_scenario
 
 MAX_BYTES = 100_000

@@ -3,22 +3,29 @@
 A `CaptureSource` is iterable: it yields `Record`s in file order and appends to `.warnings`
 while it goes (truncated last record, bad block mid-file, unsupported linktype...).  Anything
 that makes the file unreadable from the start raises `CaptureFormatError` when it is opened.
+
+A quick pass that only needs to know where the packets are uses `scan_headers()` (a
+`PacketLocation` per packet, packet bytes not copied; it stops where iteration stops, with the
+same warning) and `record(header)` for the few packets it wants as Records.  Nothing outside
+analyzer/sources parses capture records.
 """
 from __future__ import annotations
 
 import mmap
 import os
 import stat
+import threading
 import time
 from typing import BinaryIO, Iterator
 
 from analyzer.errors import CaptureFormatError
-from analyzer.sources.record import Record
+from analyzer.sources.record import PacketLocation, Record
 
 # No link layer wirelab knows has frames this big; a caplen above it is a corrupt header.
 MAX_CAPLEN = 0x40000 * 4   # 1 MiB (libpcap's own per-DLT maximum is 256 KiB)
 RELEASE_EVERY = 32 << 20   # iteration releases already-read pages every 32 MiB
 _DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
+_new = tuple.__new__      # a Record without NamedTuple.__new__'s argument parsing
 
 
 def open_capture_file(path: str) -> BinaryIO:
@@ -53,11 +60,15 @@ class CaptureSource:
     and `_scan` (a generator over records from a resumable position)."""
 
     format = "?"
+    # True: scan_headers() only reads the map (progress, packets and the iteration state are
+    # left alone), so it may run in a thread beside an iteration of the same source
+    scan_reads_only = False
 
     def __init__(self, path: str) -> None:
         self.path = str(path)
         self.warnings: list[str] = []
         self._warned: set[str] = set()
+        self._warn_lock = threading.Lock()
         self.progress = 0          # bytes of the file consumed so far by iteration
         self.packets = 0           # records yielded by the last/current pass
         self._file = open_capture_file(self.path)
@@ -128,6 +139,22 @@ class CaptureSource:
         corrupt spot was warned about, nothing more can be read)."""
         raise NotImplementedError
 
+    # -- header scan --------------------------------------------------------------------
+    def scan_headers(self) -> Iterator[PacketLocation]:
+        """A PacketLocation tuple (offset, caplen, origlen, ts, linktype) per packet, in file order,
+        from the first packet.  It stops where iteration stops, with the same warning (a
+        warning already given is not repeated).  This generic version is one pass of the
+        iteration (progress and packets move as they do then); PcapSource hops from record
+        header to record header without copying packet bytes (see `scan_reads_only`)."""
+        for rec in self:
+            yield (rec[4], len(rec[2]), rec[3], rec[0], rec[1])
+
+    def record(self, header: PacketLocation) -> Record:
+        """The Record iteration yields for the packet `header` (from scan_headers) describes."""
+        offset = header[0]
+        return _new(Record, (header[3], header[4], self._buf[offset:offset + header[1]],
+                             header[2], offset))
+
     def follow(self, poll: float = 0.2, idle_timeout: float | None = 10.0,
                stop=None) -> Iterator[Record]:
         """Yield the records of a capture that is still being written (like `tail -f`):
@@ -173,10 +200,12 @@ class CaptureSource:
             self._released = end
 
     def warn(self, text: str) -> None:
-        """Add a warning once (the same text twice is kept once)."""
-        if text not in self._warned:
-            self._warned.add(text)
-            self.warnings.append(text)
+        """Add a warning once (the same text twice is kept once, also when a header scan and
+        an iteration of this source, in two threads, reach the same spot)."""
+        with self._warn_lock:
+            if text not in self._warned:
+                self._warned.add(text)
+                self.warnings.append(text)
 
     # -- lifetime -----------------------------------------------------------------------
     def close(self) -> None:

@@ -15,7 +15,7 @@ from typing import Iterator
 from analyzer.errors import CaptureFormatError
 from analyzer.sources import linktypes
 from analyzer.sources.capture import MAX_CAPLEN, RELEASE_EVERY, CaptureSource
-from analyzer.sources.record import Record
+from analyzer.sources.record import PacketLocation, Record
 
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
@@ -31,12 +31,14 @@ MAGICS: dict[bytes, tuple[str, float, int]] = {
 
 _new = tuple.__new__
 LEGACY_SNAPLEN_MAX = 262144   # Wireshark's maximum packet size for Ethernet
+_ACCEPT, _CORRUPT, _INCOMPLETE = "accept", "corrupt", "incomplete"   # _unusual_record's verdicts
 
 
 class PcapSource(CaptureSource):
     """A classic pcap file.  Iterate for Records; see CaptureSource for the rest."""
 
     format = "pcap"
+    scan_reads_only = True      # scan_headers below only reads the map
 
     def __init__(self, path: str) -> None:
         super().__init__(path)
@@ -86,6 +88,32 @@ class PcapSource(CaptureSource):
     def _start_state(self):
         return 24
 
+    def _unusual_record(self, pos: int, caplen: int, end: int, n: int, final: bool):
+        """The rare cases of the record at `pos` (caplen above 65535 or the snaplen, or past
+        the end of the file), for iteration and the header scan alike: _ACCEPT, _CORRUPT (a
+        warning given, nothing more can be read) or _INCOMPLETE (warned about if final)."""
+        limit = self.max_caplen
+        if caplen > limit:
+            self.warn(f"record at offset {pos}: caplen {caplen} exceeds snaplen "
+                      f"{limit} (corrupt record header): stopped reading there, "
+                      f"{n} packets kept")
+            return _CORRUPT
+        if caplen > 65535 and limit == LEGACY_SNAPLEN_MAX:
+            self.warn(f"record at offset {pos}: caplen {caplen} exceeds the file's "
+                      "snaplen 65535 (accepted, as Wireshark does)")
+        data_pos = pos + self._rec_size
+        if data_pos + caplen > end:
+            if final:
+                self.warn(f"truncated record at offset {pos}: caplen {caplen} but only "
+                          f"{end - data_pos} bytes left: stopped reading there, "
+                          f"{n} packets kept")
+            return _INCOMPLETE
+        return _ACCEPT
+
+    def _warn_short_header(self, pos: int, end: int, n: int) -> None:
+        self.warn(f"truncated record header at offset {pos} ({end - pos} of {self._rec_size} "
+                  f"bytes): stopped reading there, {n} packets kept")
+
     def _scan(self, pos: int, final: bool):
         """Yield the records from offset `pos`; return where the next one starts, or None
         after a corrupt record.  final=False (following a growing file): an incomplete
@@ -96,7 +124,7 @@ class PcapSource(CaptureSource):
         rsize = self._rec_size
         scale = self._scale
         lt = self.linktype
-        limit = self.max_caplen
+        usual = min(self.max_caplen, 65535)     # a caplen above it takes _unusual_record
         n = self.packets
         release_at = pos + RELEASE_EVERY
         try:
@@ -105,33 +133,48 @@ class PcapSource(CaptureSource):
                     self._release(pos)
                     release_at = pos + RELEASE_EVERY
                 sec, frac, caplen, origlen = unpack(buf, pos)
-                if caplen > limit:
-                    self.warn(f"record at offset {pos}: caplen {caplen} exceeds snaplen "
-                              f"{limit} (corrupt record header): stopped reading there, "
-                              f"{n} packets kept")
-                    return None
-                if caplen > 65535 and limit == LEGACY_SNAPLEN_MAX:
-                    self.warn(f"record at offset {pos}: caplen {caplen} exceeds the file's "
-                              "snaplen 65535 (accepted, as Wireshark does)")
                 data_pos = pos + rsize
                 nxt = data_pos + caplen
-                if nxt > end:
-                    if final:
-                        self.warn(f"truncated record at offset {pos}: caplen {caplen} but only "
-                                  f"{end - data_pos} bytes left: stopped reading there, "
-                                  f"{n} packets kept")
-                    return pos
+                if caplen > usual or nxt > end:
+                    verdict = self._unusual_record(pos, caplen, end, n, final)
+                    if verdict is not _ACCEPT:
+                        return None if verdict is _CORRUPT else pos
                 n += 1
                 self.packets = n
                 self.progress = nxt
                 yield _new(Record, (sec + frac * scale, lt, buf[data_pos:nxt], origlen, data_pos))
                 pos = nxt
             if pos < end and final:
-                self.warn(f"truncated record header at offset {pos} ({end - pos} of {rsize} "
-                          f"bytes): stopped reading there, {n} packets kept")
+                self._warn_short_header(pos, end, n)
             return pos
         finally:
             self.progress = max(self.progress, min(pos, end))
+
+    def scan_headers(self) -> Iterator[PacketLocation]:
+        """A PacketLocation tuple per packet: hops from record header to record header over the map,
+        no packet bytes copied; stops where iteration stops, with the same warning.  Only
+        reads the map (progress, packets untouched): may run beside an iteration."""
+        buf = self._buf
+        end = len(buf)
+        unpack = self._rec.unpack_from
+        rsize = self._rec_size
+        scale = self._scale
+        lt = self.linktype
+        usual = min(self.max_caplen, 65535)
+        n = 0
+        pos = 24
+        while pos + rsize <= end:
+            sec, frac, caplen, origlen = unpack(buf, pos)
+            data_pos = pos + rsize
+            nxt = data_pos + caplen
+            if caplen > usual or nxt > end:
+                if self._unusual_record(pos, caplen, end, n, True) is not _ACCEPT:
+                    return
+            n += 1
+            yield (data_pos, caplen, origlen, sec + frac * scale, lt)
+            pos = nxt
+        if pos < end:
+            self._warn_short_header(pos, end, n)
 
 
 def read_pcap(path: str) -> Iterator[Record]:

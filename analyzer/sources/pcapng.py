@@ -10,7 +10,7 @@ whose captured length overflows its block.  Every block advances by >= 12 bytes:
 from __future__ import annotations
 
 import struct
-from typing import Iterator
+
 
 from analyzer.errors import CaptureFormatError
 from analyzer.sources import linktypes
@@ -20,6 +20,7 @@ from analyzer.sources.record import Record
 SHB, IDB, OPB, SPB, EPB = 0x0A0D0D0A, 1, 2, 3, 6
 BYTE_ORDER_MAGIC = 0x1A2B3C4D
 _new = tuple.__new__
+_GOOD, _BAD, _INCOMPLETE = "good", "bad", "incomplete"     # verdicts on a block
 
 
 class _Order:
@@ -151,86 +152,103 @@ class PcapngSource(CaptureSource):
                     ifaces = []
                     pos += o.hdr(buf, pos)[1]
                     continue
-                if blen < 12 or blen % 4:
-                    self._stop(f"bad pcapng block at offset {pos}: block length {blen} "
-                               f"({'< 12' if blen < 12 else 'not a multiple of 4'})", n)
-                    return None
-                if pos + blen > end:
-                    if final:
-                        self._stop(f"truncated pcapng block at offset {pos}: block length "
-                                   f"{blen} but only {end - pos} bytes left", n)
-                    return (pos, o, ifaces)
-                if o.u32(buf, pos + blen - 4)[0] != blen:
-                    self._stop(f"bad pcapng block at offset {pos}: trailing block length "
-                               f"{o.u32(buf, pos + blen - 4)[0]} differs from {blen}", n)
-                    return None
-                body, body_end = pos + 8, pos + blen - 4
-                blen_body = body_end - body
-                if btype == EPB or btype == OPB:
-                    if btype == EPB:
-                        need = 20
-                        if blen_body >= need:
-                            ifid, hi, lo, caplen, origlen = o.epb(buf, body)
-                    else:
-                        need = 20
-                        if blen_body >= need:
-                            ifid, _drops, hi, lo, caplen, origlen = o.opb(buf, body)
-                    if blen_body < need:
-                        self._stop(f"bad pcapng block at offset {pos}: packet block too short "
-                                   f"({blen} bytes)", n)
+                verdict = self._check_block(o, pos, blen, n, final)
+                if verdict is not _GOOD:
+                    return None if verdict is _BAD else (pos, o, ifaces)
+                if btype == EPB or btype == OPB or btype == SPB:
+                    rec = self._packet_block(o, btype, pos, blen, ifaces, n)
+                    if rec is _BAD:
                         return None
-                    data_pos = body + 20
-                    if caplen > body_end - data_pos:
-                        self._stop(f"bad pcapng block at offset {pos}: captured length "
-                                   f"{caplen} exceeds its block ({blen} bytes)", n)
-                        return None
-                    if ifid >= len(ifaces):
-                        self.warn(f"packet block at offset {pos} names interface {ifid} but "
-                                  f"the section has {len(ifaces)}: packet skipped")
-                        pos += blen
-                        continue
-                    itf = ifaces[ifid]
-                    ts = ((hi << 32) | lo) / itf.divisor + itf.tsoffset
-                    n += 1
-                    self.packets = n
-                    yield _new(Record, (ts, itf.linktype, buf[data_pos:data_pos + caplen],
-                                        origlen, data_pos))
-                elif btype == SPB:
-                    if blen_body < 4:
-                        self._stop(f"bad pcapng block at offset {pos}: simple packet block "
-                                   f"too short ({blen} bytes)", n)
-                        return None
-                    if not ifaces:
-                        self.warn(f"simple packet block at offset {pos} before any interface "
-                                  "description: packet skipped")
-                        pos += blen
-                        continue
-                    itf = ifaces[0]
-                    origlen = o.u32(buf, body)[0]
-                    data_pos = body + 4
-                    caplen = min(origlen, body_end - data_pos)
-                    if itf.snaplen:
-                        caplen = min(caplen, itf.snaplen)
-                    n += 1
-                    self.packets = n
-                    yield _new(Record, (0.0, itf.linktype, buf[data_pos:data_pos + caplen],
-                                        origlen, data_pos))
+                    if rec is not None:
+                        n += 1
+                        self.packets = n
+                        yield rec
                 elif btype == IDB:
-                    if blen_body < 8:
-                        self._stop(f"bad pcapng block at offset {pos}: interface description "
-                                   f"too short ({blen} bytes)", n)
+                    if not self._interface_block(o, pos, blen, ifaces, n):
                         return None
-                    lt, _res, snaplen = o.idb(buf, body)
-                    divisor, tsoffset = self._if_options(o, body + 8, body_end)
-                    ifaces.append(Interface(lt, snaplen, divisor, tsoffset))
-                    self.linktypes.add(lt)
-                    if not linktypes.is_supported(lt):
-                        self.warn(linktypes.unsupported_warning(lt))
                 # any other block (name resolution, statistics, custom...) is skipped
                 pos += blen
             return (pos, o, ifaces)
         finally:
             self.progress = min(max(pos, self.progress), end)
+
+    def _check_block(self, o: _Order, pos: int, blen: int, n: int, final: bool):
+        """The block at pos as a whole: _GOOD, _BAD (warned about) or _INCOMPLETE (it runs
+        past the end of the file; warned about if final)."""
+        buf, end = self._buf, len(self._buf)
+        if blen < 12 or blen % 4:
+            self._stop(f"bad pcapng block at offset {pos}: block length {blen} "
+                       f"({'< 12' if blen < 12 else 'not a multiple of 4'})", n)
+            return _BAD
+        if pos + blen > end:
+            if final:
+                self._stop(f"truncated pcapng block at offset {pos}: block length "
+                           f"{blen} but only {end - pos} bytes left", n)
+            return _INCOMPLETE
+        if o.u32(buf, pos + blen - 4)[0] != blen:
+            self._stop(f"bad pcapng block at offset {pos}: trailing block length "
+                       f"{o.u32(buf, pos + blen - 4)[0]} differs from {blen}", n)
+            return _BAD
+        return _GOOD
+
+    def _packet_block(self, o: _Order, btype: int, pos: int, blen: int, ifaces: list, n: int):
+        """The Record of a whole, checked enhanced / obsolete / simple packet block; None for
+        a packet skipped with a warning; _BAD (warned about) when nothing more can be read."""
+        buf = self._buf
+        body, body_end = pos + 8, pos + blen - 4
+        if btype == SPB:
+            if body_end - body < 4:
+                self._stop(f"bad pcapng block at offset {pos}: simple packet block "
+                           f"too short ({blen} bytes)", n)
+                return _BAD
+            if not ifaces:
+                self.warn(f"simple packet block at offset {pos} before any interface "
+                          "description: packet skipped")
+                return None
+            itf = ifaces[0]
+            origlen = o.u32(buf, body)[0]
+            data_pos = body + 4
+            caplen = min(origlen, body_end - data_pos)
+            if itf.snaplen:
+                caplen = min(caplen, itf.snaplen)
+            return _new(Record, (0.0, itf.linktype, buf[data_pos:data_pos + caplen],
+                                 origlen, data_pos))
+        if body_end - body < 20:
+            self._stop(f"bad pcapng block at offset {pos}: packet block too short "
+                       f"({blen} bytes)", n)
+            return _BAD
+        if btype == EPB:
+            ifid, hi, lo, caplen, origlen = o.epb(buf, body)
+        else:
+            ifid, _drops, hi, lo, caplen, origlen = o.opb(buf, body)
+        data_pos = body + 20
+        if caplen > body_end - data_pos:
+            self._stop(f"bad pcapng block at offset {pos}: captured length "
+                       f"{caplen} exceeds its block ({blen} bytes)", n)
+            return _BAD
+        if ifid >= len(ifaces):
+            self.warn(f"packet block at offset {pos} names interface {ifid} but "
+                      f"the section has {len(ifaces)}: packet skipped")
+            return None
+        itf = ifaces[ifid]
+        ts = ((hi << 32) | lo) / itf.divisor + itf.tsoffset
+        return _new(Record, (ts, itf.linktype, buf[data_pos:data_pos + caplen], origlen, data_pos))
+
+    def _interface_block(self, o: _Order, pos: int, blen: int, ifaces: list, n: int) -> bool:
+        """Append the interface an IDB describes to ifaces; False (warned about) if it is
+        too short to read."""
+        body, body_end = pos + 8, pos + blen - 4
+        if body_end - body < 8:
+            self._stop(f"bad pcapng block at offset {pos}: interface description "
+                       f"too short ({blen} bytes)", n)
+            return False
+        lt, _res, snaplen = o.idb(self._buf, body)
+        divisor, tsoffset = self._if_options(o, body + 8, body_end)
+        ifaces.append(Interface(lt, snaplen, divisor, tsoffset))
+        self.linktypes.add(lt)
+        if not linktypes.is_supported(lt):
+            self.warn(linktypes.unsupported_warning(lt))
+        return True
 
     def _if_options(self, o: _Order, pos: int, end: int) -> tuple[int, int]:
         """if_tsresol (9) and if_tsoffset (14) from an IDB's options: (divisor, offset s)."""

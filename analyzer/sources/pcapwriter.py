@@ -1,4 +1,5 @@
-"""PcapWriter: write a classic pcap incrementally (live capture, the lab, tests).
+"""PcapWriter: write a classic pcap incrementally (live capture, the lab, tests): wirelab's one
+pcap writer.
 
 The file is valid after every flush: a reader sees all flushed records (at worst a warning
 about a truncated last record if it reads in the middle of a write).  Writes are buffered
@@ -6,6 +7,7 @@ and flushed at least every `flush_interval` seconds, and by flush()/close().
 """
 from __future__ import annotations
 
+import os
 import struct
 import time
 from typing import BinaryIO
@@ -25,7 +27,7 @@ class PcapWriter:
 
     def __init__(self, path_or_file: str | BinaryIO, linktype: int = 1, snaplen: int = 262144,
                  nanosecond: bool = False, flush_interval: float = 0.5) -> None:
-        if isinstance(path_or_file, (str, bytes)) or hasattr(path_or_file, "__fspath__"):
+        if isinstance(path_or_file, (str, bytes, os.PathLike)):
             self._f: BinaryIO = open(path_or_file, "wb")
             self._owned = True
             self.path = str(path_or_file)

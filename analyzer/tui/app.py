@@ -19,7 +19,7 @@ from textual.reactive import reactive
 from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import get_current_worker
 
-from analyzer.display_filter import FilterError, compile_filter
+from analyzer.filters.display_filter import FilterError, compile_filter
 from analyzer.tui.detail import Node, build_detail
 from analyzer.tui.hexview import HexView, byte_kinds
 from analyzer.tui.packet_list import PacketHeader, PacketList
@@ -181,7 +181,7 @@ class WirelabApp(App):
                 if batch:
                     session.feed(batch, batch=len(batch), finish=False)
                     self.post_message(Loaded())
-                elif not getattr(cap, "running", True):
+                elif not cap.running:
                     break
                 else:
                     time.sleep(0.05)
@@ -213,10 +213,10 @@ class WirelabApp(App):
             self.scan_quick()
         count = s.total
         now = time.monotonic()
-        if count != pl.total or s.generation != getattr(self, "_seen_generation", -1):
+        if count != pl.total or s.generation != self._seen_generation:
             # rows may change as the engine learns more: redraw them at most once a second
             # while loading (always when it is done)
-            stale = s.done or now - getattr(self, "_last_invalidate", 0.0) >= 1.0
+            stale = s.done or now - self._last_invalidate >= 1.0
             if stale:
                 self._last_invalidate = now
                 self._seen_generation = s.generation
@@ -230,7 +230,7 @@ class WirelabApp(App):
         if s.live:
             state = "paused" if self.paused else ("capturing" if not s.done else "stopped")
             parts.append(f"Live: {state}")
-            waiting = len(getattr(self.live, "_queue", ()) or ())
+            waiting = self.live.waiting
             if self.paused and waiting:
                 parts.append(f"{waiting:,} waiting")
         elif not s.done:
@@ -242,7 +242,7 @@ class WirelabApp(App):
                          + ("" if self._filter_done else " (scanning...)"))
         if s.error:
             parts.append(f"[{s.error}]")
-        warnings = getattr(s.engine, "warnings", None) or []
+        warnings = s.engine.warnings
         if s.done and warnings:
             more = f" (+{len(warnings) - 1} more)" if len(warnings) > 1 else ""
             parts.append(f"Warning: {warnings[0]}{more}")
@@ -252,6 +252,8 @@ class WirelabApp(App):
 
     _detail_shown = False
     _quick_started = False
+    _seen_generation = -1
+    _last_invalidate = 0.0
     _filter_text_applied = ""
     _filter_done = True
 
@@ -481,7 +483,7 @@ class WirelabApp(App):
             return
         import os
         path = os.path.join(self.save_dir, time.strftime("wirelab-live-%Y%m%d-%H%M%S.pcap"))
-        count = save_pcap(path, self.session)
+        count = self.session.save_pcap(path)
         self.saved_path = path
         self.notify(f"saved {count} packets to {path}")
         self.refresh_counts()
@@ -492,23 +494,3 @@ class WirelabApp(App):
                 self.live.stop()
             except Exception:
                 pass
-
-
-def save_pcap(path: str, session) -> int:
-    """Write every packet the engine holds so far to a classic pcap (microsecond stamps)."""
-    import struct
-    with session.lock:
-        eng = session.engine
-        count = eng.packet_count
-        linktype = eng.decoded(1).linktype if count else 1
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
-            for n in range(1, count + 1):
-                data = eng.frame_bytes(n)
-                pj = eng.packet_json(n)
-                ts = float(pj.get("epoch", 0.0))
-                sec = int(ts)
-                usec = min(999999, int(round((ts - sec) * 1e6)))
-                f.write(struct.pack("<IIII", sec, usec, len(data), int(pj.get("frame_len", len(data)))))
-                f.write(data)
-    return count

@@ -8,12 +8,11 @@ field in the hex view, and `lazy` = a callable producing children when the node 
 from __future__ import annotations
 
 import datetime
-import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
-from analyzer.model import (ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, analysis_list,
-                            flags_text)
+from analyzer.decode.decoded import ACK, CWR, ECE, FIN, PSH, RST, SYN, URG, flags_text
+from analyzer.transport.analysis_flags import analysis_list
 
 LINKTYPES = {1: "Ethernet", 101: "Raw IP", 228: "Raw IPv4", 229: "Raw IPv6",
              113: "Linux cooked capture (SLL)", 276: "Linux cooked capture v2 (SLL2)",
@@ -61,21 +60,31 @@ def _mac(b: bytes) -> str:
 
 
 def build_detail(session, n: int) -> list[Node]:
-    """The top-level nodes for packet `n`."""
+    """The top-level nodes for packet `n`: frame, link, IP, TCP/UDP, messages, and the lazy
+    Scapy and tshark dissections."""
     with session.lock:
         eng = session.engine_for(n)
         pending = eng is not session.engine
         data = eng.frame_bytes(n)
         d = eng.decoded(n)
-        row = eng.row(n)
+        row = session.row(n)
         bits = eng.analysis_bits(n)
         stream = eng.stream_of(n)
         slices = list(eng.message_slices(n))
-        try:
-            pj = eng.packet_json(n)
-        except Exception:
-            pj = {}
-    nodes: list[Node] = []
+        pj = session.packet_json(n)
+    nodes = [_frame_node(session, n, row, d, data, pj, pending)]
+    nodes += _link_and_ip_nodes(d, data)
+    nodes += _transport_nodes(d, data, pj, bits, stream)
+    nodes += _message_nodes(n, d, slices)
+    nodes.append(Node("Scapy dissection (all fields)", key="scapy", lazy=lambda: scapy_nodes(data, d.linktype)))
+    if session.path:
+        path = session.path
+        nodes.append(Node("Wireshark dissection (tshark)", key="wireshark",
+                          lazy=lambda: wireshark_nodes(path, n)))
+    return nodes
+
+
+def _frame_node(session, n: int, row, d, data: bytes, pj: dict, pending: bool) -> Node:
     frame = Node(f"Frame {n}: {row.length} bytes on wire, {len(data)} bytes captured",
                  (0, len(data)), key="frame")
     if pending:
@@ -91,8 +100,11 @@ def build_detail(session, n: int) -> list[Node]:
         frame.add("Colouring tags: " + ", ".join(sorted(row.tags)))
     if d.malformed:
         frame.add(f"[Malformed: {d.malformed}]", key="malformed")
-    nodes.append(frame)
+    return frame
 
+
+def _link_and_ip_nodes(d, data: bytes) -> list[Node]:
+    nodes: list[Node] = []
     l3 = d.l3_offset
     if d.linktype == 1 and len(data) >= 14:
         eth = Node(f"Ethernet II, Src: {_mac(data[6:12])}, Dst: {_mac(data[0:6])}", (0, 14), key="link")
@@ -130,6 +142,11 @@ def build_detail(session, n: int) -> list[Node]:
         ip.add(f"Destination address: {d.dst}", (l3 + 24, l3 + 40))
         nodes.append(ip)
 
+    return nodes
+
+
+def _transport_nodes(d, data: bytes, pj: dict, bits: int, stream) -> list[Node]:
+    nodes: list[Node] = []
     l4 = d.l4_offset
     if d.transport == "tcp":
         hl = d.tcp_header_len or 20
@@ -176,6 +193,11 @@ def build_detail(session, n: int) -> list[Node]:
             udp.add(f"[{ANALYSIS_TEXT.get(name, name)}]")
         nodes.append(udp)
 
+    return nodes
+
+
+def _message_nodes(n: int, d, slices) -> list[Node]:
+    nodes: list[Node] = []
     if slices:
         po = d.payload_offset
         msgs = Node(f"Messages in this packet: {len(slices)}"
@@ -205,11 +227,6 @@ def build_detail(session, n: int) -> list[Node]:
         nodes.append(Node(f"Data ({d.captured_payload_len} bytes, no message boundary known yet)",
                           (po, po + d.captured_payload_len), key="data"))
 
-    nodes.append(Node("Scapy dissection (all fields)", key="scapy", lazy=lambda: scapy_nodes(data, d.linktype)))
-    if session.path:
-        path = session.path
-        nodes.append(Node("Wireshark dissection (tshark)", key="wireshark",
-                          lazy=lambda: wireshark_nodes(path, n)))
     return nodes
 
 
@@ -255,44 +272,11 @@ def scapy_nodes(data: bytes, linktype: int) -> list[Node]:
 
 
 def wireshark_nodes(path: str, n: int) -> list[Node]:
-    """Hook for issue 6: analyzer.wireshark.pyshark_detail, imported lazily when present."""
+    """tshark's own dissection of packet n (pyshark, imported on first use: it is slow)."""
+    from analyzer.wireshark.pyshark_detail import wireshark_layers
     try:
-        mod = importlib.import_module("analyzer.wireshark.pyshark_detail")
-    except ImportError:
-        return [Node("not available: analyzer.wireshark.pyshark_detail is not installed")]
-    layers_fn = getattr(mod, "wireshark_layers", None)
-    try:
-        if callable(layers_fn):
-            layers = layers_fn(path, n)
-            return [Node(str(layer), children=[Node(f"{k}: {v}") for k, v in fields])
-                    for layer, fields in layers]
-        for name in ("detail_tree", "packet_detail", "detail"):
-            fn = getattr(mod, name, None)
-            if callable(fn):
-                return _to_nodes(fn(path, n), 0)
+        layers = wireshark_layers(path, n)
     except Exception as exc:
         return [Node(f"tshark dissection failed: {exc}")]
-    return [Node("analyzer.wireshark.pyshark_detail has no detail function")]
-
-
-def _to_nodes(obj, depth: int) -> list[Node]:
-    """Accepts nested dicts {"label", "children"}, (label, children) pairs, dicts or strings."""
-    if depth > 32:
-        return []
-    out: list[Node] = []
-    if isinstance(obj, dict) and "label" not in obj:
-        for k, v in obj.items():
-            if isinstance(v, (dict, list)):
-                out.append(Node(str(k), children=_to_nodes(v, depth + 1)))
-            else:
-                out.append(Node(f"{k}: {v}"))
-        return out
-    items = obj if isinstance(obj, list) else [obj]
-    for it in items[:2000]:
-        if isinstance(it, dict):
-            out.append(Node(str(it.get("label", "?")), children=_to_nodes(it.get("children", []), depth + 1)))
-        elif isinstance(it, (tuple, list)) and len(it) == 2:
-            out.append(Node(str(it[0]), children=_to_nodes(it[1], depth + 1)))
-        else:
-            out.append(Node(str(it)))
-    return out
+    return [Node(str(layer), children=[Node(f"{k}: {v}") for k, v in fields])
+            for layer, fields in layers]

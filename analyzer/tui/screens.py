@@ -8,9 +8,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Static
 
-from analyzer.explain import explain_conversation, explain_packet
+from analyzer.render.explain import explain_conversation, explain_packet
 from analyzer.tui.lines_view import LinesView
-from analyzer.tui.render import follow_lines, ladder_lines
+from analyzer.render.conversation_text import follow_lines, ladder_lines
 
 CONV_COLUMNS = ("ID", "Proto", "Client", "Server", "State", "History", "Protocol",
                 "Packets", "Bytes", "Messages", "Coalesced")

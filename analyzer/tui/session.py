@@ -6,11 +6,12 @@ from the UI goes through `Session` so the two never interleave inside the engine
 from __future__ import annotations
 
 import os
-import threading
 import time
 from typing import Callable, Iterable
 
 from analyzer.errors import WirelabError
+from analyzer.render.packet_json import packet_json
+from analyzer.render.rows import row
 from analyzer.sources.record import Record
 
 __all__ = ["Session", "open_file", "live_session"]
@@ -21,22 +22,16 @@ def open_file(path: str, decode_as: dict | None = None) -> tuple["Session", obje
 
     Raises analyzer.errors.WirelabError (CaptureFormatError) for a file that is not a capture.
     """
-    from analyzer import appio
-    from analyzer.engine import Engine
-    from analyzer.sources.open import open_capture
-    src = open_capture(path)
-    engine = Engine(decode_as=decode_as, sidecar=appio.load_beside(path), source_path=path,
-                    reader=src if hasattr(src, "read_frame") else None)
+    from analyzer.engine import new_engine_for, open_source
+    src = open_source(path)
+    engine = new_engine_for(path, src, decode_as)
     session = Session(engine, path)
     session.source = src
-    try:
-        from analyzer.tui.quick_index import QuickIndex
-        # classic pcap: share the engine's mapping (the fast scan only reads it);
-        # pcapng: a second source, since the scan iterates it
-        shared = getattr(src, "format", "") == "pcap"
-        session.quick = QuickIndex(src if shared else open_capture(path), iterate=not shared)
-    except Exception:
-        session.quick = None
+    from analyzer.tui.quick_index import QuickIndex
+    # a source whose header scan only reads (classic pcap) is shared with the engine;
+    # otherwise the scan gets a source of its own, since it iterates
+    shared = src.scan_reads_only
+    session.quick = QuickIndex(src if shared else open_source(path), iterate=not shared)
     return session, src
 
 
@@ -53,7 +48,7 @@ class Session:
         self.engine = engine
         self.path = path
         self.live = live
-        self.lock = getattr(engine, "lock", None) or threading.RLock()
+        self.lock = engine.lock
         self.source = None                  # the record source being fed (file sessions)
         self.quick = None                   # QuickIndex: every packet's position, ahead of the engine
         self.done = False                   # no more packets will come
@@ -100,19 +95,35 @@ class Session:
         if self.done:
             return 1.0
         src = self.source
-        if src is not None and getattr(src, "size", 0):
-            return min(1.0, getattr(src, "progress", 0) / src.size)
+        if src is not None and src.size:
+            return min(1.0, src.progress / src.size)
         if not self.size:
             return 0.0
         return min(1.0, self.position / self.size)
 
-    def call(self, name: str, *args):
-        with self.lock:
-            return getattr(self.engine, name)(*args)
-
     def row(self, n: int):
+        """The packet-list row of packet n (drawn from its headers until analysed)."""
         with self.lock:
-            return self.engine_for(n).row(n)
+            src = self.engine_for(n)
+            return row(src, n) if src is self.engine else src.row(n)
+
+    def packet_json(self, n: int) -> dict:
+        """The packet JSON of packet n ({} until the engine has analysed it)."""
+        with self.lock:
+            src = self.engine_for(n)
+            return packet_json(src, n) if src is self.engine else {}
+
+    def save_pcap(self, path: str) -> int:
+        """Write every packet the engine holds so far to a classic pcap; returns how many."""
+        from analyzer.sources.pcapwriter import PcapWriter
+        with self.lock:
+            eng = self.engine
+            count = eng.packet_count
+            linktype = eng.index.linktype[0] if count else 1
+            with PcapWriter(path, linktype=linktype, flush_interval=None) as w:
+                for n in range(1, count + 1):
+                    w.write(eng.index.ts[n - 1], eng.frame_bytes(n), eng.index.origlen[n - 1])
+        return count
 
     def conversations(self) -> list:
         with self.lock:
@@ -140,11 +151,7 @@ class Session:
                 if not chunk:
                     break
                 with self.lock:
-                    if hasattr(eng, "feed_many"):
-                        eng.feed_many(chunk)
-                    else:
-                        for rec in chunk:
-                            eng.feed(rec)
+                    eng.feed_many(chunk)
                     self.generation += 1
                 if chunk[-1].offset >= 0:
                     self.position = chunk[-1].offset
@@ -161,7 +168,8 @@ class Session:
             self.error = f"loading stopped: {type(exc).__name__}: {exc}"
         if finish:
             with self.lock:
-                eng.warnings.extend(getattr(self.source, "warnings", None) or [])
+                if self.source is not None:
+                    eng.warnings.extend(self.source.warnings)
                 try:
                     eng.finish()
                 except Exception as exc:  # pragma: no cover - defensive

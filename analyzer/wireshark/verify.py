@@ -22,7 +22,8 @@ from array import array
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from analyzer.model import ACK, ANALYSIS_NAMES, FIN, RST, SYN, analysis_list
+from analyzer.decode.decoded import ACK, FIN, RST, SYN
+from analyzer.transport.analysis_flags import ANALYSIS_NAMES, analysis_list
 from analyzer.wireshark.tshark import iter_fields as iter_tshark_fields
 
 # wirelab analysis names that are also tshark tcp.analysis.* fields (the rest are ours only)

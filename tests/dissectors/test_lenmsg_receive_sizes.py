@@ -1,5 +1,5 @@
 """lenmsg.Connection.receive_sizes (the analyzer's hot path) == receive_data's wire lengths,
-errors included, for random streams cut at random places (engineer O)."""
+errors included, for random streams cut at random places."""
 import random
 import struct
 

@@ -4,6 +4,8 @@ import json
 import threading
 
 from analyzer.engine import Engine, analyze_file, open_source
+from analyzer.render.rows import row
+from analyzer.render.summary_json import summary_json, write_summary_json
 from tests.engine.craft import Conn, lenmsg, write
 
 
@@ -24,9 +26,9 @@ def mixed_capture(tmp_path):
 def test_streamed_json_equals_summary_json(tmp_path):
     eng = analyze_file(mixed_capture(tmp_path))
     buf = io.StringIO()
-    eng.write_summary_json(buf)
+    write_summary_json(eng, buf)
     streamed = json.loads(buf.getvalue())
-    assert streamed == json.loads(json.dumps(eng.summary_json()))
+    assert streamed == json.loads(json.dumps(summary_json(eng)))
     convs = streamed["conversations"]
     assert any("malformed" in m for m in convs[0]["messages"])
     assert convs[1]["gaps"][0]["text"] == "[7 bytes missing]"
@@ -64,7 +66,7 @@ def test_reads_while_another_thread_feeds(tmp_path):
         n = eng.packet_count
         try:
             for k in range(max(1, n - 5), n + 1):
-                eng.row(k)
+                row(eng, k)
                 eng.message_slices(k)
             for conv in eng.conversations:
                 len(conv.messages)

@@ -2,6 +2,9 @@
 import random
 
 from analyzer.engine import analyze_file
+from analyzer.render.rows import row
+from analyzer.render.packet_json import packet_json
+from analyzer.render.summary_json import summary_json
 from tests.engine.craft import Conn, lenmsg, write
 
 MSGS = [b"hello", b"", b"x" * 300, b"sticky", bytes(range(256))]
@@ -75,9 +78,9 @@ def test_fault10_overlap_with_different_bytes(tmp_path):
     conv = eng.conversation("tcp", 0)
     assert [m.summary for m in conv.messages] == ["len=10 'first copy'", "len=5 'after'"]
     n_bad = c.pkts.index(bad) + 1
-    assert "overlap_conflict" in eng.packet_json(n_bad)["analysis"]
+    assert "overlap_conflict" in packet_json(eng, n_bad)["analysis"]
     assert conv.analysis.get("overlap_conflict") == 1
-    assert "overlap_conflict" in eng.row(n_bad).info
+    assert "overlap_conflict" in row(eng, n_bad).info
 
 
 def test_fault11_gap_never_filled(tmp_path):
@@ -96,7 +99,7 @@ def test_fault11_gap_never_filled(tmp_path):
     assert len(gap) == 1 and gap[0].gap == 30 and gap[0].data == b""
     data = b"".join(ch.data for ch in chunks if ch.direction == "c2s")
     assert data == lenmsg(b"before") + lenmsg(b"after-the-gap")    # never zero-filled
-    js = eng.summary_json()["conversations"][0]
+    js = summary_json(eng)["conversations"][0]
     assert js["gaps"][0]["text"] == "[30 bytes missing]"
 
 
@@ -115,7 +118,7 @@ def test_fault11_buffer_cap(tmp_path):
     conv = eng.conversation("tcp", 0)
     assert conv.analysis.get("buffer_cap", 0) >= 1
     assert conv.gaps and conv.gaps[0] == ("c2s", 6, 5)
-    flagged = [n for n in range(1, eng.packet_count + 1) if "buffer_cap" in eng.packet_json(n)["analysis"]]
+    flagged = [n for n in range(1, eng.packet_count + 1) if "buffer_cap" in packet_json(eng, n)["analysis"]]
     assert flagged
 
 
@@ -130,8 +133,8 @@ def test_fault12_sequence_wrap(tmp_path):
     assert eng.conversation("tcp", 0).gaps == []
     # relative sequence numbers keep counting across the wrap
     last_data = max(n for n in range(1, eng.packet_count + 1)
-                    if eng.packet_json(n)["len"] and eng.packet_json(n)["direction"] == "c2s")
-    pj = eng.packet_json(last_data)
+                    if packet_json(eng, n)["len"] and packet_json(eng, n)["direction"] == "c2s")
+    pj = packet_json(eng, last_data)
     assert pj["seq"] == 1 + len(C2S) - pj["len"] and pj["raw_seq"] < 1000
 
 
@@ -171,7 +174,7 @@ def test_fault13_data_after_rst(tmp_path):
     # the late bytes are still shown (as Wireshark does), attributed to their packet
     assert [m.packets for m in conv.messages][-1] == [c.pkts.index(late) + 1]
     rst_number = c.pkts.index(late)            # the packet just before `late`
-    assert "rst" in eng.row(rst_number).tags
+    assert "rst" in row(eng, rst_number).tags
 
 
 def test_fault13_four_tuple_reuse(tmp_path):
@@ -204,7 +207,7 @@ def test_snaplen_cut_segments_become_gaps_not_held(tmp_path):
     conv = eng.conversation("tcp", 0)
     # each 104-byte segment lost its last 68 bytes (54 header + 36 payload saved)
     assert [g[1:] for g in conv.gaps] == [(36, 68), (140, 68)]
-    assert "size_limited" in eng.packet_json(4)["analysis"]
+    assert "size_limited" in packet_json(eng, 4)["analysis"]
     assert conv.messages[0].malformed and "[68 bytes missing]" in conv.messages[0].malformed
     # pushed one by one: the gap is known at once, nothing piles up behind it
     from analyzer.engine import Engine, open_source

@@ -2,8 +2,11 @@
 import json
 import struct
 
-from analyzer.appio import AppIO, sidecar_path
+from analyzer.sources.sidecar import AppIO, sidecar_path
 from analyzer.engine import Engine, analyze_file, open_source
+from analyzer.render.rows import row
+from analyzer.render.packet_json import packet_json
+from analyzer.render.summary_json import summary_json
 from scapy.all import IP, UDP, Ether
 from tests.engine.craft import C, S, Conn, lenmsg, write
 
@@ -22,9 +25,9 @@ def test_coalesced_and_split_on_lenmsg(tmp_path):
     sl = eng.message_slices(5)
     assert [(s.message.index, s.start, s.end, s.first, s.last) for s in sl] == [
         (1, 0, len(b) - 3, False, True), (2, len(b) - 3, len(b) - 3 + 10, True, False)]
-    assert {"coalesced", "split"} <= eng.row(5).tags
-    assert eng.row(4).protocol == "LENMSG"
-    js = eng.summary_json()["conversations"][0]
+    assert {"coalesced", "split"} <= row(eng, 5).tags
+    assert row(eng, 4).protocol == "LENMSG"
+    js = summary_json(eng)["conversations"][0]
     assert js["coalesced_packets"] == [4, 5] and js["split_messages"] == 2
     assert [m["packets"] for m in js["messages"]] == [[4], [4, 5], [5, 6]]
 
@@ -138,7 +141,7 @@ def test_udp_each_datagram_one_message(tmp_path):
     assert [(m.direction, m.length, m.packets) for m in conv.messages] == [
         ("c2s", 4, [1]), ("s2c", 4, [2]), ("c2s", 9, [3]), ("s2c", 9, [4])]
     assert eng.message_slices(3)[0].message.length == 9
-    assert eng.packet_json(2)["stream"] == 0 and eng.packet_json(2)["transport"] == "udp"
+    assert packet_json(eng, 2)["stream"] == 0 and packet_json(eng, 2)["transport"] == "udp"
 
 
 def test_loopback_twins_counted_once(tmp_path):
@@ -154,12 +157,12 @@ def test_loopback_twins_counted_once(tmp_path):
     eng = analyze_file(path)
     assert eng.packet_count == 8
     assert [eng.analysis_bits(n) != 0 for n in range(1, 9)] == [False, True] * 4
-    assert "loopback_duplicate" in eng.packet_json(2)["analysis"]
+    assert "loopback_duplicate" in packet_json(eng, 2)["analysis"]
     conv = eng.conversation("tcp", 0)
     assert conv.packets == 4
     assert [m.packets for m in conv.messages] == [[7]]
     assert conv.analysis.get("retransmission", 0) == 0
-    assert "loopback_duplicate" in eng.row(8).tags
+    assert "loopback_duplicate" in row(eng, 8).tags
 
 
 def test_push_based_feeding_shows_messages_when_complete(tmp_path):
@@ -171,7 +174,7 @@ def test_push_based_feeding_shows_messages_when_complete(tmp_path):
     for rec in recs[:4]:
         eng.feed(rec._replace(offset=-1))
     assert eng.conversation("tcp", 0).messages == []      # half a message so far
-    assert eng.row(4).protocol == "TCP"
+    assert row(eng, 4).protocol == "TCP"
     eng.feed(recs[4]._replace(offset=-1))
     assert [m.packets for m in eng.conversation("tcp", 0).messages] == [[4, 5]]
     assert eng.frame_bytes(5) == recs[4].data
@@ -220,6 +223,8 @@ def test_codec_bug_marks_direction_malformed_not_a_crash(tmp_path, monkeypatch):
     from dissectors import registry
 
     class Broken:
+        receive_sizes = None            # the codec interface: no wire-length fast path
+
         def __init__(self, role, **kw):
             pass
 
@@ -233,4 +238,4 @@ def test_codec_bug_marks_direction_malformed_not_a_crash(tmp_path, monkeypatch):
     eng = analyze_file(write(tmp_path / "bug.pcap", c.pkts), decode_as={7777: "lenmsg"})
     conv = eng.conversation("tcp", 0)
     assert len(conv.messages) == 1 and "decoder failed: ValueError: boom" in conv.messages[0].malformed
-    assert eng.row(4).protocol == "LENMSG" and "malformed" in eng.row(4).tags
+    assert row(eng, 4).protocol == "LENMSG" and "malformed" in row(eng, 4).tags

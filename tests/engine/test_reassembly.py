@@ -1,6 +1,7 @@
 """Unit tests of analyzer.reassembly.Reassembler (no captures: segments fed directly)."""
-from analyzer.model import ANALYSIS_BIT, SYN
-from analyzer.reassembly import Reassembler
+from analyzer.decode.decoded import SYN
+from analyzer.transport.analysis_flags import ANALYSIS_BIT
+from analyzer.transport.reassembly import Reassembler
 
 OC = ANALYSIS_BIT["overlap_conflict"]
 CAP = ANALYSIS_BIT["buffer_cap"]

@@ -19,6 +19,7 @@ def _demo(*args, prefix=None):
                           stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not capture_rights(), reason="needs root/CAP_NET_RAW")
 def test_demo_live_piped_prints_reports_and_exits_0():
     out = _demo()

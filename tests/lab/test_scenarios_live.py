@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from analyzer import appio
+from analyzer.sources import sidecar as appio
 from analyzer.lab.scenarios import SCENARIOS, run_scenario
 from analyzer.sources.live import capture_rights
 

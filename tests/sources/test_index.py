@@ -1,7 +1,7 @@
 """PacketIndex: columns, row access, and its memory per packet."""
 from __future__ import annotations
 
-from analyzer.index import BYTES_PER_PACKET, PacketIndex
+from analyzer.engine.packet_index import BYTES_PER_PACKET, PacketIndex
 from analyzer.sources.open import open_capture
 from tests.sources import craft
 

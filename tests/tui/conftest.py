@@ -1,27 +1,9 @@
 """Shared fixtures of the TUI tests: crafted captures and an app opened over the real engine."""
 from __future__ import annotations
 
-import pytest
-from scapy.utils import wrpcap
 
 from analyzer.tui.app import WirelabApp
 from analyzer.tui.session import open_file
-from tests.tui.captures import lenmsg_capture, lenmsg_packets
-
-
-@pytest.fixture(scope="session")
-def lenmsg_pcap(tmp_path_factory) -> str:
-    return lenmsg_capture(tmp_path_factory.mktemp("tui") / "lenmsg.pcap")
-
-
-@pytest.fixture(scope="session")
-def gap_pcap(tmp_path_factory) -> str:
-    """The lenmsg capture without packet 8 (10 bytes of the split message never captured)."""
-    pk = lenmsg_packets()
-    del pk[7]
-    path = str(tmp_path_factory.mktemp("tui") / "gap.pcap")
-    wrpcap(path, pk)
-    return path
 
 
 def make_app(path: str, **kw) -> WirelabApp:

@@ -15,6 +15,8 @@ from analyzer.tui.packet_list import PacketList
 from analyzer.tui.screens import FollowScreen
 from analyzer.tui.screenshot import screen_text
 from analyzer.tui.session import live_session
+from analyzer.render.rows import row
+from analyzer.render.packet_json import packet_json
 from tests.tui.conftest import wait_for
 
 pytestmark = [pytest.mark.live,
@@ -70,8 +72,8 @@ async def test_live_packets_appear_pause_resume_and_save(tmp_path):
             saved = analyze_file(app.saved_path)
             assert saved.packet_count == 6
             assert saved.frame_bytes(5) == session.engine.frame_bytes(5)
-            assert abs(saved.row(6).time - session.engine.row(6).time) < 2e-6
-            assert abs(saved.packet_json(1)["epoch"] - session.engine.packet_json(1)["epoch"]) < 2e-6
+            assert abs(row(saved, 6).time - row(session.engine, 6).time) < 2e-6
+            assert abs(packet_json(saved, 1)["epoch"] - packet_json(session.engine, 1)["epoch"]) < 2e-6
             # follow stream updates live
             await pilot.press("f")
             assert isinstance(app.screen, FollowScreen)

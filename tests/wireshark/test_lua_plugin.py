@@ -8,6 +8,8 @@ from analyzer.wireshark import lua_compare
 from analyzer.wireshark.tshark import run_tshark
 from tests.wireshark.conftest import BUNDLED, bundled_decode_as, wirelab
 
+pytestmark = pytest.mark.slow     # tshark runs the Lua plugin over live loopback traffic
+
 PROTOCOLS = ("chat", "lenmsg", "filexfer", "auth", "bigreply", "udpecho")
 
 

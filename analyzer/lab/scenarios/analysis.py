@@ -1,7 +1,7 @@
 """Helpers the scenarios share to read the engine's answers and phrase them."""
 from __future__ import annotations
 
-from analyzer.appio import AppIO
+from analyzer.sources.sidecar import AppIO
 
 
 def port_of(endpoint: str) -> int:

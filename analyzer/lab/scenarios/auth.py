@@ -10,6 +10,7 @@ from analyzer.lab.scenarios.base import bpf_ports
 from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "auth"
+SIDECAR = True    # the lab records every send()/recv() beside the capture
 TITLE = "Challenge-response authentication: accepted and rejected answers"
 DEMONSTRATES = ("For each variant (md5-hex, hmac-md5, hmac-sha256) one client answers the "
                 "server's 32-byte challenge with the right secret and one with a wrong one. "

@@ -18,17 +18,12 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from analyzer.appio import sidecar_path
+from analyzer.sources.sidecar import sidecar_path
 from analyzer.errors import WirelabError
 from analyzer.sources.live import LiveCapture
 
 HOST = "127.0.0.1"
 SETTLE = 0.3        # seconds to wait after the traffic before stopping the capture
-
-
-def addr(sockaddr) -> str:
-    host, port = sockaddr[0], sockaddr[1]
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 @dataclass
@@ -47,7 +42,7 @@ class Report:
     dropped: int = 0
     warnings: list[str] = field(default_factory=list)
     context: dict = field(default_factory=dict)   # what traffic() returned (ports, sizes...)
-    explained: dict = field(default_factory=dict)  # "tcp 0" -> analyzer.explain lines
+    explained: dict = field(default_factory=dict)  # "tcp 0" -> analyzer.render.explain lines
     live: bool = False                             # captured just now (else replayed)
     attempts: int = 1                              # runs it took for the phenomenon to show
 
@@ -131,7 +126,7 @@ class Lab:
         return s
 
     def reference_server(self, protocol: str, default: int | None = None, **opts):
-        """Engineer A's reference server (analyzer.lab.servers) on a free port, recording
+        """The reference server (analyzer.lab.servers) on a free port, recording
         into this run's sidecar; stopped when the run ends.  Returns its handle (.port)."""
         from analyzer.lab.servers import start_server
         try:

@@ -8,6 +8,7 @@ from analyzer.lab.scenarios.base import bpf_ports
 from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "bigreply"
+SIDECAR = True    # the lab records every send()/recv() beside the capture
 TITLE = "Large replies read with recv(1024) bleed into the next reply"
 DEMONSTRATES = ("A client asks for three reports (3000, 6000 and 600 bytes) and, like much "
                 "classroom code, takes one recv(1024) as 'the reply'. The reads after the "

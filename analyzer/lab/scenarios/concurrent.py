@@ -9,6 +9,7 @@ from analyzer.lab.scenarios.base import run_threads
 from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "concurrent"
+SIDECAR = True    # the lab records every send()/recv() beside the capture
 TITLE = "Concurrent clients on a ThreadingTCPServer"
 DEMONSTRATES = ("N clients connect at the same time to a socketserver.ThreadingTCPServer "
                 "(one thread per connection) and interleave their messages. The capture mixes "

@@ -15,6 +15,7 @@ from analyzer.lab.scenarios.base import bpf_ports
 from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "filexfer"
+SIDECAR = True    # the lab records every send()/recv() beside the capture
 TITLE = "A file upload, extracted back out of the capture"
 DEMONSTRATES = ("A client uploads a 20 KB file: 4-byte header length, JSON header "
                 "(filename, filesize, sha256), then the content. The analysis reassembles the "

@@ -11,6 +11,7 @@ from analyzer.lab.scenarios.peers import AppConn
 from analyzer.lab.scenarios.analysis import conv_by_client_port, describe_conv
 
 NAME = "handshake"
+SIDECAR = True    # the lab records every send()/recv() beside the capture
 TITLE = "TCP handshake and teardown: who closes first, simultaneous, half-close, RST"
 DEMONSTRATES = ("Every TCP connection opens with SYN, SYN-ACK, ACK. It ends with a FIN from "
                 "each side (four-way teardown), with FINs that cross (simultaneous close), "

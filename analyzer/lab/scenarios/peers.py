@@ -1,6 +1,6 @@
 """Small loopback peers the scenarios drive step by step, recording every send()/recv().
 
-Scenarios use engineer A's reference servers (Lab.reference_server) where their behaviour
+Scenarios use the reference servers (Lab.reference_server) where their behaviour
 fits; the peers here are for what needs every call at a known moment (a think time before
 every read in a child process, four sends back to back, a close before or after the peer's).
 """
@@ -13,7 +13,7 @@ import struct
 import threading
 import time
 
-from analyzer.lab.scenarios.base import addr
+from analyzer.lab.netio import addr_text as addr
 
 IO_TIMEOUT = 10.0
 

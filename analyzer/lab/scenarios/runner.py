@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import os
 
-from analyzer import appio
+from analyzer.sources import sidecar as appio
 from analyzer.errors import WirelabError
-from analyzer.lab.scenarios import get
+from analyzer.lab.scenarios.catalog import get
 from analyzer.lab.scenarios.base import Lab, Report, default_pcap
 
 
@@ -16,20 +16,14 @@ def analyze_capture(pcap: str, decode_as: dict | None):
         return analyze_file(pcap, decode_as=decode_as or None)
     except WirelabError:
         raise
-    except NotImplementedError:
-        raise WirelabError("the analysis engine is not available yet; the capture is in "
-                           f"{pcap}") from None
     except Exception as exc:  # an engine bug must not hide the capture behind a traceback
         raise WirelabError(f"analysis failed ({type(exc).__name__}: {exc}); the capture is "
                            f"in {pcap}") from None
 
 
 def _explained(eng, limit: int = 2) -> dict:
-    """analyzer.explain's plain-language lines for the first conversations, when it exists."""
-    try:
-        from analyzer.explain import explain_conversation
-    except ImportError:
-        return {}
+    """analyzer.render.explain's plain-language lines for the first conversations."""
+    from analyzer.render.explain import explain_conversation
     out = {}
     for conv in list(eng.conversations)[:limit]:
         try:
@@ -50,7 +44,7 @@ def analyze_report(name: str, pcap: str, ctx: dict, captured: int = 0, dropped: 
                   sidecar=side if os.path.exists(side) else None, found=found,
                   explanation=mod.EXPLANATION, facts=facts, ok=bool(ok),
                   packets=eng.packet_count, captured=captured, dropped=dropped,
-                  warnings=list(getattr(eng, "warnings", []) or []))
+                  warnings=list(eng.warnings))
     if explain:
         report.explained = _explained(eng)
     return report
@@ -83,7 +77,7 @@ def _run_once(name: str, out: str | None, default_ports: bool, explain: bool, **
     parent = os.path.dirname(pcap)
     if parent and not os.path.isdir(parent):
         raise WirelabError(f"cannot write {out}: no such directory {parent}")
-    lab = Lab(pcap, with_sidecar=getattr(mod, "SIDECAR", True), default_ports=default_ports)
+    lab = Lab(pcap, with_sidecar=mod.SIDECAR, default_ports=default_ports)
     try:
         ctx = mod.traffic(lab, {k: v for k, v in opts.items() if v is not None})
     finally:

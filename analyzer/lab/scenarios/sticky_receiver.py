@@ -8,6 +8,7 @@ from analyzer.lab.scenarios.base import bpf_ports
 from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "sticky-receiver"
+SIDECAR = True    # the lab records every send()/recv() beside the capture
 TITLE = "Receiver-side sticky packets: two segments, one recv()"
 DEMONSTRATES = ("The client sends 'hello' and 'world' as two segments; the server sleeps "
                 "50 ms before its first recv(65536) and gets 'helloworld' in one read. The "
@@ -40,7 +41,7 @@ def analyze(eng, ctx):
     conv = conv_by_client_port(eng, ctx["client_port"])
     if conv is None:
         return ["the connection was not captured"], {}, False
-    sidecar = getattr(eng, "sidecar_records", None) or ctx.get("sidecar_records")
+    sidecar = ctx.get("sidecar_records")
     segs = data_packets(eng, conv, "c2s")
     sends = app_calls(sidecar, conv, "client", "send")
     reads = app_calls(sidecar, conv, "server", "recv")

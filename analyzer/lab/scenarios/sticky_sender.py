@@ -6,6 +6,7 @@ from analyzer.lab.scenarios.base import bpf_ports
 from analyzer.lab.scenarios.peers import AppConn, ForkedServer, upper_echo
 
 NAME = "sticky-sender"
+SIDECAR = True    # the lab records every send()/recv() beside the capture
 TITLE = "Sender-side sticky packets: Nagle coalescing vs TCP_NODELAY"
 DEMONSTRATES = ("Four small messages sent back to back (after a few request/reply rounds) "
                 "travel in fewer segments than send() calls with Nagle on: several messages "

@@ -5,10 +5,11 @@ import threading
 import time
 
 from analyzer.lab.scenarios.analysis import app_calls, conv_by_client_port, messages, port_of
-from analyzer.lab.scenarios.base import addr
+from analyzer.lab.netio import addr_text as addr
 from analyzer.lab.scenarios.peers import AppConn
 
 NAME = "udp-vs-tcp"
+SIDECAR = True    # the lab records every send()/recv() beside the capture
 TITLE = "UDP keeps message boundaries, TCP does not"
 DEMONSTRATES = ("Four messages are sent back to back over UDP and over TCP to servers that "
                 "wait 50 ms before reading. Over UDP each sendto() is one datagram and each "

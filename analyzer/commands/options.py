@@ -1,0 +1,120 @@
+"""Command-line options and steps the capture-reading commands share (`summary`,
+`packets`, `verify`, `open`, `live`): the capture path, --decode-as, and loading a capture
+into an engine with a progress bar."""
+from __future__ import annotations
+
+import os
+import sys
+
+from analyzer.errors import WirelabError
+from dissectors import registry
+
+
+def add_common_arguments(p) -> None:
+    """Options shared by `summary` and `packets` (tshark-like where they fit)."""
+    p.add_argument("file", nargs="?", help="capture file (pcap or pcapng)")
+    p.add_argument("-r", dest="read_file", metavar="FILE", help="capture file (as tshark -r)")
+    p.add_argument("-c", dest="count", type=int, metavar="N", help="read only the first N packets")
+    add_decode_as_argument(p)
+    p.add_argument("--no-sidecar", action="store_true",
+                   help="ignore the application I/O sidecar (FILE.appio.jsonl) beside the capture")
+
+
+def add_decode_as_argument(p) -> None:
+    p.add_argument("--decode-as", action="append", default=[], metavar="PORT=PROTO[:VARIANT]",
+                   help="decode a port as a protocol, e.g. 9999=lenmsg:native (repeatable)")
+
+
+def parse_decode_as(items: list[str]) -> dict[int, str]:
+    """--decode-as values -> {port: "proto[:variant]"}; WirelabError naming a bad one."""
+    out: dict[int, str] = {}
+    for text in items:
+        try:
+            port, name, options = registry.parse_decode_as(text)
+        except ValueError as exc:
+            raise WirelabError(str(exc)) from None
+        out[port] = name + (f":{options['variant']}" if options.get("variant") else "")
+    return out
+
+
+def capture_path(args) -> str:
+    path = args.file or args.read_file
+    if args.file and args.read_file and args.file != args.read_file:
+        raise WirelabError("give the capture file once (FILE or -r FILE)")
+    if not path:
+        raise WirelabError("no capture file given (FILE or -r FILE)")
+    if not os.path.exists(path):
+        raise WirelabError(f"{path}: no such file")
+    if os.path.isdir(path):
+        raise WirelabError(f"{path}: is a directory")
+    return path
+
+
+def _progress_bar(path: str):
+    """A rich progress bar on stderr for files that take more than a moment (tty only)."""
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return None, None
+    if not sys.stderr.isatty() or size < 8 * 1024 * 1024:
+        return None, None
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    prog = Progress(TextColumn("reading"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                    TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+    task = prog.add_task("read", total=size)
+
+    def update(done, total):
+        if isinstance(done, (int, float)) and total:
+            prog.update(task, completed=done)
+    return prog, update
+
+
+def load_engine(args):
+    """The capture named by args, read whole into an Engine; warnings printed on stderr."""
+    from analyzer.engine import analyze_file
+    path = capture_path(args)
+    decode_as = parse_decode_as(args.decode_as)
+    if args.count is not None and args.count < 0:
+        raise WirelabError("-c needs a count >= 0")
+    prog, update = _progress_bar(path)
+    try:
+        if prog is not None:
+            with prog:
+                eng = analyze_file(path, decode_as=decode_as, progress=update, limit=args.count,
+                                   sidecar=None if args.no_sidecar else "auto")
+        else:
+            eng = analyze_file(path, decode_as=decode_as, limit=args.count,
+                               sidecar=None if args.no_sidecar else "auto")
+    except MemoryError:
+        raise WirelabError(f"{path}: out of memory while reading") from None
+    except OSError as exc:
+        raise WirelabError(f"{path}: {exc.strerror or exc}") from None
+    for w in eng.warnings:
+        print(f"wirelab: warning: {w}", file=sys.stderr)
+    return eng
+
+
+def add_display_filter_argument(p, help_text: str = "display filter applied at start, "
+                                                    "e.g. 'tcp.port == 9001'") -> None:
+    p.add_argument("-Y", "--display-filter", dest="display_filter", default="", metavar="FILTER",
+                   help=help_text)
+
+
+def check_display_filter(text: str) -> None:
+    """WirelabError for a display filter that does not compile (before the TUI starts)."""
+    if not text:
+        return
+    from analyzer.filters.display_filter import FilterError, compile_filter
+    try:
+        compile_filter(text)
+    except FilterError as exc:
+        raise WirelabError(f"bad display filter: {exc}") from None
+
+
+def require_terminal(instead: str) -> None:
+    """WirelabError unless stdin and stdout are terminals (the TUI needs both)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise WirelabError("the terminal UI needs a terminal (stdin and stdout); "
+                           f"without one use {instead}")

@@ -1,0 +1,37 @@
+"""Address bytes -> text, with bounded caches: the same few addresses repeat in every capture."""
+from __future__ import annotations
+
+import socket
+from typing import Callable
+
+CACHE_MAX = 65536      # entries per cache; a full cache starts over
+
+
+class _TextCache(dict):
+    """bytes -> text; a miss converts and stores (so a hit is one C-level dict lookup)."""
+
+    __slots__ = ("convert",)
+
+    def __init__(self, convert: Callable[[bytes], str]) -> None:
+        super().__init__()
+        self.convert = convert
+
+    def __missing__(self, b: bytes) -> str:
+        if len(self) >= CACHE_MAX:
+            self.clear()
+        s = self[b] = self.convert(b)
+        return s
+
+
+def _ntop6(b: bytes) -> str:
+    return socket.inet_ntop(socket.AF_INET6, b)
+
+
+# ip4_text(b"\x7f\0\0\1") -> "127.0.0.1";  ip6_text(16 bytes) -> "::1"
+ip4_text: Callable[[bytes], str] = _TextCache(socket.inet_ntoa).__getitem__
+ip6_text: Callable[[bytes], str] = _TextCache(_ntop6).__getitem__
+
+
+def mac_text(b: bytes) -> str:
+    """'0a:1b:2c:3d:4e:5f' for 6 address bytes."""
+    return bytes(b).hex(":")

@@ -1,0 +1,93 @@
+"""decode_frame: one captured frame -> Decoded, layer by layer (link, ip, transport); never
+raises.  decode_general is the whole decoder; decode_frame adds the one fast path."""
+from __future__ import annotations
+
+import struct
+
+from analyzer.decode.addresses import ip4_text
+from analyzer.decode.decoded import Decoded
+from analyzer.decode.ip import ipv4, ipv6, not_ip
+from analyzer.decode.link import ETH_IPV4, ETH_IPV6, LINK_DECODERS, unsupported
+from analyzer.decode.transport import TS_ONLY, other_protocol, tcp, tcp_options, udp
+
+# Ethernet type, then IPv4 (vihl, total length, flags+fragment offset, ttl, protocol, src,
+# dst), then TCP (ports, seq, ack, data offset, flags, window): the plain frame in one unpack
+_PLAIN_ETH_IP4_TCP = struct.Struct("!12xHBxHxxHBB2x4s4sHHIIBBH").unpack_from
+_u32_pair = struct.Struct("!II").unpack_from
+_new = object.__new__
+
+
+def decode_frame(linktype: int, data: bytes, origlen: int | None = None) -> Decoded:
+    """Decode one captured frame.  Never raises; see the package docstring."""
+    # fast path, complete Ethernet/IPv4/TCP without IP options: 0.87 instead of 1.7 us a packet
+    if linktype == 1 and type(data) is bytes and len(data) >= 54:
+        (etype, vihl, total, frag, ttl, proto, src, dst,
+         sport, dport, seq, ack, doff, flags, win) = _PLAIN_ETH_IP4_TCP(data, 0)
+        hl = (doff >> 4) << 2
+        if (etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF
+                and 20 <= hl <= total - 20 and 14 + total <= len(data)):
+            d = _new(Decoded)               # every slot is set below: skip __init__
+            d.linktype = 1
+            d.l3_offset = 14
+            d.l4_offset = 34
+            d.payload_offset = 34 + hl
+            d.ip_version = 4
+            d.src = ip4_text(src)
+            d.dst = ip4_text(dst)
+            d.ip_proto = 6
+            d.ttl = ttl
+            d.transport = "tcp"
+            d.sport = sport
+            d.dport = dport
+            d.seq = seq
+            d.ack = ack
+            d.flags = flags
+            d.window = win
+            d.tcp_header_len = hl
+            if hl == 20:
+                d.tcp_options = None
+            elif hl == 32 and data[54:58] == TS_ONLY:
+                d.tcp_options = {"ts": _u32_pair(data, 58)}
+            else:
+                d.tcp_options = tcp_options(data, 54, 34 + hl)
+            d.payload_len = d.captured_payload_len = total - 20 - hl
+            d.protocol = "TCP"
+            d.malformed = None
+            d.vlan = None
+            return d
+    return decode_general(linktype, data, origlen)      # anything else, or bad lengths
+
+
+def decode_general(linktype: int, data: bytes, origlen: int | None = None) -> Decoded:
+    """decode_frame without its fast path (every link type and layer; never raises)."""
+    d = Decoded()
+    d.linktype = linktype
+    try:
+        if not isinstance(data, bytes):
+            data = bytes(data)
+        limited = origlen is not None and origlen > len(data)
+        layer3 = LINK_DECODERS.get(linktype, unsupported)(d, linktype, data, limited)
+        if layer3 is None:
+            return d
+        etype, off = layer3
+        d.l3_offset = off
+        if etype == ETH_IPV4:
+            layer4 = ipv4(d, data, off, limited)
+        elif etype == ETH_IPV6:
+            layer4 = ipv6(d, data, off, limited)
+        else:
+            layer4 = not_ip(d, etype)
+        if layer4 is None:
+            return d
+        proto, off, length = layer4
+        d.l4_offset = off
+        if proto == 6:
+            tcp(d, data, off, length, limited)
+        elif proto == 17:
+            udp(d, data, off, length, limited)
+        else:
+            other_protocol(d, proto, data, off, length)
+    except Exception as exc:  # noqa: BLE001 - last resort: the decoder must never raise
+        if d.malformed is None:
+            d.malformed = f"undecodable frame ({type(exc).__name__}: {exc})"
+    return d

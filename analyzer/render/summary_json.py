@@ -1,0 +1,127 @@
+"""The `wirelab summary --json` object: whole (`summary_json`), streamed one conversation at
+a time (`write_summary_json`), or one conversation (`conversation_json`)."""
+from __future__ import annotations
+
+import json
+
+from analyzer.engine.constants import DIRS, LOOPBACK_DUP
+from analyzer.engine.types import Conversation, Message
+
+
+def loopback_duplicates(eng) -> int:
+    """Packets set aside as the second copy of a loopback packet."""
+    return sum(1 for b in eng.index.analysis if b & LOOPBACK_DUP)
+
+
+def summary_head(eng) -> dict:
+    return {"file": eng.source_path, "packets": eng.packet_count,
+            "loopback_duplicates": loopback_duplicates(eng), "warnings": list(eng.warnings)}
+
+
+def summary_json(eng) -> dict:
+    """The whole object (messages without summaries: see conversation_json(summaries=True))."""
+    with eng.lock:
+        out = summary_head(eng)
+        out["conversations"] = [conversation_json(eng, cs) for cs in eng.states]
+        return out
+
+
+def write_summary_json(eng, fp, summaries: bool = False) -> None:
+    """Write summary_json(eng) to `fp` one conversation at a time (flat memory)."""
+    with eng.lock:
+        text = json.dumps(summary_head(eng), separators=(",", ":"))
+        fp.write(text[:-1] + ',"conversations":[')
+        for k, cs in enumerate(eng.states):
+            if k:
+                fp.write(",")
+            if summaries:
+                fp.write(json.dumps(conversation_json(eng, cs, True), separators=(",", ":")))
+            else:
+                fp.write(conversation_json_text(eng, cs))
+        fp.write("]}\n")
+
+
+def conversation_json_text(eng, cs) -> str:
+    """conversation_json(eng, cs) as compact JSON text; the messages are formatted directly
+    from the arrays (3x faster than building their dicts on a million messages)."""
+    out = conversation_dict(eng.conversation_for(cs, cache=False), messages=False)
+    n = cs.message_count
+    m_dir, m_off, m_len, m_pk, pk, bad = cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.m_bad
+    total = len(pk)
+    split = 0
+    parts = []
+    dirs = ('"c2s"', '"s2c"')
+    for i in range(n):
+        a = m_pk[i]
+        b = m_pk[i + 1] if i + 1 < n else total
+        if b - a > 1:
+            split += 1
+            pks = ",".join(map(str, pk[a:b]))
+        else:
+            pks = str(pk[a]) if b > a else ""
+        extra = f',"malformed":{json.dumps(bad[i])}' if i in bad else ""
+        parts.append(f'{{"index":{i},"direction":{dirs[m_dir[i]]},"offset":{m_off[i]},'
+                     f'"length":{m_len[i]},"packets":[{pks}]{extra}}}')
+    out["split_messages"] = split
+    text = json.dumps(out, separators=(",", ":"))
+    return text.replace('"messages":[]', '"messages":[' + ",".join(parts) + "]", 1)
+
+
+def conversation_json(eng, conv, summaries: bool = False) -> dict:
+    """One conversation of the summary JSON (a Conversation, key or ConvState)."""
+    with eng.lock:
+        cs = eng.state(conv)
+        c = eng.conversation_for(cs, cache=False)
+        out = conversation_dict(c, messages=False)
+        msgs = []
+        n = cs.message_count
+        m_dir, m_off, m_len, m_pk, pk, bad = cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.m_bad
+        total = len(pk)
+        split = 0
+        for i in range(n):
+            a = m_pk[i]
+            b = m_pk[i + 1] if i + 1 < n else total
+            if b - a > 1:
+                split += 1
+            m = {"index": i, "direction": DIRS[m_dir[i]], "offset": m_off[i],
+                 "length": m_len[i], "packets": pk[a:b].tolist()}
+            if i in bad:
+                m["malformed"] = bad[i]
+            if summaries:
+                m["summary"] = c.messages[i].summary
+            msgs.append(m)
+        out["messages"] = msgs
+        out["split_messages"] = split
+        return out
+
+
+def message_dict(m: Message, summary: bool = True) -> dict:
+    out = {"index": m.index, "direction": m.direction, "offset": m.offset, "length": m.length,
+           "packets": list(m.packets), "protocol": m.protocol}
+    if summary:
+        out["summary"] = m.summary
+    if m.malformed:
+        out["malformed"] = m.malformed
+    return out
+
+
+def conversation_dict(c: Conversation, messages: bool = True) -> dict:
+    out = {
+        "id": c.id, "transport": c.transport, "client": c.client, "server": c.server,
+        "state": c.state, "history": c.history, "handshake": c.handshake,
+        "teardown": c.teardown, "protocol": c.protocol,
+        "first_packet": c.first_packet, "last_packet": c.last_packet,
+        "start_time": c.start_time, "end_time": c.end_time, "packets": c.packets,
+        "bytes_c2s": c.bytes_c2s, "bytes_s2c": c.bytes_s2c,
+        "messages": [],
+        "coalesced_packets": list(c.coalesced_packets),
+        "split_messages": 0,
+        "analysis": dict(c.analysis),
+        "malformed": list(c.malformed),
+        "gaps": [{"direction": d, "offset": o, "length": ln, "text": f"[{ln} bytes missing]"}
+                 for d, o, ln in c.gaps],
+    }
+    if messages:
+        out["messages"] = [message_dict(m, summary=False) for m in c.messages]
+        out["split_messages"] = c.split_messages
+    return out

@@ -1,0 +1,339 @@
+"""Conversations: tshark-compatible stream numbering, client/server roles, per-packet TCP
+analysis flags, Zeek conn_state/history, handshake and teardown of each conversation.
+
+    table = FlowTable()
+    for number, (ts, decoded) in enumerate(packets, 1):
+        verdict = table.add(number, ts, decoded)     # None: neither TCP nor UDP
+    table.finish()
+    for flow in table.conversations: flow.state(), flow.history(), flow.teardown() ...
+
+Numbering follows tshark's tcp.stream / udp.stream: 0-based per transport, in order of first
+packet.  A pure SYN whose sequence number differs from the conversation's first one opens a
+new TCP conversation (Wireshark's "TCP port numbers reused"), so a 4-tuple reused by loopback
+gets a new stream.  The client is the SYN sender (the destination of a SYN-ACK seen first),
+else the first sender.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from analyzer.transport.conn_state import ZeekTcpState, ZeekUdpState
+from analyzer.decode.decoded import ACK, FIN, RST, SYN, Decoded
+from analyzer.transport.analysis_flags import ANALYSIS_BIT, ANALYSIS_NAMES
+from analyzer.transport.tcp_analysis import A_REUSED_PORTS, M32, TcpConversationAnalysis, gt_seq
+
+# analysis names counted per conversation (always present in analysis_counts, even at 0)
+TCP_ANALYSIS_NAMES = (ANALYSIS_NAMES[:ANALYSIS_NAMES.index("reused_ports") + 1]
+                      + ("zero_window_probe_ack",))
+_COUNTED = [(name, ANALYSIS_BIT[name]) for name in TCP_ANALYSIS_NAMES]
+
+Endpoint = tuple  # (ip text, port)
+
+
+def endpoint_text(ep: Endpoint) -> str:
+    """'127.0.0.1:40000' / '[::1]:40000'."""
+    ip, port = ep
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+class FlowVerdict(NamedTuple):
+    flow: "Flow"
+    direction: int        # 0 = client->server, 1 = server->client
+    analysis: int         # bits of analyzer.transport.analysis_flags.ANALYSIS_BIT for this packet
+    new: bool             # this packet opened the conversation
+
+
+_new_verdict = tuple.__new__     # FlowVerdict without the Python-level __new__ (hot path)
+
+
+class Flow:
+    """One conversation (tcp or udp)."""
+
+    __slots__ = ("transport", "id", "client", "server", "first_packet", "last_packet", "packets",
+                 "bytes_c2s", "bytes_s2c", "start_time", "end_time", "isn", "analysis_counts",
+                 "finished", "_tcp", "_zeek", "_isn_syn",
+                 "_syn", "_syn_ts", "_syn_seq", "_syn_end", "_synack", "_synack_seq", "_hs_ack",
+                 "_hs_ack_ts",
+                 "_fin", "_fin_end", "_fin_ack", "_fin_order", "_second_fin_acks_first",
+                 "_rst", "_rst_dir", "_rst_before_close", "_data_after_fin")
+
+    def __init__(self, transport: str, fid: int, client: Endpoint, server: Endpoint,
+                 number: int, ts: float, flipped: bool = False) -> None:
+        self.transport = transport
+        self.id = fid
+        self.client = client
+        self.server = server
+        self.first_packet = number
+        self.last_packet = number
+        self.packets = 0
+        self.bytes_c2s = 0
+        self.bytes_s2c = 0
+        self.start_time = ts
+        self.end_time = ts
+        self.isn: list[int | None] = [None, None]
+        self._isn_syn = [False, False]
+        self.analysis_counts: dict[str, int] = (
+            {name: 0 for name in TCP_ANALYSIS_NAMES} if transport == "tcp" else {})
+        self.finished = False
+        if transport == "tcp":
+            self._tcp: TcpConversationAnalysis | None = TcpConversationAnalysis()
+            self._zeek = ZeekTcpState(flipped)
+        else:
+            self._tcp = None
+            self._zeek = ZeekUdpState()
+        # handshake
+        self._syn: int | None = None
+        self._syn_ts = 0.0
+        self._syn_seq = 0
+        self._syn_end = 0
+        self._synack: int | None = None
+        self._synack_seq = 0
+        self._hs_ack: int | None = None
+        self._hs_ack_ts = 0.0
+        # teardown
+        self._fin: list[int | None] = [None, None]        # first FIN frame per direction
+        self._fin_end: list[int] = [0, 0]                 # seq just after that FIN
+        self._fin_ack: list[int | None] = [None, None]    # frame that first ACKed that FIN
+        self._fin_order: list[int] = []                   # directions, in order of FIN
+        self._second_fin_acks_first = False
+        self._rst: int | None = None
+        self._rst_dir = 0
+        self._rst_before_close = False
+        self._data_after_fin = False      # the other side sent data after the first FIN
+
+    # -- public queries ------------------------------------------------------------------------
+    def base_seq(self, direction: int) -> int:
+        """Sequence number of stream offset 0 in that direction (ISN+1 after a SYN, else the
+        first sequence number seen; the other side's first ACK number before that)."""
+        if self._tcp is not None:
+            d = self._tcp.dirs[direction]
+            if d.base_seq_set:
+                return (d.base_seq + 1) & M32
+        isn = self.isn[direction]
+        return isn if isn is not None else 0
+
+    def window_shift(self, direction: int) -> int | None:
+        """The window-scale shift that applies to this direction's windows (None: unknown)."""
+        if self._tcp is None:
+            return None
+        shift = self._tcp.dirs[direction].win_scale
+        return shift if isinstance(shift, int) and 0 <= shift <= 14 else None
+
+    def state(self) -> str:
+        return self._zeek.conn_state()
+
+    def history(self) -> str:
+        return self._zeek.history()
+
+    @property
+    def initial_rtt(self) -> float | None:
+        """Wireshark's tcp.analysis.initial_rtt in seconds (None if unknown)."""
+        return self._tcp.initial_rtt if self._tcp is not None else None
+
+    def handshake(self) -> dict:
+        frames = [f for f in (self._syn, self._synack, self._hs_ack) if f is not None]
+        complete = len(frames) == 3
+        rtt = round((self._hs_ack_ts - self._syn_ts) * 1000.0, 3) if complete else None
+        return {"complete": complete, "frames": frames, "rtt_ms": rtt}
+
+    def teardown(self) -> dict:
+        who = ("client", "server")
+        if self._rst is not None and self._rst_before_close:
+            return {"kind": "rst", "initiator": who[self._rst_dir], "frames": [self._rst]}
+        order = self._fin_order
+        if not order:
+            return {"kind": "none", "initiator": None, "frames": []}
+        x = order[0]
+        if len(order) == 1 or self._data_after_fin:
+            frames = [f for f in (self._fin[x], self._fin_ack[x]) if f is not None]
+            if len(order) == 2:
+                y = order[1]
+                frames += [f for f in (self._fin[y], self._fin_ack[y]) if f is not None]
+            return {"kind": "half-close", "initiator": who[x],
+                    "frames": list(dict.fromkeys(frames))}
+        y = order[1]
+        if not self._second_fin_acks_first:
+            frames = sorted({f for f in (self._fin[x], self._fin[y], self._fin_ack[x],
+                                         self._fin_ack[y]) if f is not None})
+            return {"kind": "simultaneous", "initiator": who[x], "frames": frames}
+        if self._fin_ack[x] == self._fin[y]:
+            frames = [f for f in (self._fin[x], self._fin[y], self._fin_ack[y]) if f is not None]
+            return {"kind": "fin-ack-piggybacked", "initiator": who[x], "frames": frames}
+        frames = [f for f in (self._fin[x], self._fin_ack[x], self._fin[y], self._fin_ack[y])
+                  if f is not None]
+        return {"kind": "four-way", "initiator": who[x], "frames": frames}
+
+    def endpoint_text(self, which) -> str:
+        """which: "client"/"server" or 0/1."""
+        ep = self.client if which in ("client", 0) else self.server
+        return endpoint_text(ep)
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return (f"Flow({self.transport}.{self.id} {endpoint_text(self.client)} -> "
+                f"{endpoint_text(self.server)} packets={self.packets})")
+
+    # -- feeding -------------------------------------------------------------------------------
+    def _count(self, number: int, ts: float, direction: int, length: int) -> None:
+        self.packets += 1
+        self.last_packet = number
+        if ts > self.end_time:
+            self.end_time = ts
+        if direction == 0:
+            self.bytes_c2s += length
+        else:
+            self.bytes_s2c += length
+
+    def _track_handshake(self, number: int, ts: float, direction: int, seq: int, ack: int,
+                         flags: int, seglen: int) -> None:
+        if self._hs_ack is not None:
+            return
+        syn_ack = flags & (SYN | ACK)
+        if direction == 0 and syn_ack == SYN and self._synack is None:
+            self._syn, self._syn_ts, self._syn_seq = number, ts, seq
+            self._syn_end = (seq + 1 + max(0, seglen)) & M32     # a SYN may carry data (TFO)
+        elif (direction == 1 and syn_ack == (SYN | ACK) and self._syn is not None
+              and (ack == ((self._syn_seq + 1) & M32) or ack == self._syn_end)
+              and not flags & RST):
+            self._synack, self._synack_seq = number, seq
+        elif (direction == 0 and syn_ack == ACK and self._synack is not None
+              and not flags & RST and ack == ((self._synack_seq + 1) & M32)):
+            self._hs_ack, self._hs_ack_ts = number, ts
+
+    def _track_teardown(self, number: int, direction: int, seq: int, ack: int, flags: int,
+                        seglen: int) -> None:
+        other = 1 - direction
+        # does this packet ACK the other side's FIN?
+        if (flags & ACK and self._fin[other] is not None and self._fin_ack[other] is None
+                and not flags & RST and not gt_seq(self._fin_end[other], ack)):
+            self._fin_ack[other] = number
+        if flags & RST:
+            if self._rst is None:
+                self._rst, self._rst_dir = number, direction
+                # an abort unless both FINs were already exchanged
+                self._rst_before_close = len(self._fin_order) < 2
+            return
+        if seglen and self._fin_order and direction != self._fin_order[0]:
+            self._data_after_fin = True
+        if flags & FIN and self._fin[direction] is None:
+            self._fin[direction] = number
+            self._fin_end[direction] = (seq + seglen + 1 + (1 if flags & SYN else 0)) & M32
+            self._fin_order.append(direction)
+            if len(self._fin_order) == 2:
+                first = self._fin_order[0]
+                self._second_fin_acks_first = bool(
+                    flags & ACK and not gt_seq(self._fin_end[first], ack))
+
+
+class FlowTable:
+    """All conversations of a capture, fed one packet at a time."""
+
+    __slots__ = ("conversations", "_tcp", "_udp", "_next_id", "finished")
+
+    def __init__(self) -> None:
+        self.conversations: list[Flow] = []
+        # (src ip, src port, dst ip, dst port) -> (current flow of that 4-tuple, direction)
+        self._tcp: dict[tuple, tuple[Flow, int]] = {}
+        self._udp: dict[tuple, tuple[Flow, int]] = {}
+        self._next_id = {"tcp": 0, "udp": 0}
+        self.finished = False
+
+    def _new_flow(self, transport: str, table: dict, client: Endpoint, server: Endpoint,
+                  number: int, ts: float, flipped: bool = False) -> Flow:
+        fid = self._next_id[transport]
+        self._next_id[transport] = fid + 1
+        flow = Flow(transport, fid, client, server, number, ts, flipped)
+        self.conversations.append(flow)
+        table[(client[0], client[1], server[0], server[1])] = (flow, 0)
+        if server != client:
+            table[(server[0], server[1], client[0], client[1])] = (flow, 1)
+        return flow
+
+    def add(self, number: int, ts: float, d: Decoded) -> FlowVerdict | None:
+        """Feed packet `number` (1-based) with timestamp `ts`; None if not TCP/UDP."""
+        transport = d.transport
+        if d.malformed:
+            return None
+        if transport == "tcp":
+            table = self._tcp
+            key = (d.src, d.sport, d.dst, d.dport)
+            hit = table.get(key)
+            flags = d.flags
+            preset = 0
+            new = False
+            if hit is not None:
+                flow, direction = hit
+                if flags & SYN and flow._tcp.syn_starts_new_stream(direction, d.seq, flags):
+                    hit = None
+                    preset = A_REUSED_PORTS
+            if hit is None:
+                src, dst = (d.src, d.sport), (d.dst, d.dport)
+                if flags & (SYN | ACK) == (SYN | ACK):
+                    flow = self._new_flow("tcp", table, dst, src, number, ts, flipped=True)
+                    direction = 1
+                else:
+                    flow = self._new_flow("tcp", table, src, dst, number, ts)
+                    direction = 0
+                if src == dst:                      # a socket connected to itself
+                    direction = 0
+                new = True
+            seglen = d.payload_len
+            if seglen < 0:
+                seglen = 0
+            flow.packets += 1
+            flow.last_packet = number
+            if ts > flow.end_time:
+                flow.end_time = ts
+            if direction:
+                flow.bytes_s2c += seglen
+            else:
+                flow.bytes_c2s += seglen
+            # Flow._tcp_packet inlined (one call less per packet): same steps, same order
+            seq = d.seq
+            ack = d.ack
+            tcp = flow._tcp
+            wscale = None
+            if flags & SYN:
+                opts = d.tcp_options
+                if opts:
+                    wscale = opts.get("wscale")
+                preset |= tcp.pre_checks(direction, seq, flags)
+                if not flow._isn_syn[direction]:
+                    flow.isn[direction] = seq
+                    flow._isn_syn[direction] = True
+            if flow.isn[direction] is None:
+                flow.isn[direction] = seq
+            window = d.window
+            bits = tcp.packet(number, ts, direction, seq, ack, seglen, flags, window, wscale,
+                              preset)
+            flow._zeek.packet(direction == 0, seq, flags, seglen, window)
+            if bits:
+                counts = flow.analysis_counts
+                for name, bit in _COUNTED:
+                    if bits & bit:
+                        counts[name] += 1
+            if flow._hs_ack is None:
+                flow._track_handshake(number, ts, direction, seq, ack, flags, seglen)
+            if flags & (FIN | RST) or flow._fin_order:
+                flow._track_teardown(number, direction, seq, ack, flags, seglen)
+            return _new_verdict(FlowVerdict, (flow, direction, bits, new))
+        if transport != "udp":
+            return None
+        table = self._udp
+        hit = table.get((d.src, d.sport, d.dst, d.dport))
+        new = False
+        if hit is None:
+            flow = self._new_flow("udp", table, (d.src, d.sport), (d.dst, d.dport), number, ts)
+            direction = 0
+            new = True
+        else:
+            flow, direction = hit
+        length = d.payload_len if d.payload_len > 0 else 0
+        flow._count(number, ts, direction, length)
+        flow._zeek.packet(direction == 0, length)
+        return _new_verdict(FlowVerdict, (flow, direction, 0, new))
+
+    def finish(self) -> None:
+        """End of capture: conversation states are final from here on."""
+        self.finished = True
+        for flow in self.conversations:
+            flow.finished = True
