@@ -64,12 +64,7 @@ def row(eng, n: int) -> Row:
         cs = eng.state_of_packet(n)
         if d.transport == "tcp":
             info = f"{d.sport} → {d.dport} [{tcp_flag_names(d.flags)}] " + _seq_text(eng, cs, n, d)
-            if d.flags & SYN:
-                tags.add("handshake")
-            if d.flags & FIN:
-                tags.add("teardown")
-            if d.flags & RST:
-                tags.add("rst")
+            tags |= _flag_tags(d.flags)
         elif d.transport == "udp":
             info = f"{d.sport} → {d.dport} Len={d.payload_len}"
         else:
@@ -82,6 +77,11 @@ def row(eng, n: int) -> Row:
             if a != "loopback_duplicate":
                 info += f" [{a}]"
         return Row(n, t, src, dst, protocol, length, info, frozenset(tags))
+
+
+def _flag_tags(flags: int) -> set[str]:
+    """The row tags a TCP packet's own flags give it."""
+    return {tag for bit, tag in ((SYN, "handshake"), (FIN, "teardown"), (RST, "rst")) if flags & bit}
 
 
 def _messages_text(slices, tags: set) -> str:
@@ -121,12 +121,7 @@ def pending_row(n: int, t: float, length: int, d) -> Row:
     if d.transport == "tcp":
         words = ", ".join(w for bit, w in _PENDING_FLAG_WORDS if d.flags & bit) or flags_text(d.flags)
         info = f"{d.sport} → {d.dport} [{words}] Win={d.window} Len={d.payload_len}"
-        if d.flags & SYN:
-            tags.add("handshake")
-        if d.flags & FIN:
-            tags.add("teardown")
-        if d.flags & RST:
-            tags.add("rst")
+        tags |= _flag_tags(d.flags)
     elif d.transport == "udp":
         info = f"{d.sport} → {d.dport} Len={d.payload_len}"
     else:
