@@ -26,6 +26,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "a short guided tour of the lab"),
     "verify": ("verify", "compare wirelab's analysis with tshark's on a capture"),
     "export-lua": ("export_lua", "write a Wireshark Lua dissector for wirelab's protocols"),
+    "graph": ("graph", "draw an I/O, sequence (tcptrace), RTT or throughput graph to PNG/SVG/PDF"),
+    "follow": ("follow", "print one conversation's bytes like tshark -z follow"),
+    "ladder": ("ladder", "one conversation as a plain-text ladder diagram (for slides)"),
+    "export-objects": ("export_objects", "save the files a capture carries (filexfer, bigreply)"),
+    "web": ("web", "serve the terminal UI to web browsers (textual-serve)"),
 }
 
 

@@ -10,6 +10,12 @@
   each; download MB/s of the big file (sha256 checked by the client in both directions).
 * codec decode cost per message (what the analyzer pays for each message it dissects):
   lenmsg and chat fed one message per receive_data() call and as one bulk buffer.
+* hostile clients (--hostile; --hostile-only skips the rest): for each TCP server, a real
+  client's latency (worst of 3) and the server's threads and RSS while --crowd connections
+  (default 1000) stay silent or trickle 1 byte every 5 s, against the lecture-style baseline
+  for lenmsg; RSS while 64 connections each hold 15 MiB of a 16 MiB lenmsg frame, and after
+  they close (baseline: 10 connections); files left by SIGTERM / SIGKILL mid-upload and by a
+  full disk (a 2 MiB tmpfs, root only).  The hostile clients are tests/lab/servers/hostile.py.
 
 Clients run as threads of this process (one Python process, so client overhead is included).
 """
@@ -173,11 +179,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=5.0, help="duration of each round-trip measurement")
     ap.add_argument("--upload-mb", type=int, default=200, help="size of the big upload")
+    ap.add_argument("--hostile", action="store_true", help="also run the hostile-client part")
+    ap.add_argument("--hostile-only", action="store_true", help="run only the hostile-client part")
+    ap.add_argument("--crowd", type=int, default=1000, help="hostile connections per server (default 1000)")
     args = ap.parse_args()
     load = os.getloadavg()
 
     print(f"# bench_servers  python {sys.version.split()[0]}  cpus {os.cpu_count()}  "
           f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}  load average {load[0]:.2f}")
+    if args.hostile or args.hostile_only:
+        hostile_part(args.crowd)
+        if args.hostile_only:
+            print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
+            return 0
     print("\n## lenmsg round trips/s (13-byte messages, TCP_NODELAY clients)")
     print("| clients | wirelab serve lenmsg | lecture-style baseline | ratio |")
     print("|---:|---:|---:|---:|")
@@ -239,6 +253,115 @@ def main() -> int:
     codec_costs()
     print(f"\nload average at the end: {os.getloadavg()[0]:.2f}")
     return 0
+
+
+# --- hostile clients ------------------------------------------------------------------------
+def _proc_status(pid: int, key: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _serve_cmd(proto: str, tmp: str) -> list[str]:
+    cmd = [sys.executable, "-m", "analyzer", "serve", proto, "--port", "0", "--quiet"]
+    return cmd + (["--upload-dir", os.path.join(tmp, "up")] if proto == "filexfer" else [])
+
+
+def crowd_rows(crowd: int, tmp: str) -> None:
+    from tests.lab.servers.hostile import Crowd, raise_fd_limit, timed_request
+    raise_fd_limit(crowd + 1024)
+    print(f"\n## a real client under {crowd} hostile connections (worst of 3 requests)")
+    print("| server | connections | real client s | server threads | server RSS MB |")
+    print("|---|---|---:|---:|---:|")
+    servers = [(p, _serve_cmd(p, tmp)) for p in ("chat", "lenmsg", "filexfer", "auth", "bigreply")]
+    servers.append(("lenmsg (lecture baseline)", [sys.executable, "-c", BASELINE]))
+    for name, cmd in servers:
+        proto = name.split()[0]
+        for mode in ("silent", "trickle"):
+            srv, port = start(cmd)
+            try:
+                with Crowd(("127.0.0.1", port), proto, crowd, mode=mode, interval=5.0):
+                    time.sleep(5.5 if mode == "trickle" else 0.5)       # one trickle round
+                    worst = max(timed_request(proto, ("127.0.0.1", port), timeout=120,
+                                              upload_name=f"real-{mode}-{i}.txt") for i in range(3))
+                    threads = _proc_status(srv.pid, "Threads")
+                    rss = _proc_status(srv.pid, "VmRSS") / 1000
+                print(f"| {name} | {crowd} {mode} | {worst:.3f} | {threads} | {rss:.0f} |", flush=True)
+            finally:
+                stop(srv)
+
+
+def memory_rows() -> None:
+    from tests.lab.servers.test_hostile_memory import hold_partial_frames, settled_rss
+    print("\n## lenmsg: connections each holding 15 MiB of a declared 16 MiB frame")
+    print("| server | connections | RSS before MB | while held | after close | growth held / after |")
+    print("|---|---:|---:|---:|---:|---:|")
+    runs = [("wirelab serve lenmsg", _serve_cmd("lenmsg", ""), 64),
+            ("wirelab serve lenmsg", _serve_cmd("lenmsg", ""), 10),
+            ("lecture baseline", [sys.executable, "-c", BASELINE], 10)]
+    for name, cmd, count in runs:
+        srv, port = start(cmd)
+        try:
+            before = settled_rss(srv.pid)
+            socks = hold_partial_frames(port, count, 15 << 20)
+            held = settled_rss(srv.pid)
+            for sk in socks:
+                sk.close()
+            time.sleep(0.5)
+            after = settled_rss(srv.pid)
+        finally:
+            stop(srv)
+        print(f"| {name} | {count} | {before / 1e6:.0f} | {held / 1e6:.0f} | {after / 1e6:.0f} | "
+              f"+{(held - before) / 1e6:.0f} / +{(after - before) / 1e6:.0f} |", flush=True)
+
+
+def files_left_rows(tmp: str) -> None:
+    import json
+    print("\n## files left in the upload directory")
+    print("| event | temp files left | files left |")
+    print("|---|---:|---:|")
+    header = json.dumps({"filename": "half.bin", "filesize": 1 << 20}).encode()
+    for sig in (15, 9):
+        up = os.path.join(tmp, f"up-{sig}")
+        srv, port = start(_serve_cmd("filexfer", tmp)[:-1] + [up])
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(struct.pack("!I", len(header)) + header + b"h" * 1000)
+        time.sleep(0.3)
+        srv.send_signal(sig)
+        srv.wait(10)
+        s.close()
+        if sig == 9:                   # the next start cleans up
+            again, _ = start(_serve_cmd("filexfer", tmp)[:-1] + [up])
+            stop(again)
+        temps = [n for n in os.listdir(up) if n.startswith(".wirelab-upload-")]
+        what = "SIGTERM mid-upload" if sig == 15 else "SIGKILL mid-upload, then the next start"
+        print(f"| {what} | {len(temps)} | {len(os.listdir(up))} |")
+    if os.geteuid() == 0:
+        disk = os.path.join(tmp, "disk")
+        os.mkdir(disk)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", disk], check=True)
+        try:
+            srv, port = start(_serve_cmd("filexfer", tmp)[:-1] + [disk])
+            st = clients.upload_bytes("127.0.0.1", port, "big.bin", os.urandom(3 << 20))
+            stop(srv)
+            print(f"| 3 MiB upload into a 2 MiB disk: status {st.get('error')!r} | "
+                  f"{len([n for n in os.listdir(disk) if n.startswith('.wirelab-upload-')])} | "
+                  f"{len(os.listdir(disk))} |")
+        finally:
+            subprocess.run(["umount", "-l", disk], check=False)
+
+
+def hostile_part(crowd: int) -> None:
+    os.environ.setdefault("WIRELAB_SECRET", "hostile-test-secret")    # the tests' SECRET
+    tmp = tempfile.mkdtemp(prefix="wirelab-bench-hostile-")
+    try:
+        crowd_rows(crowd, tmp)
+        memory_rows()
+        files_left_rows(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

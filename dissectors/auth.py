@@ -72,7 +72,7 @@ class Answer(DataEvent):
         return True
 
     def summary(self) -> str:
-        shown = self.data.decode("ascii") if self.variant == "md5-hex" else self.data.hex()
+        shown = self.data.decode("ascii", "replace") if self.variant == "md5-hex" else self.data.hex()
         return f"answer {self.variant} {shown[:16]}..."
 
     def fields(self) -> dict:

@@ -24,6 +24,7 @@ from types import MappingProxyType
 from .base import CLIENT, MAX_HEADER, SERVER, Event, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
 from .base import DataEvent
 from ._stream import VARIANTS, CodecBase, ReceiveBuffer, length_struct, preview
+from .lenmsg import length_hint
 
 HEADER_LEN_SIZE = 4
 MAX_NESTING = 32
@@ -253,16 +254,19 @@ class Content(DataEvent):
 
 
 class Connection(CodecBase):
-    """filexfer codec.  Options: variant, max_header, chunk_size."""
+    """filexfer codec.  Options: variant, max_header, chunk_size, hint_port (the port a
+    --decode-as hint in an error names)."""
 
     def __init__(self, our_role: Role, *, variant: str | None = None, max_header: int = MAX_HEADER,
-                 chunk_size: int = CHUNK_SIZE, max_frame: int | None = None):
+                 chunk_size: int = CHUNK_SIZE, max_frame: int | None = None,
+                 hint_port: int | None = None):
         super().__init__()
         self.our_role = our_role
         self.variant = variant or "network"
         self._len = length_struct(self.variant)
         self.max_header = max_header
         self.chunk_size = max(1, chunk_size)
+        self.hint_port = hint_port
         self._buf = ReceiveBuffer()
         self._hlen: int | None = None
         self._remaining = 0          # content bytes still expected from the peer
@@ -276,7 +280,9 @@ class Connection(CodecBase):
         if h == 0:
             raise RemoteProtocolError("header length 0")
         if h > self.max_header:
-            raise RemoteProtocolError(f"header too large: {h} bytes > max {self.max_header}")
+            raise RemoteProtocolError(f"header too large: {h} bytes > max {self.max_header}"
+                                      + length_hint(h, self.variant, self.max_header,
+                                                    "filexfer", self.hint_port))
 
     def _receive(self, data: bytes) -> list:
         buf = self._buf

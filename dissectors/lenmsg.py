@@ -35,23 +35,47 @@ class Frame(Event):
         return {"length": len(self.payload), "payload": self.payload.decode("utf-8", "replace")}
 
 
-def check_length(n: int, max_frame: int, what: str = "frame") -> None:
-    """Raise RemoteProtocolError for a negative or too large length prefix."""
+def length_hint(n: int, variant: str, limit: int, proto: str = "lenmsg",
+                port: int | None = None) -> str:
+    """What an implausible 4-byte length `n` looks like, as a hint for the reader:
+    the other byte order fits, or the bytes are text (the framing is something else)."""
+    raw = length_struct(variant).pack(n)
+    other = "native" if variant == "network" else "network"
+    m = length_struct(other).unpack(raw)[0]
+    where = str(port) if port else "PORT"
+    if 0 <= m <= limit:
+        order = "a little-endian" if other == "native" else "a big-endian"
+        return f" ({order} length {m}? try --decode-as {where}={proto}:{other})"
+    if all(32 <= b < 127 for b in raw):
+        return (f" (the bytes {raw.decode('ascii')!r} look like text, not a length: "
+                f"try --decode-as {where}=infer)")
+    return ""
+
+
+def check_length(n: int, max_frame: int, what: str = "frame", variant: str = "network",
+                 port: int | None = None) -> None:
+    """Raise RemoteProtocolError for a negative or too large length prefix (with a hint
+    saying what the four bytes look like)."""
     if n < 0:
-        raise RemoteProtocolError(f"negative length {n}")
+        raise RemoteProtocolError(f"negative length {n}"
+                                  + length_hint(n, variant, max_frame, port=port))
     if n > max_frame:
-        raise RemoteProtocolError(f"{what} too large: {n} bytes > max {max_frame}")
+        raise RemoteProtocolError(f"{what} too large: {n} bytes > max {max_frame}"
+                                  + length_hint(n, variant, max_frame, port=port))
 
 
 class Connection(CodecBase):
-    """lenmsg codec.  Options: variant ("network"|"native"), max_frame."""
+    """lenmsg codec.  Options: variant ("network"|"native"), max_frame, hint_port (the port
+    a --decode-as hint in an error names)."""
 
-    def __init__(self, our_role: Role, *, variant: str | None = None, max_frame: int = MAX_FRAME):
+    def __init__(self, our_role: Role, *, variant: str | None = None, max_frame: int = MAX_FRAME,
+                 hint_port: int | None = None):
         super().__init__()
         self.our_role = our_role
         self.variant = variant or "network"
         self._len = length_struct(self.variant)
         self.max_frame = max_frame
+        self.hint_port = hint_port
         self._buf = ReceiveBuffer()
         self._need: int | None = None   # payload length of the frame being received
 
@@ -65,7 +89,7 @@ class Connection(CodecBase):
             while end - pos >= HEADER_SIZE:
                 (n,) = unpack(data, pos)
                 if n < 0 or n > max_frame:
-                    check_length(n, max_frame)
+                    check_length(n, max_frame, variant=self.variant, port=self.hint_port)
                 stop = pos + HEADER_SIZE + n
                 if stop > end:
                     break
@@ -80,7 +104,7 @@ class Connection(CodecBase):
                 if len(buf) < HEADER_SIZE:
                     return out
                 (n,) = buf.unpack(self._len)
-                check_length(n, self.max_frame)
+                check_length(n, self.max_frame, variant=self.variant, port=self.hint_port)
                 self._need = n
             if len(buf) < HEADER_SIZE + self._need:
                 return out
@@ -162,3 +186,6 @@ def detect_variant(c2s: bytes, s2c: bytes = b"") -> str | None:
 
 def probe(c2s: bytes, s2c: bytes) -> bool:
     return detect_variant(c2s, s2c) is not None
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

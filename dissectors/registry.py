@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from . import auth, bigreply, chat, filexfer, lenmsg, udpecho
+from . import auth, bigreply, chat, filexfer, framed, lenmsg, udpecho
 from .base import Role
 
 
@@ -29,6 +29,8 @@ class ProtocolSpec:
     description: str = ""
     _probe: Callable[[bytes, bytes], bool] | None = field(default=None, repr=False, compare=False)
     _variant_of: Callable[[bytes, bytes], str | None] | None = field(default=None, repr=False, compare=False)
+    hint_port: bool = False    # the codec takes hint_port= (named in its length errors)
+    server_first: bool = False  # the server speaks first (a client speaking first is not it)
 
     def probe(self, c2s: bytes, s2c: bytes) -> bool:
         """Heuristic: do the first bytes seen in each direction look like this protocol?"""
@@ -53,11 +55,13 @@ _SPECS = (
     ProtocolSpec("chat", "tcp", 9000, False, chat.Connection, (),
                  "unframed text, answered upper-cased", chat.probe),
     ProtocolSpec("lenmsg", "tcp", 9001, True, lenmsg.Connection, ("network", "native"),
-                 "4-byte length + payload", lenmsg.probe, lenmsg.detect_variant),
+                 "4-byte length + payload", lenmsg.probe, lenmsg.detect_variant, True),
     ProtocolSpec("filexfer", "tcp", 9002, True, filexfer.Connection, ("network", "native"),
-                 "4-byte header length + JSON header + content", filexfer.probe, filexfer.detect_variant),
+                 "4-byte header length + JSON header + content", filexfer.probe,
+                 filexfer.detect_variant, True),
     ProtocolSpec("auth", "tcp", 9003, True, auth.Connection, auth.VARIANTS,
-                 "32-byte challenge, digest answer, then chat", auth.probe, auth.detect_variant),
+                 "32-byte challenge, digest answer, then chat", auth.probe, auth.detect_variant,
+                 server_first=True),
     ProtocolSpec("bigreply", "tcp", 9004, True, bigreply.Connection, (),
                  "GET <name> lines, large REPORT replies", bigreply.probe),
     ProtocolSpec("udpecho", "udp", 9005, True, udpecho.Connection, (),
@@ -66,12 +70,21 @@ _SPECS = (
 
 REGISTRY: dict[str, ProtocolSpec] = {s.name: s for s in _SPECS}
 
+# a framing stated by hand or inferred (dissectors.framed): no default port, no probe, so it
+# is not one of the named protocols above
+FRAMED = ProtocolSpec("framed", "tcp", 0, True, framed.Connection, (),
+                      "a framing in the dissectors.framed grammar")
+# --decode-as PORT=infer: infer the framing from the bytes (analyzer.engine.framing)
+INFER = "infer"
+
 # most specific first: a later, looser probe never steals a stream an earlier one recognises
 _PROBE_ORDER = ("bigreply", "filexfer", "lenmsg", "auth", "chat", "udpecho")
 
 
 def get(name: str) -> ProtocolSpec:
-    """The spec of `name`; KeyError with the known names otherwise."""
+    """The spec of `name` (or FRAMED for "framed"); KeyError with the known names otherwise."""
+    if name == FRAMED.name:
+        return FRAMED
     try:
         return REGISTRY[name]
     except KeyError:
@@ -102,8 +115,22 @@ def detect(transport: str, c2s: bytes, s2c: bytes) -> tuple[ProtocolSpec, dict] 
     return None
 
 
+def detect_all(transport: str, c2s: bytes, s2c: bytes) -> list[tuple[ProtocolSpec, dict]]:
+    """Every protocol whose probe matches the first bytes, most specific first, with the
+    codec options each guessed (the caller checks them against more bytes)."""
+    out = []
+    for name in _PROBE_ORDER:
+        spec = REGISTRY[name]
+        if spec.transport == transport and spec.probe(c2s, s2c):
+            variant = spec.guess_variant(c2s, s2c)
+            out.append((spec, {"variant": variant} if variant else {}))
+    return out
+
+
 def parse_decode_as(text: str) -> tuple[int, str, dict]:
-    """'9999=lenmsg:native' -> (9999, 'lenmsg', {'variant': 'native'}); ValueError if bad."""
+    """'9999=lenmsg:native' -> (9999, 'lenmsg', {'variant': 'native'}); ValueError if bad.
+    '7005=infer' -> (7005, 'infer', {}); a framing of the dissectors.framed grammar,
+    '7005=len:4:le' -> (7005, 'framed', {'framing': 'len:4:le'})."""
     if not isinstance(text, str) or "=" not in text:
         raise ValueError(f"bad decode-as {text!r}: expected PORT=PROTOCOL[:VARIANT], e.g. 9999=lenmsg:native")
     port_text, _, proto_text = text.strip().partition("=")
@@ -112,9 +139,18 @@ def parse_decode_as(text: str) -> tuple[int, str, dict]:
         raise ValueError(f"bad decode-as {text!r}: port must be a number 1-65535")
     name, _, variant = proto_text.strip().partition(":")
     name, variant = name.strip().lower(), variant.strip().lower()
+    if name == INFER and not variant:
+        return int(port_text), INFER, {}
+    if name in framed.KINDS:
+        try:
+            grammar = framed.Framing.parse(proto_text.strip()).grammar()
+        except ValueError as exc:
+            raise ValueError(f"bad decode-as {text!r}: {exc}") from None
+        return int(port_text), FRAMED.name, {"framing": grammar}
     if name not in REGISTRY:
         raise ValueError(f"bad decode-as {text!r}: unknown protocol {name!r} "
-                         f"(known: {', '.join(REGISTRY)})")
+                         f"(known: {', '.join(REGISTRY)}; or infer, or a framing such as "
+                         f"len:4:le, delim:lf, fixed:16, lenjson:4:le:filesize)")
     spec = REGISTRY[name]
     options: dict = {}
     if variant:

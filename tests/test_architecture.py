@@ -114,7 +114,7 @@ LAYERS = (
     ("analyzer.engine",),
     ("analyzer.render",),
     ("analyzer.filters",),
-    ("analyzer.parallel", "analyzer.wireshark", "analyzer.lab"),
+    ("analyzer.distributed", "analyzer.wireshark", "analyzer.lab"),
     ("analyzer.tui",),
     ("analyzer.commands", "analyzer.cli", "analyzer.__main__"),
 )

@@ -7,6 +7,7 @@ import socket
 
 from analyzer.commands.serve import DEFAULT_PORTS, PROTOCOLS, read_secret
 from analyzer.errors import WirelabError
+from analyzer.sources.sidecar import open_sidecar_writer
 
 HELP = "run a reference client for a protocol"
 
@@ -34,7 +35,7 @@ def add_arguments(p) -> None:
     p.add_argument("items", nargs="*", metavar="ITEM",
                    help="messages to send (chat, lenmsg, auth, udpecho), report names (bigreply), "
                         "files to upload (filexfer)")
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1; ::1 for IPv6)")
     p.add_argument("--port", type=int, default=None, help="default: the protocol's port (9000-9005)")
     p.add_argument("--variant", default=None,
                    help="lenmsg/filexfer: network|native; auth: hmac-sha256|md5-hex|hmac-md5")
@@ -86,18 +87,6 @@ def _check_options(args, port: int) -> None:
                 raise WirelabError(f"bad report name {name!r}: 1-64 characters of A-Z a-z 0-9 . _ -")
 
 
-def _open_appio(path: str | None):
-    from analyzer.sources.sidecar import AppIOWriter
-    if not path:
-        return None
-    if os.path.isdir(path):
-        raise WirelabError(f"cannot write sidecar {path}: is a directory")
-    try:
-        return AppIOWriter(path)
-    except OSError as exc:
-        raise WirelabError(f"cannot write sidecar {path}: {exc.strerror or exc}") from None
-
-
 def run(args) -> int:
     from analyzer.lab import clients
     from dissectors.base import LocalProtocolError
@@ -105,7 +94,7 @@ def run(args) -> int:
     port = DEFAULT_PORTS[args.protocol] if args.port is None else args.port
     _check_options(args, port)
     items = [i.encode() + (b"\n" if args.newline else b"") for i in args.items]
-    appio = _open_appio(args.appio)
+    appio = open_sidecar_writer(args.appio)
     common = {"appio": appio, "timeout": args.timeout}
     try:
         if args.protocol == "chat":
@@ -146,8 +135,8 @@ def run(args) -> int:
     except socket.timeout:
         raise WirelabError(f"timed out talking to {args.host}:{port}") from None
     except OSError as exc:
-        if exc.filename:       # a local file (download destination...), not the network
-            raise WirelabError(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
+        if exc.filename:       # a local file (download destination, sidecar), not the network
+            raise WirelabError(f"cannot use {exc.filename}: {exc.strerror or exc}") from None
         raise WirelabError(f"network error with {args.host}:{port}: {exc.strerror or exc}") from None
     except (ValueError, LocalProtocolError) as exc:
         raise WirelabError(str(exc)) from None
@@ -181,6 +170,11 @@ def _filexfer(args, port, common, clients) -> int:
             raise WirelabError(f"cannot upload {path}: is a directory")
         if not os.path.isfile(path):
             raise WirelabError(f"no such file: {path}")
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise WirelabError(f"cannot read {path}: {exc.strerror or exc}") from None
         st = clients.upload(args.host, port, path, name=args.name, variant=variant, nodelay=args.nodelay, **common)
         if not st.get("ok"):
             print(f"upload {path} refused: {st.get('error')}")

@@ -9,21 +9,37 @@ HELP = "reproduce a TCP/UDP phenomenon on loopback and explain it"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("scenario", nargs="?", help="scenario name (see --list)")
+    import argparse
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
+    p.epilog = ("scenarios:\n" + list_text(indent="  ", width=79)
+                + "\n\nhandshake variants (--variant):\n" + variants_text())
+    p.add_argument("scenario", nargs="?", help="scenario name (listed below)")
     p.add_argument("--list", action="store_true", help="list the scenarios")
     p.add_argument("-w", "--write", metavar="FILE",
                    help="write the capture here (default: a new temporary directory); the "
                         "sidecar goes beside it as FILE.appio.jsonl")
     p.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    p.add_argument("--variant", help="handshake: only this variant (client-closes, "
-                                     "server-closes, simultaneous, half-close, rst)")
+    p.add_argument("--variant", metavar="VARIANT",
+                   help="handshake: only this variant (listed below)")
     p.add_argument("--clients", type=int, help="concurrent: number of clients (default 5)")
 
 
-def list_text() -> str:
+def list_text(indent: str = "", width: int | None = None) -> str:
+    """One line per scenario: name and title (wrapped to `width` under the title)."""
+    import textwrap
     from analyzer.lab.scenarios import SCENARIOS, get
-    width = max(map(len, SCENARIOS))
-    return "\n".join(f"{name:<{width}}  {get(name).TITLE}" for name in SCENARIOS)
+    w = max(map(len, SCENARIOS))
+    lines = [f"{indent}{name:<{w}}  {get(name).TITLE}" for name in SCENARIOS]
+    if width is None:
+        return "\n".join(lines)
+    hang = " " * (len(indent) + w + 2)
+    return "\n".join(textwrap.fill(line, width, subsequent_indent=hang) for line in lines)
+
+
+def variants_text() -> str:
+    from analyzer.lab.scenarios.handshake import VARIANT_HELP
+    width = max(map(len, VARIANT_HELP))
+    return "\n".join(f"  {name:<{width}}  {text}" for name, text in VARIANT_HELP.items())
 
 
 def run(args) -> int:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 
 from analyzer.commands.options import (add_decode_as_argument, add_display_filter_argument,
-                                       check_display_filter, parse_decode_as, require_terminal)
+                                       add_secret_argument, check_display_filter,
+                                       parse_decode_as, read_secret, require_terminal)
 from analyzer.errors import WirelabError
 
 HELP = "capture live into the terminal UI"
@@ -18,6 +19,7 @@ def add_arguments(p) -> None:
                    help="also write every captured packet to this pcap as it arrives")
     add_display_filter_argument(p, "display filter applied at start")
     add_decode_as_argument(p)
+    add_secret_argument(p)
     p.add_argument("--save-dir", default=".", metavar="DIR",
                    help="where the `w` key saves pcaps (default: current directory)")
 
@@ -30,7 +32,9 @@ def run(args) -> int:
     check_display_filter(args.display_filter)
     if not os.path.isdir(args.save_dir):
         raise WirelabError(f"--save-dir {args.save_dir}: no such directory")
+    secret = read_secret(args)
     session = live_session(parse_decode_as(args.decode_as))
+    session.secret = secret
     cap = LiveCapture(args.interface, args.filter, write_to=args.write)
     cap.start()
     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
-from analyzer.commands.options import add_common_arguments, load_engine
+from analyzer.commands.options import (add_common_arguments, add_secret_argument, load_engine,
+                                       read_secret)
 from analyzer.errors import WirelabError
 from analyzer.render.packet_json import packet_json
 from analyzer.render.rows import row
@@ -17,6 +18,7 @@ def add_arguments(p) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line per packet")
     p.add_argument("-Y", dest="display_filter", metavar="FILTER",
                    help="display filter, e.g. 'tcp.port == 9001' (Wireshark-like)")
+    add_secret_argument(p)
 
 
 def _compile_filter(text: str | None):
@@ -30,9 +32,13 @@ def _compile_filter(text: str | None):
 
 
 def run(args) -> int:
+    from analyzer.engine.auth_check import NO_SECRET, checker_for
     flt = _compile_filter(args.display_filter)
+    secret = read_secret(args)
     eng = load_engine(args)
+    auth = checker_for(eng, secret)
     out = sys.stdout
+    marked = False
     try:
         for n in range(1, eng.packet_count + 1):
             if flt is not None and not flt.matches(eng, n):
@@ -41,10 +47,14 @@ def run(args) -> int:
                 out.write(json.dumps(packet_json(eng, n), separators=(",", ":")))
                 out.write("\n")
             else:
-                out.write(format_row(row(eng, n)))
+                r = row(eng, n, auth)
+                marked = marked or "[auth: " in r.info
+                out.write(format_row(r))
                 out.write("\n")
     finally:
         eng.close()
+    if marked and secret is None:
+        print(f"wirelab: note: auth answers are unchecked: {NO_SECRET}", file=sys.stderr)
     return 0
 
 

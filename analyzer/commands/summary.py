@@ -1,74 +1,88 @@
 """`wirelab summary FILE`: conversations, handshakes, teardowns, messages, sticky packets."""
 from __future__ import annotations
 
-import os
 import sys
 
-from analyzer.commands.options import add_common_arguments, load_engine
+from analyzer.commands.options import (add_common_arguments, add_secret_argument, load_engine,
+                                       read_secret)
+from analyzer.errors import WirelabError
+from analyzer.sources import linktypes
 from analyzer.render.summary_json import write_summary_json
-from analyzer.render.summary_text import print_summary_text
 
 HELP = "conversations, handshakes, teardowns and messages of a capture"
 
 
 def add_arguments(p) -> None:
+    p.epilog = ("Link types read but not decoded (their packets are listed, not analysed): "
+                + linktypes.not_decoded_text() + ".")
     add_common_arguments(p)
     p.add_argument("--json", action="store_true", help="print one JSON object (the output contract)")
     p.add_argument("--message-text", action="store_true",
                    help="with --json: add each message's one-line summary (decodes every message)")
     p.add_argument("--messages", type=int, default=20, metavar="N",
                    help="messages listed per conversation in text output (default 20, 0 = all)")
-    p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="with --json: analyse in N processes, conversations split between them "
-                        "(default: the CPUs, at most 4, for files over 20 MB; 1 = one process)")
+    p.add_argument("--dask", metavar="ADDRESS",
+                   help="with --json: analyse on a Dask cluster, conversations split between "
+                        "its workers: a scheduler address (tcp://host:8786) or local:N for N "
+                        "local worker processes (same JSON as one process)")
+    add_secret_argument(p)
+
+
+def check_options(args) -> None:
+    """One-line errors for option values argparse lets through."""
+    if args.messages < 0:
+        raise WirelabError("--messages needs a number >= 0 (0 = all)")
+    if args.dask and not args.json:
+        raise WirelabError("--dask needs --json (the text summary is written by one process)")
+    if args.dask and args.count is not None:
+        raise WirelabError("-c is not available with --dask")
 
 
 def run(args) -> int:
-    if args.json and _run_parallel(args):
+    check_options(args)
+    secret = read_secret(args)
+    if args.dask:
+        if secret is not None:
+            # a replayed answer may sit in another partition than the one it replays
+            raise WirelabError("--secret-file needs one process: leave out --dask")
+        _run_on_dask(args)
         return 0
     eng = load_engine(args)
     try:
         if args.json:
-            write_summary_json(eng, sys.stdout, summaries=args.message_text)
+            write_summary_json(eng, sys.stdout, summaries=args.message_text, secret=secret)
         else:
-            print_summary_text(eng, args.messages)
+            from analyzer.render.summary_text import print_summary_text  # rich: text output only
+            print_summary_text(eng, args.messages, secret=secret)
     finally:
         eng.close()
     return 0
 
 
-def _run_parallel(args) -> bool:
-    """`--json` in several processes (analyzer.parallel); False: use one process.
-    The file and the options are checked here, before anything is forked."""
-    from analyzer import parallel
+def _run_on_dask(args) -> None:
+    """`--json --dask ADDRESS`: the two passes of analyzer.distributed on a Dask cluster."""
+    from analyzer.commands.options import capture_paths, parse_decode_as
+    from analyzer.distributed.run import dask_client, summary_on_dask
+    from analyzer.engine.loader import display_name
     from analyzer.sources import sidecar
-    from analyzer.commands.options import capture_path, parse_decode_as
-    from analyzer.errors import WirelabError
-    from analyzer.sources.open import open_capture
+    from analyzer.sources.merged import capture_files
 
-    jobs = args.jobs
-    if jobs is not None and jobs < 1:
-        raise WirelabError("--jobs needs a number >= 1")
-    path = capture_path(args)
-    if jobs is None:
-        jobs = parallel.default_jobs(path)
-    if jobs <= 1 or not hasattr(os, "fork"):
-        return False
+    paths = capture_paths(args)
+    files = capture_files(paths)
     decode_as = parse_decode_as(args.decode_as)
-    if args.count is not None and args.count < 0:
-        raise WirelabError("-c needs a count >= 0")
-    open_capture(path).close()                     # a bad file: the usual one-line error
-    records = None if args.no_sidecar else sidecar.load_beside(path)
-    try:
-        info = parallel.write_summary_parallel(
-            path, sys.stdout, jobs, decode_as=decode_as, limit=args.count, sidecar=records,
-            summaries=args.message_text,
-            warn=lambda w: print(f"wirelab: warning: {w}", file=sys.stderr))
-    except parallel.ParallelFailed as exc:
-        print(f"wirelab: warning: parallel analysis failed ({exc}): analysing in one process",
-              file=sys.stderr)
-        return False
-    report = os.environ.get("WIRELAB_RUSAGE_REPORT")
-    if report:
-        parallel.write_rusage_report(report, info)
-    return True
+    records = None
+    if not args.no_sidecar:
+        records = [r for f in files for r in sidecar.load_beside(f) or []] or None
+    with dask_client(args.dask) as client:
+        if client.dashboard_link and _has_dashboard():
+            print(f"wirelab: Dask dashboard: {client.dashboard_link}", file=sys.stderr)
+        info = summary_on_dask(client, files, display_name(paths), sys.stdout, decode_as,
+                               records, args.message_text, progress=sys.stderr.isatty())
+    for w in info["warnings"]:
+        print(f"wirelab: warning: {w}", file=sys.stderr)
+
+
+def _has_dashboard() -> bool:
+    """Dask serves its dashboard only when bokeh is installed."""
+    import importlib.util
+    return importlib.util.find_spec("bokeh") is not None

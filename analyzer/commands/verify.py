@@ -61,17 +61,19 @@ def run(args) -> int:
         obj = {"file": path, "agree": not lines, "disagreements": lines, "packets": w.packets,
                "conversations": {"tcp": w.conversations("tcp"), "udp": w.conversations("udp")},
                "analysis_flags": sum(len(v) for v in w.analysis.values()),
-               "set_aside": sorted(w.skip_analysis)}
+               "set_aside": sorted(w.skip_analysis), "notes": result.tshark.notes}
         if report is not None:
             obj["messages"] = {"compared": report.compared, "unterminated": report.unterminated,
                                "heuristic_only": report.heuristic_only}
         print(json.dumps(obj))
         return 1 if lines else 0
-    for line in lines:
-        print(line)
     n = len(lines)
     if n:
+        for line in lines + result.tshark.notes:
+            print(line)
         print(f"{n} disagreement{'s' if n != 1 else ''}")
         return 1
     print(result.summary_line() + extra)
+    for line in result.tshark.notes:
+        print(line)
     return 0

@@ -21,7 +21,8 @@ class Decoded:
 
     Addresses are text ("127.0.0.1", "::1"); ports/seq/ack are ints; offsets index into the
     frame bytes so a view can highlight fields.  `transport` is "tcp", "udp" or the name of
-    what was found instead ("icmp", "arp", "ipv6-other", "other").
+    what was found instead ("icmp", "arp", "ipv6-other", "other").  Tunnels (PPPoE, GRE,
+    IP-in-IP, MPLS, VXLAN) are followed: addresses, ports and offsets are the innermost ones.
     """
 
     __slots__ = (
@@ -30,7 +31,7 @@ class Decoded:
         "transport", "sport", "dport",
         "seq", "ack", "flags", "window", "tcp_header_len", "tcp_options",
         "payload_len", "captured_payload_len",
-        "protocol", "malformed", "vlan",
+        "protocol", "malformed", "vlan", "undecoded",
     )
 
     def __init__(self) -> None:
@@ -57,6 +58,10 @@ class Decoded:
         self.protocol = "OTHER"    # label for the packet list: "TCP", "UDP", "ARP", ...
         self.malformed: str | None = None  # reason when a header could not be decoded
         self.vlan: int | None = None
+        # what stopped the decoder before TCP/UDP, when it is not a broken header: a link type,
+        # ethertype or encapsulation it does not follow ("802.11 radiotap (linktype 127)",
+        # "ethertype 0x88cc (LLDP)", "GRE version 1 (PPTP)"); None when decoded (or ARP)
+        self.undecoded: str | None = None
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
         return (f"Decoded({self.transport} {self.src}:{self.sport} -> {self.dst}:{self.dport} "

@@ -1,14 +1,15 @@
-"""decode_frame: one captured frame -> Decoded, layer by layer (link, ip, transport); never
-raises.  decode_general is the whole decoder; decode_frame adds the one fast path."""
+"""decode_frame: one captured frame -> Decoded, layer by layer (link, then layers.network:
+encapsulations, ip, transport); never raises.  decode_general is the whole decoder;
+decode_frame adds the one fast path."""
 from __future__ import annotations
 
 import struct
 
 from analyzer.decode.addresses import ip4_text
 from analyzer.decode.decoded import Decoded
-from analyzer.decode.ip import ipv4, ipv6, not_ip
-from analyzer.decode.link import ETH_IPV4, ETH_IPV6, LINK_DECODERS, unsupported
-from analyzer.decode.transport import TS_ONLY, other_protocol, tcp, tcp_options, udp
+from analyzer.decode.layers import network
+from analyzer.decode.link import LINK_DECODERS, unsupported
+from analyzer.decode.transport import TS_ONLY, tcp_options
 
 # Ethernet type, then IPv4 (vihl, total length, flags+fragment offset, ttl, protocol, src,
 # dst), then TCP (ports, seq, ack, data offset, flags, window): the plain frame in one unpack
@@ -54,6 +55,7 @@ def decode_frame(linktype: int, data: bytes, origlen: int | None = None) -> Deco
             d.protocol = "TCP"
             d.malformed = None
             d.vlan = None
+            d.undecoded = None
             return d
     return decode_general(linktype, data, origlen)      # anything else, or bad lengths
 
@@ -69,25 +71,11 @@ def decode_general(linktype: int, data: bytes, origlen: int | None = None) -> De
         layer3 = LINK_DECODERS.get(linktype, unsupported)(d, linktype, data, limited)
         if layer3 is None:
             return d
-        etype, off = layer3
-        d.l3_offset = off
-        if etype == ETH_IPV4:
-            layer4 = ipv4(d, data, off, limited)
-        elif etype == ETH_IPV6:
-            layer4 = ipv6(d, data, off, limited)
-        else:
-            layer4 = not_ip(d, etype)
-        if layer4 is None:
-            return d
-        proto, off, length = layer4
-        d.l4_offset = off
-        if proto == 6:
-            tcp(d, data, off, length, limited)
-        elif proto == 17:
-            udp(d, data, off, length, limited)
-        else:
-            other_protocol(d, proto, data, off, length)
+        return network(d, data, layer3[0], layer3[1], limited)
     except Exception as exc:  # noqa: BLE001 - last resort: the decoder must never raise
         if d.malformed is None:
             d.malformed = f"undecodable frame ({type(exc).__name__}: {exc})"
     return d
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

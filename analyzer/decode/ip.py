@@ -11,7 +11,7 @@ import struct
 
 from analyzer.decode.addresses import ip4_text, ip6_text
 from analyzer.decode.decoded import Decoded
-from analyzer.decode.link import ETH_ARP
+from analyzer.decode.ethertypes import ETH_ARP, NAMES, ethertype_text
 from analyzer.decode.malformed import header_cut
 
 _IP4 = struct.Struct("!BxHxxHBB2x4s4s").unpack_from     # vihl, total, frag, ttl, proto, src, dst
@@ -21,9 +21,6 @@ _IP6_FRAGMENT, _IP6_AH, _IP6_NO_NEXT = 44, 51, 59
 # hop-by-hop, routing, dest opts, mobility, HIP, shim6; fragment and AH have their own layout
 _IP6_CHAINED = frozenset((0, 43, 60, 135, 139, 140, _IP6_FRAGMENT, _IP6_AH))
 _MAX_IP6_EXT = 8                                   # extension headers followed, at most
-_ETHERTYPE_NAMES = {ETH_ARP: "ARP", 0x8035: "RARP", 0x88CC: "LLDP", 0x888E: "EAPOL",
-                    0x8863: "PPPoED", 0x8864: "PPPoES", 0x8847: "MPLS", 0x8848: "MPLS",
-                    0x88F7: "PTP", 0x0842: "WOL", 0x9000: "LOOP"}
 
 Layer4 = tuple[int, int, int] | None               # (IP protocol, l4 offset, l4 length)
 
@@ -51,11 +48,11 @@ def ipv4(d: Decoded, data: bytes, off: int, limited: bool) -> Layer4:
     d.ip_proto, d.ttl = proto, ttl
     if total == 0:                      # TSO on the sending host: length not filled in
         total = n - off
-    if total < ihl:
-        d.malformed = f"bad IPv4 total length {total}"
+    if total < ihl:                     # tshark's words; it gives no conversation either
+        d.malformed = f"Bogus IP length ({total}, less than header length {ihl})"
         return None
-    if off + total > n and not limited:
-        d.malformed = f"IPv4 total length {total} exceeds the captured frame"
+    if off + total > n and not limited:  # kept: the bytes captured are used, as tshark does
+        d.malformed = f"IPv4 total length exceeds packet length ({n - off} bytes)"
         total = n - off
     if frag & 0x3FFF:                   # MF set or a non-zero fragment offset
         d.transport = "ip-fragment"
@@ -81,8 +78,8 @@ def ipv6(d: Decoded, data: bytes, off: int, limited: bool) -> Layer4:
     if plen == 0 and nh != _IP6_NO_NEXT:   # jumbogram / TSO: take what was captured
         plen = n - off - 40
     if off + 40 + plen > n and not limited:
-        d.malformed = f"IPv6 payload length {plen} exceeds the captured frame"
         plen = n - off - 40
+        d.malformed = f"IPv6 payload length exceeds framing length ({plen} bytes)"
     l4 = off + 40
     ip_end = l4 + plen
     if nh in _IP6_CHAINED:
@@ -125,9 +122,10 @@ def ipv6_extensions(d: Decoded, data: bytes, nh: int, l4: int, ip_end: int,
 
 
 def not_ip(d: Decoded, etype: int) -> None:
-    """ARP, LLDP, ...: labelled, not decoded."""
+    """ARP (labelled), LLDP, ... (labelled and counted as not decoded)."""
     if etype == ETH_ARP:
         d.protocol = "ARP"
         d.transport = "arp"
     else:
-        d.protocol = _ETHERTYPE_NAMES.get(etype, f"0x{etype:04x}")
+        d.protocol = NAMES.get(etype, f"0x{etype:04x}")
+        d.undecoded = ethertype_text(etype)

@@ -64,16 +64,16 @@ def udp(d: Decoded, data: bytes, l4: int, l4_len: int, limited: bool) -> None:
             header_cut(d, "UDP", limited)
         return
     sport, dport, ulen = _UDP(data, l4)
-    d.transport = "udp"
     d.sport, d.dport = sport, dport
     if ulen == 0 and d.ip_version == 6:   # jumbogram
         ulen = l4_len
-    if ulen < 8:
-        d.malformed = f"bad UDP length {ulen}"
+    if ulen < 8:                          # tshark's words; it gives no conversation either
+        d.malformed = f"Bad length value {ulen} < 8"
+        return
+    if ulen > l4_len:                     # kept, with the bytes the IP payload has
+        d.malformed = f"Bad length value {ulen} > IP payload length {l4_len}"
         ulen = l4_len
-    elif ulen > l4_len:
-        d.malformed = f"UDP length {ulen} exceeds the IP payload ({l4_len} bytes)"
-        ulen = l4_len
+    d.transport = "udp"
     po = d.payload_offset = l4 + 8
     pl = d.payload_len = ulen - 8
     d.captured_payload_len = max(0, min(pl, n - po))

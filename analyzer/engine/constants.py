@@ -9,7 +9,10 @@ SIZE_LIMITED = ANALYSIS_BIT["size_limited"]
 MALFORMED = ANALYSIS_BIT["malformed"]
 # the analysis bits the engine sets itself (the rest come from analyzer.transport)
 ENGINE_BITS = ANALYSIS_BIT["overlap_conflict"] | ANALYSIS_BIT["buffer_cap"] | SIZE_LIMITED
-# Linux cooked captures mark the outgoing/incoming copy of a lo packet in the link header:
-# compare what follows it (linktype -> header length)
+# Linux cooked captures (SLL, SLL2) say which interface type and which copy a frame is:
+# on a loopback interface the outgoing copy and the incoming copy of one packet are twins
+# (linktype -> link header length; compare what follows it)
 COOKED_HEADER = {113: 16, 276: 20}
+ARPHRD_LOOPBACK = 772           # interface type of lo in the cooked header
+PACKET_OUTGOING = 4             # packet type of the outgoing copy (0-3: incoming)
 PROBE_LIMIT = 1024          # bytes per direction a heuristic probe may wait for

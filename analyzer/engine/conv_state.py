@@ -78,6 +78,10 @@ class ConvState:
         end = self.m_pk[i + 1] if i + 1 < len(self.m_pk) else len(self.pk)
         return self.pk[self.m_pk[i]: end].tolist()
 
+    def packet_count_of(self, i: int) -> int:
+        end = self.m_pk[i + 1] if i + 1 < len(self.m_pk) else len(self.pk)
+        return end - self.m_pk[i]
+
     @property
     def message_count(self) -> int:
         return len(self.m_dir)

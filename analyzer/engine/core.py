@@ -19,15 +19,34 @@ from functools import partial
 
 from analyzer.decode import decode_frame
 from analyzer.decode.decoded import SYN
-from analyzer.engine.constants import (COOKED_HEADER, DIRS, ENGINE_BITS, LOOPBACK_DUP, MALFORMED,
-                                       PROBE_LIMIT, SIZE_LIMITED)
+from analyzer.engine.constants import (ARPHRD_LOOPBACK, COOKED_HEADER, DIRS, ENGINE_BITS,
+                                       LOOPBACK_DUP, MALFORMED, PACKET_OUTGOING, PROBE_LIMIT,
+                                       SIZE_LIMITED)
 from analyzer.engine.conv_state import ConvState
 from analyzer.engine.message_cutting import MessageMapper, describe
 from analyzer.engine.packet_index import PacketIndex
-from analyzer.engine.protocol_choice import ProtocolChooser, codec_factory
+from analyzer.engine.protocol_choice import (FRAMED, ProtocolChooser, codec_factory, framing_of,
+                                             verify)
 from analyzer.transport.analysis_flags import analysis_list
 from analyzer.transport.flows import FlowTable
 from analyzer.transport.reassembly import Reassembler
+
+
+def loopback_copy(linktype: int, data: bytes) -> int:
+    """Which copy a Linux cooked frame (SLL 113 / SLL2 276) of a loopback interface is: 1 the
+    outgoing copy, 2 an incoming one; 0 when the link header does not say (another
+    interface, or a header cut short).  Only this proves a loopback twin, never timing."""
+    if linktype == 113:
+        if len(data) < 16 or (data[2] << 8 | data[3]) != ARPHRD_LOOPBACK:
+            return 0
+        ptype = data[0] << 8 | data[1]
+    else:
+        if len(data) < 20 or (data[8] << 8 | data[9]) != ARPHRD_LOOPBACK:
+            return 0
+        ptype = data[10]
+    if ptype == PACKET_OUTGOING:
+        return 1
+    return 2 if ptype < PACKET_OUTGOING else 0
 
 
 class EngineCore:
@@ -51,6 +70,7 @@ class EngineCore:
         self.frame_store: list[bytes | None] = []
         self.max_held = max_held
         self.warnings: list[str] = []
+        self.undecoded: dict[str, int] = {}     # what was not decoded -> packets (a warning each)
         self.flows = FlowTable()
         self.index = PacketIndex()
         # 0 none, 1 tcp c2s, 2 tcp s2c, 3 udp c2s, 4 udp s2c (which table the stream id is in)
@@ -60,8 +80,9 @@ class EngineCore:
         self.state_by_key: dict[tuple[str, int], ConvState] = {}
         self.finished = False
         self._state_of_flow: dict = {}                          # Flow (by identity) -> state
-        self._prev_data: bytes | None = None
-        self._prev_ts = 0.0
+        # the previous frame when it was the outgoing copy of a packet on lo (Linux cooked):
+        # [link key, bytes after the link header, flags, payload length, stream, kind, direction]
+        self._outgoing: list | None = None
         self._file = None
         # Speed: the eleven column appends are bound once (saves ~0.4 us a packet in _feed);
         # in summary_only mode the view-only columns get `id`, a C-level no-op.
@@ -106,26 +127,26 @@ class EngineCore:
                 self.keep_frames = True
                 # earlier packets came from a file; keep their slots aligned
                 self.frame_store[:0] = [None] * (n - len(self.frame_store))
-        prev = self._prev_data
-        prev_ts = self._prev_ts
-        self._prev_data = data
-        self._prev_ts = ts
-        if prev is not None and 0 <= ts - prev_ts <= 0.001 and (
-                data == prev or (linktype in COOKED_HEADER and len(data) == len(prev)
-                                 and data[COOKED_HEADER[linktype]:] == prev[COOKED_HEADER[linktype]:])):
-            a_stream(-1)
-            a_kind(0)
-            a_bits(LOOPBACK_DUP)
-            a_direction(-1)
-            a_flags(0)
-            a_plen(0)
-            self._prev_data = None          # a third copy is a real retransmission
-            return n
+        out = None
+        if linktype in COOKED_HEADER:
+            twin_of, out = self._cooked_copy(linktype, data)
+            if twin_of is not None:         # set aside, with the original's columns
+                a_flags(twin_of[2])
+                a_plen(twin_of[3])
+                a_stream(twin_of[4])
+                a_kind(twin_of[5])
+                a_bits(LOOPBACK_DUP)
+                a_direction(twin_of[6])
+                return n
+        elif self._outgoing is not None:
+            self._outgoing = None
         d = decode_frame(linktype, data, origlen)
         flags = d.flags
         a_flags(flags)
         plen_hdr = d.payload_len
         a_plen(plen_hdr if plen_hdr > 0 else 0)
+        if out is not None:
+            out[2], out[3] = flags, (plen_hdr if plen_hdr > 0 else 0)
         bits = MALFORMED if d.malformed else 0
         tr = d.transport
         verdict = None
@@ -136,6 +157,9 @@ class EngineCore:
             a_kind(0)
             a_bits(bits)
             a_direction(-1)
+            why = d.undecoded
+            if why is not None:
+                self.undecoded[why] = self.undecoded.get(why, 0) + 1
             return n
         flow, direction, fbits, _new = verdict
         if fbits:
@@ -159,13 +183,16 @@ class EngineCore:
                 if plen_hdr > 0:
                     bits |= SIZE_LIMITED
                     r.truncated(d.seq, flags, 0, plen_hdr)
-            a_kind(1 + direction)
+            kind = 1 + direction
         else:
             if plen < plen_hdr:
                 bits |= SIZE_LIMITED
             po = d.payload_offset
             self._udp_datagram(cs, direction, n, data[po: po + plen])
-            a_kind(3 + direction)
+            kind = 3 + direction
+        if out is not None:
+            out[4], out[5], out[6] = flow.id, kind, direction
+        a_kind(kind)
         a_stream(flow.id)
         a_bits(bits)
         a_direction(direction)
@@ -176,10 +203,26 @@ class EngineCore:
         cs.version += 1
         return n
 
+    def _cooked_copy(self, linktype: int, data) -> tuple[list | None, list | None]:
+        """(the record of the outgoing copy this frame is the incoming twin of, or None;
+        this frame's own record when it is an outgoing copy on lo, to be filled, or None)."""
+        prev, self._outgoing = self._outgoing, None
+        lo = loopback_copy(linktype, data)
+        if not lo:
+            return None, None
+        hdr = COOKED_HEADER[linktype]
+        key = data[14:16] if linktype == 113 else data[0:8]     # protocol (SLL2: + ifindex)
+        if lo == 2:
+            if prev is not None and prev[0] == key and prev[1] == data[hdr:]:
+                return prev, None
+            return None, None
+        self._outgoing = [key, data[hdr:], 0, 0, -1, 0, -1]
+        return None, self._outgoing
+
     def forget_previous_frame(self) -> None:
         """The next frame fed does not directly follow the last one in the capture (a
         partition of the capture skipped packets): it cannot be the last one's loopback twin."""
-        self._prev_data = None
+        self._outgoing = None
 
     def finish(self) -> None:
         """End of input: close reassembly holes, flush codecs (EOF)."""
@@ -187,6 +230,8 @@ class EngineCore:
             if self.finished:
                 return
             self.finished = True
+            for why, count in self.undecoded.items():
+                self.warnings.append(f"{count} packet{'s' if count != 1 else ''} not decoded: {why}")
             self.flows.finish()
             for cs in self.states:
                 if cs.transport != "tcp":
@@ -258,8 +303,16 @@ class EngineCore:
         if flow.transport == "tcp":
             for direction in (0, 1):
                 cs.reasm[direction] = self._reassembler(cs, direction)
-        spec, options = self.protocols.for_ports(flow.transport, flow.server[1], flow.client[1])
+        chooser = self.protocols
+        if flow.transport == "tcp" and chooser.forced_infer(flow.server[1], flow.client[1]):
+            cs.options = {"infer": True}        # undecided until the framing is inferred
+            chooser.note((flow.transport, flow.id), by="decode-as")
+            return cs
+        spec, options = chooser.for_ports(flow.transport, flow.server[1], flow.client[1])
         if spec is not None:
+            by = "decode-as" if any(p in chooser.decode_as for p in (flow.server[1],
+                                                                     flow.client[1])) else "port"
+            chooser.note((flow.transport, flow.id), by=by)
             self._set_protocol(cs, spec, options)
         return cs
 
@@ -272,8 +325,9 @@ class EngineCore:
             else:
                 cs.probe_pending.append((direction, off, packet, start, data))
                 buf = cs.probe_buf[direction]
-                if len(buf) < PROBE_LIMIT:
-                    buf += data[: PROBE_LIMIT - len(buf)]
+                limit = self.protocols.infer_limit if cs.options else PROBE_LIMIT
+                if len(buf) < limit:
+                    buf += data[: limit - len(buf)]
                 self._decide_by_probe(cs)
 
         def on_gap(off, length, cs=cs, direction=direction):
@@ -288,25 +342,62 @@ class EngineCore:
         return Reassembler(on_data, on_gap, fetch=self.payload_of, **kw)
 
     def _decide_by_probe(self, cs: ConvState, final: bool = False) -> None:
-        c2s, s2c = cs.probe_buf
-        found = None
-        if c2s or s2c:
-            found = self.protocols.probe(cs.transport, bytes(c2s), bytes(s2c))
-        if found is None and not final and len(c2s) < PROBE_LIMIT and len(s2c) < PROBE_LIMIT:
+        """Probe (a match the bytes contradict is rejected), else infer the framing; wait
+        for more bytes while neither is sure and the buffers are below their limits."""
+        chooser = self.protocols
+        key = (cs.transport, cs.id)
+        if not cs.options:
+            c2s, s2c = cs.probe_buf
+            full = final or len(c2s) >= PROBE_LIMIT or len(s2c) >= PROBE_LIMIT
+            rejected = []
+            for spec, options in (chooser.probe_all(cs.transport, bytes(c2s), bytes(s2c))
+                                  if c2s or s2c else ()):
+                if not spec.framed and cs.transport == "tcp" and (rejected or not s2c):
+                    if not full and not rejected:
+                        return      # unframed text by its looks only: wait for the reply
+                    chooser.fallback[key] = (spec, options)    # unless a framing is found
+                    break
+                error, fewest = (verify(spec, options, [c2s, s2c],
+                                        cs.probe_pending[0][0] if cs.probe_pending else 0)
+                                 if cs.transport == "tcp" and spec.framed else (None, 2))
+                if error is None and fewest == 0 and full:
+                    error = f"{spec.name}: nothing decoded in the first {PROBE_LIMIT} bytes"
+                if error is not None:
+                    rejected.append(error)
+                    continue
+                if (fewest < 2 or not (c2s and s2c)) and not full:
+                    return          # not checked yet: both ways, a length then the next
+                chooser.note(key, by="probe", rejected=rejected)
+                self._set_protocol(cs, spec, options)
+                return
+            if not full and not rejected:
+                return
+            if cs.transport == "tcp":
+                chooser.note(key, by="inference", rejected=rejected)
+                chooser.start_inference(cs)
+        decision = chooser.decide_framing(cs, final) if cs.options else (None, None)
+        if decision is None:
+            return                                  # inference waits for more bytes
+        options, report = decision
+        if report is not None:
+            chooser.note(key, framing=report)
+        if options is not None and (options["c2s"] or options["s2c"]):
+            self._set_protocol(cs, FRAMED, options, protocol="inferred")
             return
-        if found is None:
-            cs.decided = True
-            cs.probe_pending = []
-            cs.probe_buf = [bytearray(), bytearray()]
-            for r in cs.reasm:                  # unknown protocol: nothing to cut
-                if r is not None:
-                    r.deliver_nothing()
+        if key in chooser.fallback:
+            chooser.note(key, by="probe")
+            self._set_protocol(cs, *chooser.fallback.pop(key))
             return
-        self._set_protocol(cs, found[0], found[1])
+        cs.decided = True
+        cs.probe_pending = []
+        cs.probe_buf = [bytearray(), bytearray()]
+        for r in cs.reasm:                  # unknown protocol: nothing to cut
+            if r is not None:
+                r.deliver_nothing()
 
-    def _set_protocol(self, cs: ConvState, spec, options: dict) -> None:
+    def _set_protocol(self, cs: ConvState, spec, options: dict, protocol: str | None = None) -> None:
         cs.spec, cs.options = spec, options
-        cs.protocol = spec.name
+        cs.protocol = protocol or spec.name
         cs.decided = True
         cs.version += 1
         if cs.transport != "tcp":
@@ -319,16 +410,24 @@ class EngineCore:
             emit = partial(cs.add_message, direction)
             if session is not None:
                 cs.mappers[direction] = MessageMapper(emit, boundaries=session[DIRS[direction]])
+            elif spec is FRAMED and framing_of(options, direction) is None:
+                cs.mappers[direction] = None    # no framing found for this direction
             else:
                 cs.mappers[direction] = MessageMapper(
-                    emit, codec_factory(spec, options, direction), resync=not spec.framed)
+                    emit, codec_factory(spec, options, direction, cs.flow.server[1]),
+                    resync=not spec.framed)
         for direction in (0, 1):            # from now on the reassembler feeds the mapper
             r, m = cs.reasm[direction], cs.mappers[direction]
-            r.on_data, r.on_gap = m.data, m.gap
+            if m is None:
+                r.deliver_nothing()
+            else:
+                r.on_data, r.on_gap = m.data, m.gap
         pending, cs.probe_pending = cs.probe_pending, []
         cs.probe_buf = [bytearray(), bytearray()]
         for direction, off, packet, start, data in pending:
             m = cs.mappers[direction]
+            if m is None:
+                continue
             if start < 0:
                 m.gap(off, data)
             else:

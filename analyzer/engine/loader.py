@@ -1,5 +1,5 @@
 """Opening a capture file into an engine: the one loader the CLI, the TUI session and the
-parallel summary share."""
+distributed summary share."""
 from __future__ import annotations
 
 import gc
@@ -8,6 +8,7 @@ from itertools import islice
 
 from analyzer.engine.queries import Engine
 from analyzer.sources import sidecar as sidecar_file
+from analyzer.sources.merged import capture_files, open_captures
 from analyzer.sources.open import open_capture
 
 _BATCH = 0x4000
@@ -23,12 +24,19 @@ def new_engine_for(path: str, src, decode_as: dict | None = None, sidecar="auto"
                   **engine_options)
 
 
-def analyze_file(path: str, decode_as: dict[int, str] | None = None, progress=None,
+def analyze_file(path: str | list[str], decode_as: dict[int, str] | None = None, progress=None,
                  limit: int | None = None, sidecar="auto") -> Engine:
-    """Read `path` whole, feed every packet, finish.  progress(done, total) is called now
-    and then (done and total in bytes of the file)."""
-    src = open_capture(path)
-    eng = new_engine_for(path, src, decode_as, sidecar)
+    """Read `path` whole (a capture file; or a list of files and directories, merged in time
+    order by analyzer.sources.merged), feed every packet, finish.  progress(done, total) is
+    called now and then (done and total in bytes of the files)."""
+    if isinstance(path, str):
+        src = open_capture(path)
+        eng = new_engine_for(path, src, decode_as, sidecar)
+    else:
+        src = open_captures(path)
+        if sidecar == "auto":
+            sidecar = [r for f in capture_files(path) for r in sidecar_file.load_beside(f) or []]
+        eng = new_engine_for(display_name(path), src, decode_as, sidecar or None)
     total = src.size
     # the bulk loop makes no reference cycles worth collecting: the cyclic GC would only
     # rescan the growing heap again and again (5-10 % of the time on big captures)
@@ -44,6 +52,11 @@ def analyze_file(path: str, decode_as: dict[int, str] | None = None, progress=No
     if progress is not None:
         progress(total, total)
     return eng
+
+
+def display_name(paths: list[str]) -> str:
+    """How the summary names what was read: the one path given, else the paths joined."""
+    return paths[0] if len(paths) == 1 else ", ".join(paths)
 
 
 def _feed_all(eng: Engine, src, progress, total: int, limit: int | None) -> None:

@@ -255,3 +255,6 @@ def describe(codec, data: bytes, skip: int = 0) -> tuple[str, dict, str | None]:
     if not summary:
         summary = preview(data[skip:])
     return summary, fields, error
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

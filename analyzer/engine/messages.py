@@ -31,22 +31,29 @@ class EngineMessages(EngineCore):
 
     def message(self, cs: ConvState, i: int) -> Message:
         """Message `i` of a conversation (summary and fields decoded on first use)."""
-        return Message(cs.id, i, DIRS[cs.m_dir[i]], cs.m_off[i], cs.m_len[i], cs.packets_of(i),
-                       cs.protocol or "data", malformed=cs.m_bad.get(i),
-                       describe=lambda m, cs=cs: self._describe(cs, m))
+        return Message(cs.id, i, DIRS[cs.m_dir[i]], cs.m_off[i], cs.m_len[i],
+                       lambda: cs.packets_of(i), cs.protocol or "data",
+                       malformed=cs.m_bad.get(i), describe=lambda m: self._describe(cs, m),
+                       packet_count=cs.packet_count_of(i))
 
     def message_bytes(self, conv, m: Message, limit: int = 1 << 20) -> bytes:
         """The bytes of message `m` (at most `limit`), read again from its packets."""
         with self.lock:
             cs = self.state(conv)
             return self.stream_bytes(cs, DIRS.index(m.direction), m.offset,
-                                     m.offset + min(m.length, limit), m.packets)
+                                     m.offset + min(m.length, limit), self._udp_packet(cs, m))
+
+    @staticmethod
+    def _udp_packet(cs: ConvState, m: Message) -> int:
+        """The packet of a UDP message (0 for TCP, whose bytes come from the chunk map)."""
+        return m.packets[0] if cs.transport == "udp" and m.packet_count else 0
 
     def stream_bytes(self, cs: ConvState, direction: int, begin: int, end: int,
-                     packets=None) -> bytes:
-        """Stream bytes [begin, end) of one direction, read again from the frames."""
+                     udp_packet: int = 0) -> bytes:
+        """Stream bytes [begin, end) of one direction, read again from the frames (UDP: the
+        payload of `udp_packet`)."""
         if cs.transport == "udp":
-            return (self.payload_of(packets[0]) or b"")[: end - begin] if packets else b""
+            return (self.payload_of(udp_packet) or b"")[: end - begin] if udp_packet else b""
         ch = cs.reasm[direction].chunks
         out = bytearray()
         for k in ch.covering(begin, end):
@@ -77,7 +84,7 @@ class EngineMessages(EngineCore):
         if spec is None or (cs.transport == "tcp" and cs.mappers[direction] is not None
                             and cs.mappers[direction].boundaries is not None):
             data = self.stream_bytes(cs, direction, m.offset, m.offset + min(m.length, 4096),
-                                     m.packets)
+                                     self._udp_packet(cs, m))
             return f"len={m.length} " + preview(data), {}
         codec = codec_factory(spec, cs.options, direction)()
         if spec.name == "auth" and cs.transport == "tcp" and m.offset <= (1 << 20):
@@ -86,7 +93,7 @@ class EngineMessages(EngineCore):
             summary, fields, _err = describe(codec, data, skip=m.offset)
             return summary, fields
         data = self.stream_bytes(cs, direction, m.offset, m.offset + min(m.length, 1 << 20),
-                                 m.packets)
+                                 self._udp_packet(cs, m))
         summary, fields, _err = describe(codec, data)
         return summary, fields
 
@@ -115,7 +122,8 @@ class EngineMessages(EngineCore):
                 return []
             r = cs.reasm[direction]
             ch = r.chunks
-            if ch is None or not len(ch) or r.base is None or not len(keys):
+            nk = len(keys)
+            if ch is None or not len(ch) or r.base is None or not nk:
                 return []
             d = decoded if decoded is not None else self.decoded(n)
             seq = d.seq + 1 if d.flags & SYN else d.seq
@@ -133,7 +141,7 @@ class EngineMessages(EngineCore):
                 j = bisect_right(keys, c_off) - 1
                 if j < 0:
                     j = 0
-                while j < len(keys) and keys[j] < c_end:
+                while j < nk and keys[j] < c_end:
                     i = idxs[j]
                     m_off, ln = keys[j], m_len[i]
                     m_end = m_off + ln

@@ -1,22 +1,89 @@
-"""Which codec cuts a conversation's messages: `--decode-as` first, then the protocols'
-default ports, then a probe of the first bytes; and, for unframed protocols, the exact
-message boundaries a sidecar (analyzer.sources.sidecar) recorded for that connection."""
+"""Which codec cuts a conversation's messages: `--decode-as` first (a protocol, a framing
+of the dissectors.framed grammar, or `infer`), then the protocols' default ports, then a
+probe of the first bytes checked against the bytes that follow (a probe the bytes contradict
+is rejected), then inference of the framing (analyzer.engine.framing); and, for unframed
+protocols, the exact message boundaries a sidecar (analyzer.sources.sidecar) recorded for
+that connection.  Why each conversation got its codec is kept (`choice_of`) for the views."""
 from __future__ import annotations
 
 from dissectors import registry
-from dissectors.base import CLIENT, SERVER
+from dissectors.base import CLIENT, SERVER, ProtocolError
+from dissectors.framed import Framing
+
+from analyzer.engine.framing import THRESHOLD, Sample, infer_pair
+from analyzer.engine.framing.infer import DirectionResult, check
+
+FRAMED = registry.FRAMED
+INFER_LIMIT = 16 * 1024     # bytes per direction inference waits for (or the stream's end)
+ONE_WAY_FACTOR = 4          # ... or 4 times that in all while one direction is short
+EARLY_PIECES = 16           # from this many pieces on (16, 32, 64..), decide when already sure
 
 
 def parse_decode_as(decode_as: dict) -> dict[int, tuple[str, dict]]:
-    """{port: "proto[:variant]" or (proto, options)} -> {port: (proto, options)}."""
+    """{port: "proto[:variant]", "framed:GRAMMAR", "infer" or (proto, options)} ->
+    {port: (proto, options)}."""
     out = {}
     for port, text in decode_as.items():
         if isinstance(text, tuple):
             out[int(port)] = text
             continue
         name, _, variant = str(text).partition(":")
-        out[int(port)] = (name.strip().lower(), {"variant": variant.strip().lower()} if variant else {})
+        name = name.strip().lower()
+        if name == registry.FRAMED.name:
+            out[int(port)] = (name, {"framing": variant.strip()})
+        elif name in registry.framed.KINDS:
+            out[int(port)] = (registry.FRAMED.name, {"framing": str(text).strip()})
+        else:
+            out[int(port)] = (name, {"variant": variant.strip().lower()} if variant else {})
     return out
+
+
+def samples(pending: list, limit: int, totals: list[int], complete: list[bool]) -> list[Sample]:
+    """The Sample of each direction from a conversation's buffered stream pieces
+    ((direction, offset, packet, start, data); start < 0: a gap of `data` bytes): the bytes
+    up to `limit` or the first gap, and where the sender's segments ended."""
+    parts: list[list[bytes]] = [[], []]
+    pushes: list[list[int]] = [[], []]
+    have = [0, 0]
+    stopped = [False, False]
+    for direction, off, _packet, start, data in pending:
+        if stopped[direction] or start < 0 or off != have[direction]:
+            stopped[direction] = True
+            continue
+        room = limit - have[direction]
+        piece = data[:room]
+        parts[direction].append(piece)
+        have[direction] += len(piece)
+        pushes[direction].append(have[direction])
+        if have[direction] >= limit:
+            stopped[direction] = True
+    out = []
+    for d in (0, 1):
+        whole = not stopped[d] and have[d] == totals[d]
+        out.append(Sample(b"".join(parts[d]), pushes[d], totals[d] if whole else have[d],
+                          complete[d] and whole))
+    return out
+
+
+def verify(spec, options: dict, direction_bytes: list[bytes],
+           first_direction: int = 0) -> tuple[str | None, int]:
+    """Run a probed codec over the buffered bytes: (the error they contradict it with or None,
+    the fewest events it decoded - whole messages, or parts such as a parsed header - in a
+    direction that has bytes).  `first_direction`: who sent the conversation's first bytes
+    (0 client)."""
+    if spec.server_first and first_direction == 0:
+        return f"{spec.name}: the client spoke first", 0
+    fewest = None
+    for direction, data in enumerate(direction_bytes):
+        if not data:
+            continue
+        codec = codec_factory(spec, options, direction)()
+        try:
+            n = len(codec.receive_data(bytes(data)))
+        except ProtocolError as exc:
+            return f"{spec.name}: {exc}", 0
+        fewest = n if fewest is None else min(fewest, n)
+    return None, fewest or 0
 
 
 def index_sidecar(records) -> dict:
@@ -41,9 +108,12 @@ def index_sidecar(records) -> dict:
     return out
 
 
-def codec_factory(spec, options: dict, direction: int):
-    """A function making a fresh codec for one direction (c2s bytes are what a server reads)."""
+def codec_factory(spec, options: dict, direction: int, hint_port: int | None = None):
+    """A function making a fresh codec for one direction (c2s bytes are what a server reads);
+    `hint_port`: the port a codec's length errors name in their --decode-as hint."""
     role = SERVER if direction == 0 else CLIENT
+    if hint_port is not None and spec.hint_port:
+        options = {**options, "hint_port": hint_port}
 
     def factory():
         return spec.connection(role, **options)
@@ -57,6 +127,110 @@ class ProtocolChooser:
         self.decode_as = parse_decode_as(decode_as or {})
         self.sidecar = index_sidecar(sidecar_records)
         self._sessions_used: dict[int, int] = {}
+        self.choices: dict[tuple[str, int], dict] = {}      # (transport, id) -> why
+        self._port_framing: dict[int, tuple] = {}           # server port -> (c2s, s2c) found
+        # (transport, id) -> (spec, options) of an unframed protocol its looks suggest, used
+        # when inference finds no framing
+        self.fallback: dict[tuple[str, int], tuple] = {}
+        self.infer_limit = INFER_LIMIT
+        self.remember_ports = True      # reuse a port's framing for its next conversations
+
+    def forced_infer(self, server_port: int, client_port: int) -> bool:
+        """--decode-as PORT=infer names one of the ports."""
+        return any(self.decode_as.get(p, ("",))[0] == registry.INFER
+                   for p in (server_port, client_port))
+
+    def note(self, key: tuple[str, int], **info) -> None:
+        """Record why conversation `key` got its protocol (shown by the summary views)."""
+        self.choices.setdefault(key, {}).update(info)
+
+    def choice_of(self, key: tuple[str, int]) -> dict | None:
+        """{"by": "port"|"decode-as"|"probe"|"inference", "confidence", "rejected",
+        "framing": {"c2s": ..., "s2c": ..., "threshold"}} of a conversation, or None."""
+        return self.choices.get(key)
+
+    def start_inference(self, cs) -> None:
+        """Switch an undecided TCP conversation (analyzer.engine.conv_state.ConvState) from
+        probing to inference: its buffers grow to infer_limit."""
+        cs.options = {"infer": True}
+        for direction, buf in enumerate(cs.probe_buf):
+            buf.clear()
+            for d, _off, _p, start, data in cs.probe_pending:
+                if d == direction and start >= 0 and len(buf) < self.infer_limit:
+                    buf += data[: self.infer_limit - len(buf)]
+
+    def decide_framing(self, cs, final: bool):
+        """None: wait for more bytes; else (codec options for FRAMED or None, the report)."""
+        c2s, s2c = cs.probe_buf
+        k = len(cs.probe_pending)
+        # full: both directions reached the limit, or together they hold ONE_WAY_FACTOR times
+        # it (one direction may be slow to speak, or never speak)
+        full = final or min(len(c2s), len(s2c)) >= self.infer_limit
+        if not full and k & (k - 1):        # try the port's known framing at 1, 2, 4.. pieces
+            return None
+        full = full or self.pending_bytes(cs) >= ONE_WAY_FACTOR * self.infer_limit
+        history = cs.flow.history() if final else ""
+        pieces = samples(cs.probe_pending, self.infer_limit,
+                         [cs.reasm[0].next_off, cs.reasm[1].next_off],
+                         ["F" in history, "f" in history])
+        port = cs.flow.server[1]
+        found = self.quick_infer(port, pieces)
+        if found is None and not full:
+            if k < EARLY_PIECES:
+                return None
+            results = infer_pair(pieces[0], pieces[1])      # sure already? then decide
+            if any(r.framing is None or r.confidence < THRESHOLD for r in results):
+                return None                         # both ways sure, or wait for the end
+            self._remember(port, results)
+            return self._outcome(results)
+        return found if found is not None else self.infer(port, pieces)
+
+    @staticmethod
+    def pending_bytes(cs) -> int:
+        """Bytes a conversation holds while its protocol is undecided (both directions)."""
+        return sum(len(p[4]) for p in cs.probe_pending if p[3] >= 0)
+
+    def infer(self, server_port: int, pieces: list[Sample]) -> tuple[dict, dict]:
+        """Infer both directions: (codec options for dissectors.framed, the report)."""
+        results = infer_pair(pieces[0], pieces[1])
+        self._remember(server_port, results)
+        return self._outcome(results)
+
+    def quick_infer(self, server_port: int, pieces: list[Sample]):
+        """The framing an earlier conversation on this port was found to have, when it
+        explains these bytes too (>= 2 messages in a direction, none contradicted):
+        (options, report) or None."""
+        known = self._port_framing.get(server_port)
+        if known is None:
+            return None
+        seen = 0
+        for result, sample in zip(known, pieces):
+            if result.framing is None or not sample.data:
+                continue
+            n = check(result.framing, sample)
+            if n is None:
+                return None
+            seen = max(seen, n)
+        if seen < 2:
+            return None
+        results = [DirectionResult(r.framing, r.confidence, messages=0) if r.framing else r
+                   for r in known]
+        return self._outcome(results, same_as_port=True)
+
+    def _remember(self, server_port: int, results) -> None:
+        if self.remember_ports and any(r.framing is not None and r.confidence >= THRESHOLD for r in results) \
+                and all(r.framing is None or r.confidence >= THRESHOLD for r in results):
+            self._port_framing.setdefault(server_port, tuple(results))
+
+    @staticmethod
+    def _outcome(results, same_as_port: bool = False) -> tuple[dict, dict]:
+        options = {d: (r.framing.grammar() if r.framing is not None else None)
+                   for d, r in zip(("c2s", "s2c"), results)}
+        report = {"c2s": results[0].as_dict(), "s2c": results[1].as_dict(),
+                  "threshold": THRESHOLD}
+        if same_as_port:
+            report["as_earlier_conversation_on_port"] = True
+        return options, report
 
     def for_ports(self, transport: str, server_port: int, client_port: int):
         """(spec, options) named by --decode-as or a default port; (None, {}) if neither."""
@@ -65,7 +239,7 @@ class ProtocolChooser:
                 name, options = self.decode_as[port]
                 try:
                     return registry.get(name), dict(options)
-                except KeyError:
+                except KeyError:       # "infer" (see forced_infer) or an unknown name
                     return None, {}
         for port in (server_port, client_port):
             spec = registry.by_port(transport, port)
@@ -78,6 +252,12 @@ class ProtocolChooser:
         """(spec, options) recognised from a conversation's first bytes, or None."""
         return registry.detect(transport, c2s, s2c)
 
+    @staticmethod
+    def probe_all(transport: str, c2s: bytes, s2c: bytes) -> list:
+        """Every (spec, options) whose probe matches the first bytes, most specific first."""
+        return registry.detect_all(transport, c2s, s2c)
+
+
     def sidecar_session(self, client: str, server: str) -> dict | None:
         """The next recorded session of this TCP connection ({"c2s": [(offset, length)], ...}),
         or None when the sidecar has none left."""
@@ -89,3 +269,9 @@ class ProtocolChooser:
             return None
         self._sessions_used[id(sessions)] = k + 1
         return sessions[k]
+
+
+def framing_of(options: dict, direction: int) -> Framing | None:
+    """The framing a dissectors.framed codec cuts `direction` with (None: not cut)."""
+    text = options.get("framing") or options.get(("c2s", "s2c")[direction])
+    return Framing.parse(text) if text else None

@@ -34,11 +34,12 @@ class Engine(EngineMessages):
         cs = self.state_of_packet(n)
         return None if cs is None else self.conversation_for(cs)
 
-    def relative_seq(self, n: int) -> tuple[int, int]:
-        """(seq, ack) relative like tshark's (SYN = 0, first data byte = 1)."""
+    def relative_seq(self, n: int, decoded=None) -> tuple[int, int]:
+        """(seq, ack) relative like tshark's (SYN = 0, first data byte = 1); `decoded`: the
+        packet's Decoded when the caller has it already."""
         with self.lock:
             cs = self.state_of_packet(n)
-            d = self.decoded(n)
+            d = decoded if decoded is not None else self.decoded(n)
             if cs is None or cs.transport != "tcp":
                 return d.seq, d.ack
             direction = (self.flow_kind[n - 1] - 1) % 2

@@ -31,19 +31,23 @@ class Message:
     tree) are decoded from the frames on first use when the message was built with a
     `describe` callable: a million messages cost nothing until a view looks at one."""
 
-    __slots__ = ("conv_id", "index", "direction", "offset", "length", "packets", "protocol",
-                 "malformed", "_summary", "_fields", "_describe")
+    __slots__ = ("conv_id", "index", "direction", "offset", "length", "packet_count",
+                 "protocol", "malformed", "_packets", "_summary", "_fields", "_describe")
 
     def __init__(self, conv_id: int, index: int, direction: str, offset: int, length: int,
-                 packets: list[int], protocol: str, summary: str = "",
+                 packets: list[int] | Callable[[], list[int]], protocol: str, summary: str = "",
                  malformed: str | None = None, fields: dict | None = None,
-                 describe: Callable[["Message"], tuple[str, dict]] | None = None) -> None:
+                 describe: Callable[["Message"], tuple[str, dict]] | None = None,
+                 packet_count: int | None = None) -> None:
+        """`packets` is the list, or a function giving it on first use together with
+        `packet_count` (a message carried by 24k packets costs nothing until asked)."""
         self.conv_id = conv_id
         self.index = index              # 0-based within its conversation (stream order)
         self.direction = direction      # "c2s" | "s2c"
         self.offset = offset            # stream offset of its first byte in that direction
         self.length = length            # bytes on the wire (header included)
-        self.packets = packets          # packet numbers that carried its bytes, in stream order
+        self._packets = packets         # packet numbers that carried its bytes, in stream order
+        self.packet_count = len(packets) if packet_count is None else packet_count
         self.protocol = protocol        # codec name ("lenmsg", "chat", ...)
         self.malformed = malformed
         self._summary = summary
@@ -70,8 +74,14 @@ class Message:
         return self._fields
 
     @property
+    def packets(self) -> list[int]:
+        if callable(self._packets):
+            self._packets = self._packets()
+        return self._packets
+
+    @property
     def split(self) -> bool:
-        return len(self.packets) > 1
+        return self.packet_count > 1
 
     def _key(self) -> tuple:
         return (self.conv_id, self.index, self.direction, self.offset, self.length,
@@ -135,4 +145,4 @@ class Conversation:
 
     @property
     def split_messages(self) -> int:
-        return sum(1 for m in self.messages if len(m.packets) > 1)
+        return sum(1 for m in self.messages if m.packet_count > 1)

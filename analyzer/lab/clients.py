@@ -14,9 +14,9 @@ import tempfile
 
 from analyzer.sources.sidecar import AppIOWriter
 from analyzer.errors import WirelabError
-from analyzer.lab.netio import AppSocket, addr_text, connect, family_of
+from analyzer.lab.netio import AppSocket, addr_text, length_error_text, connect, family_of
 from dissectors import auth, bigreply, filexfer, lenmsg, udpecho
-from dissectors.base import CLIENT, RemoteProtocolError
+from dissectors.base import CLIENT, MAX_FRAME, MAX_HEADER, RemoteProtocolError
 
 READ_SIZE = 65536
 
@@ -115,9 +115,13 @@ def lenmsg_client(host: str, port: int, messages: list[bytes], *, variant: str =
             try:
                 pending.extend(codec.receive_data(data))
             except RemoteProtocolError as exc:
-                raise LabProtocolError(f"bad reply from the lenmsg server: {exc}") from None
+                text = length_error_text(str(exc), variant, MAX_FRAME, "lenmsg", side="client")
+                raise LabProtocolError(f"bad reply from the lenmsg server: {text}") from None
             if not data:
-                raise LabProtocolError(f"server closed after {len(replies)} of {count} replies")
+                other = "native" if variant == "network" else "network"
+                hint = ("" if replies else f" (a server that reads lengths in the other byte order "
+                        f"closes like this: try --variant {other})")
+                raise LabProtocolError(f"server closed after {len(replies)} of {count} replies{hint}")
 
     try:
         if pipeline:
@@ -145,7 +149,8 @@ def _read_status(conn: AppSocket, codec: filexfer.Connection, events: list) -> f
         try:
             events.extend(codec.receive_data(data))
         except RemoteProtocolError as exc:
-            raise LabProtocolError(f"bad reply from the filexfer server: {exc}") from None
+            text = length_error_text(str(exc), codec.variant, MAX_HEADER, "filexfer", side="client")
+            raise LabProtocolError(f"bad reply from the filexfer server: {text}") from None
         if not data and not events:
             raise LabProtocolError("server closed without a status")
 

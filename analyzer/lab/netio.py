@@ -2,9 +2,19 @@
 application I/O sidecar (analyzer.sources.sidecar) when a writer is given."""
 from __future__ import annotations
 
+import re
 import socket
+import struct
 
 from analyzer.sources.sidecar import AppIOWriter
+
+# the two byte orders of a 4-byte length prefix (dissectors' "network" and "native" variants)
+_LENGTH = {"network": struct.Struct("!I"), "native": struct.Struct("<i")}
+_ORDER_WORDS = {"network": "a network-order (big-endian) length, as struct.pack('!I', n) writes",
+                "native": "a little-endian length, as struct.pack('i', n) writes on x86"}
+_BAD_LENGTH = re.compile(r"(?:too large: |negative length )(-?[0-9]+)")
+_DECODE_AS_CLAUSE = re.compile(r" \([^()]*--decode-as[^()]*\)")   # the analyzer's hint in a codec error
+_DECODE_AS_TRY = re.compile(r":? try --decode-as [^)]*")
 
 
 def addr_text(addr) -> str:
@@ -49,8 +59,8 @@ class AppSocket:
         self._record("send", self._out_dir, self.sent, len(data))
         self.sent += len(data)
 
-    def recv(self, n: int) -> bytes:
-        data = self.sock.recv(n)
+    def recv(self, n: int, flags: int = 0) -> bytes:
+        data = self.sock.recv(n, flags)
         if data:
             self._record("recv", self._in_dir, self.received, len(data))
             self.received += len(data)
@@ -99,3 +109,39 @@ def connect(host: str, port: int, *, timeout: float = 10.0, nodelay: bool | None
         sock.close()
         raise
     return AppSocket(sock, "client", appio)
+
+
+def other_byte_order(n: int, variant: str, limit: int) -> tuple[str, int] | None:
+    """When the length `n` (read as `variant`) read the other way round is a plausible
+    length (0..limit): (the other variant, that length); else None."""
+    other = "native" if variant == "network" else "network"
+    try:
+        raw = _LENGTH[variant].pack(n)
+    except struct.error:
+        return None
+    (m,) = _LENGTH[other].unpack(raw)
+    return (other, m) if 0 <= m <= limit else None
+
+
+def length_error_text(error: str, variant: str, limit: int, protocol: str, side: str = "server") -> str:
+    """A codec error as a server or client says it: the analyzer's --decode-as advice replaced
+    by what to run when the length looks like the other byte order."""
+    hint = byte_order_hint(error, variant, limit, protocol, side)
+    if hint:
+        return _DECODE_AS_CLAUSE.sub("", error) + hint
+    return _DECODE_AS_TRY.sub("", error)
+
+
+def byte_order_hint(error: str, variant: str, limit: int, protocol: str, side: str = "server") -> str:
+    """For a codec error about an implausible length prefix ("frame too large: 83886080 ..."):
+    a clause saying it looks like the other byte order and what to run; else ''."""
+    m = _BAD_LENGTH.search(error)
+    found = other_byte_order(int(m.group(1)), variant, limit) if m else None
+    if found is None:
+        return ""
+    other, length = found
+    if side == "server":
+        return (f" (it looks like {_ORDER_WORDS[other]}: {length}; for such clients run "
+                f"`wirelab serve {protocol} --variant {other}`, or make the client use --variant {variant})")
+    return (f" (the server seems to use the other byte order, {_ORDER_WORDS[other]}: {length}; "
+            f"try `wirelab client {protocol} --variant {other}`)")

@@ -1,7 +1,9 @@
 """Text renderings of one conversation for the TUI views (pure: engine data in, rich Text out).
 
     follow_lines(session, conv, naive=False) -> list[Text]   Follow stream
-    ladder_lines(session, conv) -> list[Text]                 Ladder diagram
+    ladder_lines(session, conv, arrow_width) -> list[Text]    Ladder diagram (payload text
+                                                              on each data arrow, one
+                                                              "|" between messages)
 """
 from __future__ import annotations
 
@@ -160,8 +162,40 @@ def _flag_names(flags: int) -> str:
     return ",".join(name for bit, name in names if flags & bit) or flags_text(flags) or "-"
 
 
+def payload_text(eng, n: int) -> str:
+    """The payload of packet n as one line: each message's text (a trailing newline dropped,
+    others shown as ⏎), "|" between messages; "" without payload."""
+    data = eng.payload_of(n)
+    if not data:
+        return ""
+    cuts = [(s.start, s.end) for s in eng.message_slices(n)] or [(0, len(data))]
+    parts = []
+    for a, b in cuts:
+        part = data[a:b]
+        if part.endswith(b"\r\n"):
+            part = part[:-2]
+        elif part.endswith(b"\n"):
+            part = part[:-1]
+        parts.append(_printable(part).replace("\n", "⏎"))
+    return "|".join(parts)
+
+
+def _arrow_label(head: str, seq_ack: str, length: str, text: str, inner: int) -> tuple[str, str]:
+    """The label on an arrow `inner` cells wide and what moves beside it (seq/ack when the
+    payload text needs the room); the text is cut with … when even that is too long."""
+    full = " ".join(x for x in (head, seq_ack, length, text) if x)
+    if len(full) + 2 <= inner or not text:
+        return full, ""
+    short = f"{head} {length} "
+    room = inner - 2 - len(short)
+    if len(text) > room:
+        text = text[: max(0, room - 1)] + "…"
+    return short + text, seq_ack
+
+
 def ladder_lines(session, conv, arrow_width: int = 48) -> list[Text]:
-    """Client and server as two columns, one arrow per packet with flags, seq/ack and length."""
+    """Client and server as two columns, one arrow per packet with flags, seq/ack, length and
+    the payload text."""
     numbers = conversation_packets(session, conv)
     hs = set((conv.handshake or {}).get("frames") or [])
     td = set((conv.teardown or {}).get("frames") or [])
@@ -178,17 +212,17 @@ def ladder_lines(session, conv, arrow_width: int = 48) -> list[Text]:
             except Exception:
                 pj = {}
             c2s = f"{d.src}:{d.sport}" == conv.client or f"[{d.src}]:{d.sport}" == conv.client
+            text = payload_text(eng, n)
             if conv.transport == "tcp":
                 seq = pj.get("seq", d.seq)
                 ack = pj.get("ack", d.ack)
-                label = f"{_flag_names(d.flags)} Seq={seq}" + (f" Ack={ack}" if d.flags & ACK else "") + \
-                        f" Len={d.payload_len}"
+                head = _flag_names(d.flags)
+                seq_ack = f"Seq={seq}" + (f" Ack={ack}" if d.flags & ACK else "")
             else:
-                label = f"UDP Len={d.payload_len}"
+                head, seq_ack = "UDP", ""
             inner = arrow_width - 4
-            label = f" {label} "
-            if len(label) > inner:
-                label = label[:inner]
+            label, beside = _arrow_label(head, seq_ack, f"Len={d.payload_len}", text, inner)
+            label = f" {label} "[:inner]
             fill = inner - len(label)
             lpad, rpad = fill // 2, fill - fill // 2
             if c2s:
@@ -205,6 +239,8 @@ def ladder_lines(session, conv, arrow_width: int = 48) -> list[Text]:
             for tag in ("coalesced", "split", "retransmission", "out_of_order", "dup_ack", "lost_segment"):
                 if tag in row.tags:
                     notes.append(tag)
+            if beside:
+                notes.append(beside)
             style = CLIENT_STYLE if c2s else SERVER_STYLE
             if "handshake" in notes:
                 style = "bold #87d787"

@@ -45,6 +45,49 @@ UNFRAMED = {
 }
 
 
+TEARDOWN = {
+    "four-way": "FIN, ACK, FIN, ACK, as the lecture draws it: each FIN is acknowledged by a "
+                "packet of its own, because the other side closed a moment after reading "
+                "end-of-file (its kernel had already sent the ACK alone)",
+    "fin-ack-piggybacked": "FIN, FIN+ACK, ACK (three packets): the other side closed at once "
+                           "on reading end-of-file, so its kernel put the ACK of the first FIN "
+                           "on its own FIN instead of sending it alone; still the four steps "
+                           "of the four-way close, two of them in one packet",
+    "simultaneous": "both sides sent a FIN before the other's arrived: the FINs crossed on the "
+                    "wire and each was acknowledged separately (simultaneous close)",
+    "half-close": "one side closed only its sending half (shutdown(SHUT_WR)) and the other "
+                  "side went on sending data after that FIN: each direction closes on its own",
+    "rst": "aborted with a RST (e.g. close() with SO_LINGER 0, or an application refusing "
+           "the peer): no FIN exchange, the peer's next read sees 'connection reset'",
+    "none": "no FIN and no RST seen: the connection was still open when the capture ended",
+}
+
+
+def teardown_text(kind: str) -> str:
+    """One plain sentence on a teardown kind (the `teardown.kind` of the summary JSON)."""
+    return TEARDOWN.get(kind, "an ending wirelab has no name for")
+
+
+AUTH_VERDICT = {
+    "accepted": "the client proved it knows the shared secret",
+    "rejected": "the client's answer is wrong",
+    "replayed": "the client sent an answer recorded from an earlier connection",
+    "unchecked": "wirelab cannot tell whether the answer is right",
+}
+
+
+def auth_text(engine, conv, secret: bytes | None = None) -> str | None:
+    """One sentence on an auth conversation's challenge-response ("Authentication rejected:
+    ..."), None for other protocols.  `secret`: the shared secret, if the user gave one."""
+    from analyzer.engine.auth_check import checker_for
+    got = checker_for(engine, secret).verdict(engine, conv)
+    if got is None:
+        return None
+    variant = f" ({got.variant})" if got.variant else ""
+    return (f"Authentication{variant} {got.verdict}: {AUTH_VERDICT[got.verdict]}; "
+            f"{got.why}.")
+
+
 def _name(proto: str | None) -> str:
     return (proto or "").split(":")[0]
 
@@ -60,8 +103,25 @@ def _conv_of(engine, n: int):
         return None
 
 
-def explain_packet(engine, n: int) -> list[str]:
-    """A few sentences on what packet `n` is and why it looks the way it does."""
+def _teardown_role(conv, n: int) -> str | None:
+    """A sentence on packet n's place in its conversation's FIN teardown, if it has one."""
+    td = conv.teardown or {}
+    kind, frames = td.get("kind"), list(td.get("frames") or [])
+    if n not in frames or kind not in ("four-way", "fin-ack-piggybacked"):
+        return None
+    step = frames.index(n)
+    if kind == "fin-ack-piggybacked" and step == 1:
+        return ("This FIN also acknowledges the other side's FIN: the two middle steps of the "
+                f"four-way close share one packet (fin-ack-piggybacked: {teardown_text(kind)}).")
+    if kind == "four-way" and step == 1:
+        return ("This ACK acknowledges the first FIN on its own: step 2 of the four-way wave "
+                f"(four-way: {teardown_text(kind)}).")
+    return None
+
+
+def explain_packet(engine, n: int, secret: bytes | None = None) -> list[str]:
+    """A few sentences on what packet `n` is and why it looks the way it does; `secret`
+    checks an auth answer carried by it."""
     d = engine.decoded(n)
     bits = engine.analysis_bits(n)
     slices = list(engine.message_slices(n))
@@ -93,6 +153,9 @@ def explain_packet(engine, n: int) -> list[str]:
         elif d.payload_len == 0 and f & ACK:
             out.append(f"Packet {n} is a pure ACK from {who}: no data, it tells the peer that every "
                        f"byte before sequence number {d.ack} arrived.")
+        role = _teardown_role(conv, n) if conv is not None else None
+        if role:
+            out.append(role)
         if d.payload_len:
             push = " with PSH set (the sender's buffer was flushed)" if f & PSH else ""
             out.append(f"It carries {d.payload_len} bytes of data from {who}{push}.")
@@ -142,11 +205,16 @@ def explain_packet(engine, n: int) -> list[str]:
             out.append(f"Message #{m.index} is malformed: {m.malformed}.")
     if not starts and slices and not any(s.last for s in slices):
         out.append("It carries only the middle of a longer message.")
+    if conv is not None and _name(conv.protocol) == "auth":
+        from analyzer.engine.auth_check import checker_for
+        if checker_for(engine, secret).mark(engine, n):
+            out.append(auth_text(engine, conv, secret))
     return out
 
 
-def explain_conversation(engine, conv) -> list[str]:
-    """A few sentences on what happened in conversation `conv` (an engine Conversation)."""
+def explain_conversation(engine, conv, secret: bytes | None = None) -> list[str]:
+    """A few sentences on what happened in conversation `conv` (an engine Conversation);
+    `secret` checks an auth conversation's answer."""
     out: list[str] = []
     kind = conv.transport.upper()
     proto = _name(conv.protocol) or "unknown protocol"
@@ -169,7 +237,11 @@ def explain_conversation(engine, conv) -> list[str]:
         if td.get("kind") and td.get("kind") != "none":
             ini = td.get("initiator")
             out.append(f"Teardown: {td['kind']}" + (f", started by the {ini}" if ini else "")
-                       + (f" (packets {', '.join(map(str, td.get('frames', [])))})" if td.get("frames") else "") + ".")
+                       + (f" (packets {', '.join(map(str, td.get('frames', [])))})" if td.get("frames") else "")
+                       + f": {teardown_text(td['kind'])}.")
+    auth = auth_text(engine, conv, secret) if _name(conv.protocol) == "auth" else None
+    if auth:
+        out.append(auth)
     n_msgs = len(conv.messages)
     if n_msgs:
         out.append(f"{n_msgs} application messages were found.")

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from analyzer.decode.decoded import flags_text
-from analyzer.engine.constants import DIRS
-from analyzer.render.rows import row
+from analyzer.engine.constants import DIRS, LOOPBACK_DUP
 from analyzer.transport.analysis_flags import analysis_list
 
 
@@ -19,7 +18,11 @@ def packet_json(eng, n: int) -> dict:
         ports = d.transport in ("tcp", "udp")
         seq, ack = (d.seq, d.ack)
         if tcp and s >= 0:
-            seq, ack = eng.relative_seq(n)
+            seq, ack = eng.relative_seq(n, d)
+        slices = eng.message_slices(n, d) if s >= 0 else []
+        # the protocol column of the packet's row (analyzer.render.rows.row)
+        protocol = (d.protocol if bits & LOOPBACK_DUP or d.malformed or not slices
+                    else slices[0].message.protocol.upper())
         out = {
             "number": n,
             "time": round(eng.index.ts[i] - (eng.first_ts or 0.0), 6),
@@ -28,7 +31,7 @@ def packet_json(eng, n: int) -> dict:
             "sport": d.sport if ports else None,
             "dport": d.dport if ports else None,
             "transport": d.transport,
-            "protocol": row(eng, n).protocol,
+            "protocol": protocol,
             "flags": flags_text(d.flags) if tcp else "",
             "seq": seq if tcp else None,
             "ack": ack if tcp else None,
@@ -45,7 +48,7 @@ def packet_json(eng, n: int) -> dict:
                           "start": sl.start, "end": sl.end,
                           "first": sl.first, "last": sl.last,
                           "length": sl.message.length}
-                         for sl in (eng.message_slices(n) if s >= 0 else [])],
+                         for sl in slices],
         }
         if d.malformed:
             out["malformed"] = d.malformed

@@ -42,8 +42,10 @@ def options_text(opts) -> str:
     return (" " + " ".join(out)) if out else ""
 
 
-def row(eng, n: int) -> Row:
-    """The packet-list row of packet n of an analyzer.engine.Engine."""
+def row(eng, n: int, auth=None) -> Row:
+    """The packet-list row of packet n of an analyzer.engine.Engine; `auth` (an
+    analyzer.engine.auth_check.AuthChecker) marks the packet completing an auth answer
+    with its verdict: "[auth: rejected]"."""
     with eng.lock:
         i = eng.check_number(n)
         bits = eng.index.analysis[i]
@@ -76,6 +78,8 @@ def row(eng, n: int) -> Row:
         for a in names:
             if a != "loopback_duplicate":
                 info += f" [{a}]"
+        if auth is not None and slices:
+            info += auth.mark(eng, n)
         return Row(n, t, src, dst, protocol, length, info, frozenset(tags))
 
 

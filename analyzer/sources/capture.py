@@ -19,6 +19,7 @@ import time
 from typing import BinaryIO, Iterator
 
 from analyzer.errors import CaptureFormatError
+from analyzer.sources import stdin_spool
 from analyzer.sources.record import PacketLocation, Record
 
 # No link layer wirelab knows has frames this big; a caplen above it is a corrupt header.
@@ -30,7 +31,10 @@ _new = tuple.__new__      # a Record without NamedTuple.__new__'s argument parsi
 
 def open_capture_file(path: str) -> BinaryIO:
     """`path` opened for reading, or CaptureFormatError with one clear line: no such file,
-    a directory, permission denied, a pipe or device (never read: it could block)."""
+    a directory, permission denied, a pipe or device (never read: it could block).  "-" is
+    standard input once it has been spooled (analyzer.sources.stdin_spool)."""
+    if path == stdin_spool.STDIN:
+        return stdin_spool.open_spooled()
     try:
         mode = os.stat(path).st_mode
     except OSError:
@@ -64,14 +68,18 @@ class CaptureSource:
     # left alone), so it may run in a thread beside an iteration of the same source
     scan_reads_only = False
 
-    def __init__(self, path: str) -> None:
+    compression: str | None = None     # "gzip"/"zstd": read from a decompressed copy
+
+    def __init__(self, path: str, file: BinaryIO | None = None) -> None:
+        """`file`: the capture already opened (e.g. an anonymous decompressed copy, which
+        this source then owns and closes); else `path` is opened."""
         self.path = str(path)
         self.warnings: list[str] = []
         self._warned: set[str] = set()
         self._warn_lock = threading.Lock()
         self.progress = 0          # bytes of the file consumed so far by iteration
         self.packets = 0           # records yielded by the last/current pass
-        self._file = open_capture_file(self.path)
+        self._file = file if file is not None else open_capture_file(self.path)
         self.size = os.fstat(self._file.fileno()).st_size
         self._buf: mmap.mmap | bytes = b""
         self._released = 0
@@ -198,6 +206,15 @@ class CaptureSource:
             except (OSError, ValueError):
                 pass
             self._released = end
+
+    def warn_once(self, key: str, text: str) -> None:
+        """Add `text` unless a warning of kind `key` was already given (for warnings that
+        name the first of many places, e.g. a packet number)."""
+        with self._warn_lock:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        self.warn(text)
 
     def warn(self, text: str) -> None:
         """Add a warning once (the same text twice is kept once, also when a header scan and

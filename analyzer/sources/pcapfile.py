@@ -2,10 +2,13 @@
 
 Fatal (CaptureFormatError when opened): empty file, truncated global header, unknown magic,
 a pcapng file, unsupported version.  Not fatal (a warning, earlier packets kept, reading stops
-there): truncated last record (header or body), caplen above the snaplen (a corrupt record
-header: nothing is allocated for it).  An unsupported linktype is warned about once; its
-packets are still yielded.  (Files with the legacy snaplen 65535 may hold records up to
-262144 bytes, as Wireshark reads them: Scapy writes such files.)
+there): truncated last record (header or body), a caplen no link layer has (above 256 KiB,
+Wireshark's maximum, or the file's snaplen if that is larger, up to 1 MiB: a corrupt record
+header, nothing is allocated for it).  A caplen above the file's snaplen but below that limit
+is warned about once (with the packet number) and read on, as tshark does: such files are
+common (Scapy writes snaplen 65535 and 65550-byte loopback frames; other tools write a
+snaplen smaller than their frames).  An unsupported linktype is warned about once; its
+packets are still yielded.
 """
 from __future__ import annotations
 
@@ -40,8 +43,8 @@ class PcapSource(CaptureSource):
     format = "pcap"
     scan_reads_only = True      # scan_headers below only reads the map
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
+    def __init__(self, path: str, file=None) -> None:
+        super().__init__(path, file)
         try:
             self._parse_header()
         except BaseException:
@@ -74,13 +77,11 @@ class PcapSource(CaptureSource):
         self._scale = scale
         self._rec = struct.Struct(endian + "IIII")
         self._rec_size = rec_size
-        # a caplen above this is a corrupt record header, rejected before any allocation.
-        # Exception: the legacy snaplen 65535 (Scapy's wrpcap writes it, then writes 65550-byte
-        # loopback frames): up to Wireshark's own maximum, with a warning.
-        if snaplen == 65535:
-            self.max_caplen = LEGACY_SNAPLEN_MAX
-        else:
-            self.max_caplen = snaplen if 0 < snaplen <= MAX_CAPLEN else MAX_CAPLEN
+        # a caplen above max_caplen is a corrupt record header, rejected before any
+        # allocation; one above the snaplen (but not max_caplen) is read with a warning
+        self.max_caplen = max(LEGACY_SNAPLEN_MAX, min(snaplen, MAX_CAPLEN))
+        # the fast path's bound: a caplen above it (or the snaplen) takes _unusual_record
+        self._usual = min(snaplen if snaplen > 0 else 65535, 65535)
         self.linktypes = {self.linktype}
         if not linktypes.is_supported(self.linktype):
             self.warn(linktypes.unsupported_warning(self.linktype))
@@ -98,9 +99,11 @@ class PcapSource(CaptureSource):
                       f"{limit} (corrupt record header): stopped reading there, "
                       f"{n} packets kept")
             return _CORRUPT
-        if caplen > 65535 and limit == LEGACY_SNAPLEN_MAX:
-            self.warn(f"record at offset {pos}: caplen {caplen} exceeds the file's "
-                      "snaplen 65535 (accepted, as Wireshark does)")
+        if caplen > self.snaplen > 0:
+            self.warn_once("caplen above snaplen",
+                           f"packet {n + 1} (record at offset {pos}): caplen {caplen} exceeds "
+                           f"the file's snaplen {self.snaplen}: read on, as tshark does "
+                           "(warned once)")
         data_pos = pos + self._rec_size
         if data_pos + caplen > end:
             if final:
@@ -124,7 +127,7 @@ class PcapSource(CaptureSource):
         rsize = self._rec_size
         scale = self._scale
         lt = self.linktype
-        usual = min(self.max_caplen, 65535)     # a caplen above it takes _unusual_record
+        usual = self._usual                     # a caplen above it takes _unusual_record
         n = self.packets
         release_at = pos + RELEASE_EVERY
         try:
@@ -160,7 +163,7 @@ class PcapSource(CaptureSource):
         rsize = self._rec_size
         scale = self._scale
         lt = self.linktype
-        usual = min(self.max_caplen, 65535)
+        usual = self._usual
         n = 0
         pos = 24
         while pos + rsize <= end:

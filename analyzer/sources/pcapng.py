@@ -54,8 +54,8 @@ class PcapngSource(CaptureSource):
 
     format = "pcapng"
 
-    def __init__(self, path: str) -> None:
-        super().__init__(path)
+    def __init__(self, path: str, file=None) -> None:
+        super().__init__(path, file)
         try:
             self._check_first_block()
         except BaseException:

@@ -23,6 +23,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from analyzer.errors import WirelabError
+
 SUFFIX = ".appio.jsonl"
 
 
@@ -86,3 +88,15 @@ def load(path: str) -> list[AppIO] | None:
 
 def load_beside(capture_path: str) -> list[AppIO] | None:
     return load(sidecar_path(capture_path))
+
+
+def open_sidecar_writer(path: str | None) -> "AppIOWriter | None":
+    """An AppIOWriter appending to `path` (None: no sidecar), or WirelabError in one line."""
+    if not path:
+        return None
+    if os.path.isdir(path):
+        raise WirelabError(f"cannot write sidecar {path}: is a directory")
+    try:
+        return AppIOWriter(path)
+    except OSError as exc:
+        raise WirelabError(f"cannot write sidecar {path}: {exc.strerror or exc}") from None

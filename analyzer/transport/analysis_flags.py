@@ -30,4 +30,6 @@ ANALYSIS_BIT: dict[str, int] = {name: 1 << i for i, name in enumerate(ANALYSIS_N
 
 
 def analysis_list(bits: int) -> list[str]:
+    if not bits:
+        return []
     return [name for i, name in enumerate(ANALYSIS_NAMES) if bits >> i & 1]

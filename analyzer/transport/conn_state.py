@@ -264,3 +264,6 @@ class ZeekUdpState:
         if o:
             return "SF" if r else "S0"
         return "SHR" if r else "OTH"
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

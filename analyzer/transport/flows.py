@@ -249,9 +249,12 @@ class FlowTable:
         return flow
 
     def add(self, number: int, ts: float, d: Decoded) -> FlowVerdict | None:
-        """Feed packet `number` (1-based) with timestamp `ts`; None if not TCP/UDP."""
+        """Feed packet `number` (1-based) with timestamp `ts`; None if not TCP/UDP.  A packet
+        the decoder marked malformed but still decoded to TCP/UDP (an impossible IP or UDP
+        length: the bytes captured are used) keeps its conversation, as in tshark; one whose
+        TCP/UDP header could not be read (no payload offset) does not."""
         transport = d.transport
-        if d.malformed:
+        if d.payload_offset < 0:
             return None
         if transport == "tcp":
             table = self._tcp
@@ -337,3 +340,6 @@ class FlowTable:
         self.finished = True
         for flow in self.conversations:
             flow.finished = True
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

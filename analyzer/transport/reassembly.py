@@ -283,3 +283,6 @@ class Reassembler:
     @property
     def held_count(self) -> int:
         return len(self.held_starts)
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

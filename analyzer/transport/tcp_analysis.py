@@ -315,3 +315,6 @@ class TcpConversationAnalysis:
         if t < ooo_thres and f_next != ((seq + seglen + syn_fin) & M32):
             return ta | A_OUT_OF_ORDER
         return ta | A_RETRANSMISSION
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

@@ -1,5 +1,5 @@
-"""The wirelab terminal UI: packet list, detail tree, hex view, display filter, and the
-conversations / follow / ladder / explain views.
+"""The wirelab terminal UI: packet list, detail tree, hex view, display filter, go to / find,
+and the conversations / follow / ladder / explain / graph views.
 
     app = WirelabApp(session, loader=records_iterable)     # file: a worker feeds it
     app = WirelabApp(session, live=live_capture)           # live: drains a LiveCapture
@@ -7,36 +7,25 @@ conversations / follow / ladder / explain views.
 from __future__ import annotations
 
 import time
-from array import array
 
 from rich.text import Text
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input, Static, Tree
 from textual.worker import get_current_worker
 
-from analyzer.filters.display_filter import FilterError, compile_filter
 from analyzer.tui.detail import Node, build_detail
+from analyzer.tui.field_filter import FieldFilterActions
+from analyzer.tui.filter_bar import FilterActions, compose_filter_bar
+from analyzer.tui.goto_find import GotoFindActions
 from analyzer.tui.hexview import HexView, byte_kinds
+from analyzer.tui.live_mode import LiveActions, Loaded
 from analyzer.tui.packet_list import PacketHeader, PacketList
-from analyzer.tui.screens import (ConversationsScreen, ExplainScreen, FollowScreen, HelpScreen,
-                                  LadderScreen)
-
-
-class Loaded(Message):
-    """The worker fed another batch (or finished)."""
-
-
-class FilterProgress(Message):
-    def __init__(self, token: int, length: int, done: bool) -> None:
-        super().__init__()
-        self.token = token
-        self.length = length
-        self.done = done
+from analyzer.tui.view_actions import ViewActions
 
 
 class LazyLoaded(Message):
@@ -46,40 +35,54 @@ class LazyLoaded(Message):
         self.children = children
 
 
-class WirelabApp(App):
+class WirelabApp(FilterActions, FieldFilterActions, GotoFindActions, LiveActions, ViewActions, App):
     CSS_PATH = "wirelab.tcss"
     TITLE = "wirelab"
+    ENABLE_COMMAND_PALETTE = False      # its footer entry would cost the keys room at 80 columns
+    # screen classes that wirelab.tcss lays the panes out by: below 32 rows the detail tree
+    # and the hex view share one pane (h switches); from 160 columns they sit side by side
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
+        Binding("ctrl+c", "quit_now", "Quit", show=False, priority=True),
         Binding("slash", "focus_filter", "Filter"),
         Binding("c", "conversations", "Convs"),
         Binding("f", "follow", "Follow"),
         Binding("l", "ladder", "Ladder"),
         Binding("e", "explain", "Explain"),
+        Binding("h", "toggle_hex", "Hex"),
+        Binding("i", "graph", "Graph"),
+        Binding("a", "apply_field", "Apply as filter", show=False),
+        Binding("A", "apply_field(True)", "...and selected", show=False),
+        Binding("ctrl+g", "goto", "Go to packet", show=False),
+        Binding("ctrl+f", "find", "Find", show=False),
+        Binding("n", "find_next", "Find next", show=False),
+        Binding("N", "find_previous", "Find previous", show=False),
         Binding("x", "clear_filter", "Clear filter", show=False),
         Binding("escape", "leave_filter", "Back to the list", show=False),
         Binding("space", "pause", "Pause"),
+        Binding("space", "resume", "Resume"),
         Binding("w", "save", "Save"),
         Binding("question_mark", "help", "Keys"),
         Binding("q", "quit", "Quit"),
     ]
 
-    filter_text = reactive("")
     paused = reactive(False)
 
     def __init__(self, session, loader=None, live=None, initial_filter: str = "",
-                 save_dir: str = ".") -> None:
+                 save_dir: str = ".", select: int | None = None, explain: bool = False) -> None:
+        """`select`: the packet to put the cursor on once analyzed (with `explain`, its
+        explanation opens over it)."""
         super().__init__()
         self.session = session
         self.loader = loader
         self.live = live
         self.initial_filter = initial_filter
         self.save_dir = save_dir
-        self._filter = compile_filter("")
-        self._filter_token = 0
-        self._filter_view: array | None = None
+        self.select = select
+        self.explain_selected = explain
         self._last_post = 0.0
         self.first_paint_at: float | None = None
-        self.saved_path: str | None = None
         name = session.path or ("live capture" if live is not None else "capture")
         self.sub_title = name
 
@@ -89,20 +92,17 @@ class WirelabApp(App):
 
     # -- layout ---------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        with Horizontal(id="filter-bar"):
-            yield Static("Filter:", id="filter-label")
-            yield Input(placeholder="display filter, e.g. tcp.port == 9001 and msg.coalesced   (/ to edit)",
-                        id="filter")
-        yield Static("", id="filter-error")
+        yield from compose_filter_bar()
         with Vertical(id="list-pane"):
             yield PacketHeader(id="packet-header")
             yield PacketList(self.session, id="packets")
-        tree: Tree = Tree("packet", id="detail")
-        tree.show_root = False
-        yield tree
-        yield HexView(id="hex")
+        with Container(id="bottom"):
+            tree: Tree = Tree("packet", id="detail")
+            tree.show_root = False
+            yield tree
+            yield HexView(id="hex")
         yield Static("", id="status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _q(self, selector, expect_type=None):
         """Query the main screen (always the bottom of the stack), whatever is on top."""
@@ -113,14 +113,18 @@ class WirelabApp(App):
     def packet_list(self) -> PacketList:
         return self._q(PacketList)
 
-    MAIN_ONLY = {"focus_filter", "leave_filter", "conversations", "follow", "ladder", "explain", "clear_filter"}
-    LIVE_ONLY = {"pause", "save"}
+    MAIN_ONLY = {"focus_filter", "leave_filter", "conversations", "follow", "ladder", "explain",
+                 "clear_filter", "toggle_hex", "graph", "apply_field", "goto", "find", "find_next",
+                 "find_previous"}
+    LIVE_ONLY = {"save"}
 
     def check_action(self, action: str, parameters) -> bool | None:
         if action in self.MAIN_ONLY and len(self.screen_stack) > 1:
             return False
         if action in self.LIVE_ONLY and self.live is None:
             return False
+        if action in ("pause", "resume"):
+            return self.live is not None and self.paused == (action == "resume")
         return True
 
     def on_mount(self) -> None:
@@ -138,6 +142,18 @@ class WirelabApp(App):
             self.session.done = True
         self.refresh_counts()
         self.set_interval(0.25, self._tick)
+
+    def action_quit_now(self) -> None:
+        """Ctrl+C: quit at once, from any view (as less and termshark do)."""
+        self.exit()
+
+    def action_toggle_hex(self) -> None:
+        """h: on a short terminal switch the bottom pane between tree and hex; else show or
+        hide the hex view."""
+        self.screen_stack[0].toggle_class("-hex-toggled")
+
+    def on_packet_list_columns_changed(self, event: PacketList.ColumnsChanged) -> None:
+        self._q(PacketHeader).widths = tuple(event.widths)
 
     # -- loading ----------------------------------------------------------------------------
     def _post_loaded(self) -> None:
@@ -166,38 +182,21 @@ class WirelabApp(App):
             self.session.hold_feed = False
         self.post_message(Loaded())
 
-    @work(thread=True, exclusive=True, group="loader")
-    def feed_live(self) -> None:
-        """Drain the live capture into the engine in batches until it stops or the app exits."""
-        worker = get_current_worker()
-        cap = self.live
-        session = self.session
-        try:
-            while not worker.is_cancelled:
-                if self.paused:
-                    time.sleep(0.05)
-                    continue
-                batch = cap.drain()
-                if batch:
-                    session.feed(batch, batch=len(batch), finish=False)
-                    self.post_message(Loaded())
-                elif not cap.running:
-                    break
-                else:
-                    time.sleep(0.05)
-        except Exception as exc:
-            session.error = f"live capture stopped: {exc}"
-        with session.lock:
-            try:
-                session.engine.finish()
-            except Exception:
-                pass
-            session.generation += 1
-        session.done = True
-        self.post_message(Loaded())
-
     def on_loaded(self, _: Loaded) -> None:
         self.refresh_counts()
+        self._open_selected()
+
+    def _open_selected(self) -> None:
+        """Put the cursor on `select` once the engine has analyzed it (and explain it)."""
+        n = self.select
+        if n is None or (self.session.count < n and not self.session.done):
+            return
+        self.select = None
+        if not self.packet_list.scroll_to_number(n):
+            self.notify(f"Packet {n} is not in this capture", severity="warning")
+            return
+        if self.explain_selected and len(self.screen_stack) == 1:
+            self.action_explain()
 
     def _tick(self) -> None:
         self.refresh_counts()
@@ -221,25 +220,19 @@ class WirelabApp(App):
                 self._last_invalidate = now
                 self._seen_generation = s.generation
             pl.set_total(count, invalidate=stale)
-            self._q(PacketHeader).count = count
             if pl.selected_number is not None and pl.view is None and pl.cursor == 0 and not self._detail_shown:
                 self.show_packet(pl.selected_number)
         parts = [f"Packets: {count:,}"]
         if pl.view is not None:
             parts.append(f"Displayed: {pl.view_len:,}")
         if s.live:
-            state = "paused" if self.paused else ("capturing" if not s.done else "stopped")
-            parts.append(f"Live: {state}")
-            waiting = self.live.waiting
-            if self.paused and waiting:
-                parts.append(f"{waiting:,} waiting")
+            parts.extend(self.live_status())
         elif not s.done:
             parts.append(f"Loading {s.progress * 100:.0f}% (analyzed {analyzed:,})")
         else:
             parts.append("Loaded")
-        if self._filter_text_applied:
-            parts.append(f"Filter: {self._filter_text_applied}"
-                         + ("" if self._filter_done else " (scanning...)"))
+        if self.filter_status():
+            parts.append(self.filter_status())
         if s.error:
             parts.append(f"[{s.error}]")
         warnings = s.engine.warnings
@@ -254,8 +247,6 @@ class WirelabApp(App):
     _quick_started = False
     _seen_generation = -1
     _last_invalidate = 0.0
-    _filter_text_applied = ""
-    _filter_done = True
 
     # -- selection -> detail + hex -------------------------------------------------------------
     @on(PacketList.Selected)
@@ -281,6 +272,7 @@ class WirelabApp(App):
         self._detail_shown = True
         self._add_nodes(tree.root, nodes)
         hexv.show(data, byte_kinds(len(data), d.payload_offset if d.payload_offset >= 0 else len(data), slices))
+        hexv.set_highlight(self.find_span(number))
 
     def _add_nodes(self, parent, nodes: list[Node]) -> None:
         for node in nodes:
@@ -320,173 +312,6 @@ class WirelabApp(App):
         except Exception:
             pass
         self._add_nodes(tnode, msg.children)
-
-    # -- filter ------------------------------------------------------------------------------
-    def action_focus_filter(self) -> None:
-        self._q("#filter", Input).focus()
-
-    @on(Input.Changed, "#filter")
-    def _on_filter_changed(self, event: Input.Changed) -> None:
-        self._check_filter(event.value)
-
-    def _check_filter(self, text: str) -> bool:
-        err = self._q("#filter-error", Static)
-        inp = self._q("#filter", Input)
-        try:
-            compile_filter(text)
-        except FilterError as exc:
-            inp.add_class("-bad")
-            inp.remove_class("-good")
-            caret = " " * (len("Filter: ") + exc.position) + "^"
-            err.update(Text(f"{caret} {exc.message}"))
-            err.display = True
-            return False
-        inp.remove_class("-bad")
-        inp.set_class(bool(text.strip()), "-good")
-        err.display = False
-        return True
-
-    @on(Input.Submitted, "#filter")
-    def _on_filter_submitted(self, event: Input.Submitted) -> None:
-        if self.apply_filter(event.value):
-            self.packet_list.focus()
-
-    def apply_filter(self, text: str) -> bool:
-        """Compile `text` and start filtering; False (and the reason shown in red) when bad."""
-        if not self._check_filter(text):
-            self.bell()
-            return False
-        flt = compile_filter(text)
-        self._filter = flt
-        self._filter_token += 1
-        self._filter_text_applied = text.strip()
-        pl = self.packet_list
-        if flt.is_empty:
-            self._filter_view = None
-            self._filter_done = True
-            pl.set_view(None)
-        else:
-            self._filter_view = array("I")
-            self._filter_done = False
-            pl.set_view(self._filter_view, 0)
-            self.run_filter(flt, self._filter_token, self._filter_view)
-        self.refresh_counts()
-        return True
-
-    def action_leave_filter(self) -> None:
-        """Esc in the filter bar: back to the packet list (the applied filter stays)."""
-        self.packet_list.focus()
-
-    def action_clear_filter(self) -> None:
-        self._q("#filter", Input).value = ""
-        self.apply_filter("")
-
-    @work(thread=True, exclusive=True, group="filter")
-    def run_filter(self, flt, token: int, out: array) -> None:
-        """Scan packets 1..count (and new ones while loading) into `out`, posting progress."""
-        worker = get_current_worker()
-        session = self.session
-        n = 1
-        last_post = 0.0
-        while not worker.is_cancelled and token == self._filter_token:
-            count = session.count
-            if n > count:
-                if session.done and n > session.count:
-                    break
-                time.sleep(0.05)
-                continue
-            if time.monotonic() < session.ui_busy_until:
-                time.sleep(0.02)          # the user is moving around: UI first
-                continue
-            end = min(count, n + 1999)
-            with session.lock:
-                eng = session.engine
-                for k in range(n, end + 1):
-                    if flt.matches(eng, k):
-                        out.append(k)
-            n = end + 1
-            time.sleep(0.0005)            # let the UI thread take the lock
-            now = time.monotonic()
-            if now - last_post > 0.1:
-                last_post = now
-                self.post_message(FilterProgress(token, len(out), False))
-        self.post_message(FilterProgress(token, len(out), True))
-
-    def on_filter_progress(self, msg: FilterProgress) -> None:
-        if msg.token != self._filter_token:
-            return
-        self._filter_done = msg.done
-        self.packet_list.grow_view(msg.length)
-        self.refresh_counts()
-
-    # -- views ---------------------------------------------------------------------------------
-    def _selected_conv(self):
-        n = self.packet_list.selected_number
-        if n is None:
-            return None, None
-        if self.session.pending(n):
-            self.notify(f"Packet {n} is not analyzed yet (the engine is at {self.session.count:,})",
-                        severity="warning")
-            return None, None
-        with self.session.lock:
-            eng = self.session.engine
-            sid = eng.stream_of(n)
-            if sid is None:
-                return n, None
-            try:
-                return n, eng.conversation(eng.decoded(n).transport, sid)
-            except Exception:
-                return n, None
-
-    def action_conversations(self) -> None:
-        def done(conv) -> None:
-            if conv is not None:
-                text = f"{conv.transport}.stream == {conv.id}"
-                self._q("#filter", Input).value = text
-                self.apply_filter(text)
-        self.push_screen(ConversationsScreen(self.session), done)
-
-    def action_follow(self) -> None:
-        n, conv = self._selected_conv()
-        if conv is None:
-            self.notify("Select a TCP or UDP packet to follow its stream", severity="warning")
-            return
-        self.push_screen(FollowScreen(self.session, conv))
-
-    def action_ladder(self) -> None:
-        n, conv = self._selected_conv()
-        if conv is None:
-            self.notify("Select a TCP or UDP packet to draw its ladder", severity="warning")
-            return
-        self.push_screen(LadderScreen(self.session, conv))
-
-    def action_explain(self) -> None:
-        n, conv = self._selected_conv()
-        if n is None:
-            self.notify("No packet selected", severity="warning")
-            return
-        self.push_screen(ExplainScreen(self.session, n, conv))
-
-    def action_help(self) -> None:
-        self.push_screen(HelpScreen())
-
-    # -- live --------------------------------------------------------------------------------
-    def action_pause(self) -> None:
-        if self.live is None:
-            return
-        self.paused = not self.paused
-        self.refresh_counts()
-
-    def action_save(self) -> None:
-        if self.live is None:
-            self.notify("Saving is for live captures (the file is already on disk)")
-            return
-        import os
-        path = os.path.join(self.save_dir, time.strftime("wirelab-live-%Y%m%d-%H%M%S.pcap"))
-        count = self.session.save_pcap(path)
-        self.saved_path = path
-        self.notify(f"saved {count} packets to {path}")
-        self.refresh_counts()
 
     def on_unmount(self) -> None:
         if self.live is not None:

@@ -2,7 +2,8 @@
 analysis flags, then the messages (or parts of messages) the packet carries.
 
 Each node may carry `span` = (start, end) byte offsets in the frame, used to highlight the
-field in the hex view, and `lazy` = a callable producing children when the node is expanded
+field in the hex view, `filter` = the display filter that selects packets with this field's
+value (Wireshark's "Apply as Filter", e.g. `tcp.srcport == 51454`), and `lazy` = a callable producing children when the node is expanded
 (Scapy's full dissection; Wireshark's via analyzer.wireshark.pyshark_detail when present).
 """
 from __future__ import annotations
@@ -39,6 +40,10 @@ ANALYSIS_TEXT = {
     "buffer_cap": "Reassembly buffer cap hit in this direction",
 }
 
+FLAG_FIELDS = ((CWR, "Congestion Window Reduced", "cwr"), (ECE, "ECN-Echo", "ece"),
+               (URG, "Urgent", "urg"), (ACK, "Acknowledgment", "ack"), (PSH, "Push", "push"),
+               (RST, "Reset", "reset"), (SYN, "Syn", "syn"), (FIN, "Fin", "fin"))
+
 
 @dataclass
 class Node:
@@ -48,6 +53,7 @@ class Node:
     lazy: Callable[[], list["Node"]] | None = None
     expand: bool = False
     key: str = ""          # stable name for tests ("frame", "ip", "tcp", "messages", ...)
+    filter: str = ""       # display filter for this field's value ("" when none applies)
 
     def add(self, label: str, span=None, **kw) -> "Node":
         node = Node(label, span, **kw)
@@ -86,7 +92,7 @@ def build_detail(session, n: int) -> list[Node]:
 
 def _frame_node(session, n: int, row, d, data: bytes, pj: dict, pending: bool) -> Node:
     frame = Node(f"Frame {n}: {row.length} bytes on wire, {len(data)} bytes captured",
-                 (0, len(data)), key="frame")
+                 (0, len(data)), key="frame", filter=f"frame.number == {n}")
     if pending:
         frame.add(f"[Not analyzed yet: the engine has reached packet {session.count:,}; "
                   "analysis flags and messages appear when it gets here]", key="pending")
@@ -120,21 +126,25 @@ def _link_and_ip_nodes(d, data: bytes) -> list[Node]:
 
     if d.ip_version == 4 and l3 >= 0:
         ihl = (data[l3] & 15) * 4 if len(data) > l3 else 20
-        ip = Node(f"Internet Protocol Version 4, Src: {d.src}, Dst: {d.dst}", (l3, l3 + ihl), key="ip")
+        ip = Node(f"Internet Protocol Version 4, Src: {d.src}, Dst: {d.dst}", (l3, l3 + ihl), key="ip",
+                  filter="ip")
         ip.add(f"Header length: {ihl} bytes", (l3, l3 + 1))
         if len(data) >= l3 + 20:
-            ip.add(f"Total length: {int.from_bytes(data[l3 + 2:l3 + 4], 'big')}", (l3 + 2, l3 + 4))
+            total = int.from_bytes(data[l3 + 2:l3 + 4], "big")
+            ip.add(f"Total length: {total}", (l3 + 2, l3 + 4), filter=f"ip.len == {total}")
             ip.add(f"Identification: 0x{int.from_bytes(data[l3 + 4:l3 + 6], 'big'):04x}", (l3 + 4, l3 + 6))
             frag = int.from_bytes(data[l3 + 6:l3 + 8], "big")
             df = " (Don't Fragment)" if frag & 0x4000 else ""
             ip.add(f"Flags: 0x{frag >> 13:x}{df}, fragment offset: {frag & 0x1fff}", (l3 + 6, l3 + 8))
-        ip.add(f"Time to live: {d.ttl}", (l3 + 8, l3 + 9))
-        ip.add(f"Protocol: {d.ip_proto} ({ {6: 'TCP', 17: 'UDP', 1: 'ICMP'}.get(d.ip_proto, '?') })", (l3 + 9, l3 + 10))
-        ip.add(f"Source address: {d.src}", (l3 + 12, l3 + 16))
-        ip.add(f"Destination address: {d.dst}", (l3 + 16, l3 + 20))
+        ip.add(f"Time to live: {d.ttl}", (l3 + 8, l3 + 9), filter=f"ip.ttl == {d.ttl}")
+        ip.add(f"Protocol: {d.ip_proto} ({ {6: 'TCP', 17: 'UDP', 1: 'ICMP'}.get(d.ip_proto, '?') })", (l3 + 9, l3 + 10),
+               filter=f"ip.proto == {d.ip_proto}")
+        ip.add(f"Source address: {d.src}", (l3 + 12, l3 + 16), filter=f"ip.src == {d.src}")
+        ip.add(f"Destination address: {d.dst}", (l3 + 16, l3 + 20), filter=f"ip.dst == {d.dst}")
         nodes.append(ip)
     elif d.ip_version == 6 and l3 >= 0:
-        ip = Node(f"Internet Protocol Version 6, Src: {d.src}, Dst: {d.dst}", (l3, l3 + 40), key="ip")
+        ip = Node(f"Internet Protocol Version 6, Src: {d.src}, Dst: {d.dst}", (l3, l3 + 40), key="ip",
+                  filter="ipv6")
         ip.add(f"Payload length: {int.from_bytes(data[l3 + 4:l3 + 6], 'big')}", (l3 + 4, l3 + 6))
         ip.add(f"Next header: {d.ip_proto}", (l3 + 6, l3 + 7))
         ip.add(f"Hop limit: {d.ttl}", (l3 + 7, l3 + 8))
@@ -153,21 +163,23 @@ def _transport_nodes(d, data: bytes, pj: dict, bits: int, stream) -> list[Node]:
         seq = pj.get("seq", d.seq) if isinstance(pj, dict) else d.seq
         ack = pj.get("ack", d.ack) if isinstance(pj, dict) else d.ack
         tcp = Node(f"Transmission Control Protocol, Src Port: {d.sport}, Dst Port: {d.dport}, "
-                   f"Seq: {seq}, Ack: {ack}, Len: {d.payload_len}", (l4, l4 + hl), key="tcp")
-        tcp.add(f"Source port: {d.sport}", (l4, l4 + 2))
-        tcp.add(f"Destination port: {d.dport}", (l4 + 2, l4 + 4))
+                   f"Seq: {seq}, Ack: {ack}, Len: {d.payload_len}", (l4, l4 + hl), key="tcp", filter="tcp")
+        tcp.add(f"Source port: {d.sport}", (l4, l4 + 2), filter=f"tcp.srcport == {d.sport}")
+        tcp.add(f"Destination port: {d.dport}", (l4 + 2, l4 + 4), filter=f"tcp.dstport == {d.dport}")
         if stream is not None:
-            tcp.add(f"[Stream index: {stream}]")
-        tcp.add(f"[TCP segment length: {d.payload_len}]")
-        tcp.add(f"Sequence number: {seq}" + (f" (relative; raw {d.seq})" if seq != d.seq else ""), (l4 + 4, l4 + 8))
+            tcp.add(f"[Stream index: {stream}]", filter=f"tcp.stream == {stream}")
+        tcp.add(f"[TCP segment length: {d.payload_len}]", filter=f"tcp.len == {d.payload_len}")
+        tcp.add(f"Sequence number: {seq}" + (f" (relative; raw {d.seq})" if seq != d.seq else ""), (l4 + 4, l4 + 8),
+                filter=f"tcp.seq == {seq}")
         tcp.add(f"Acknowledgment number: {ack}" + (f" (relative; raw {d.ack})" if ack != d.ack else ""),
                 (l4 + 8, l4 + 12))
-        tcp.add(f"Header length: {hl} bytes", (l4 + 12, l4 + 13))
-        fl = tcp.add(f"Flags: 0x{d.flags:03x} ({flags_text(d.flags) or 'none'})", (l4 + 12, l4 + 14), key="flags")
-        for bit, name in ((CWR, "Congestion Window Reduced"), (ECE, "ECN-Echo"), (URG, "Urgent"),
-                          (ACK, "Acknowledgment"), (PSH, "Push"), (RST, "Reset"), (SYN, "Syn"), (FIN, "Fin")):
-            fl.add(f"{name}: {'Set' if d.flags & bit else 'Not set'}", (l4 + 13, l4 + 14))
-        tcp.add(f"Window: {d.window}", (l4 + 14, l4 + 16))
+        tcp.add(f"Header length: {hl} bytes", (l4 + 12, l4 + 13), filter=f"tcp.hdr_len == {hl}")
+        fl = tcp.add(f"Flags: 0x{d.flags:03x} ({flags_text(d.flags) or 'none'})", (l4 + 12, l4 + 14), key="flags",
+                     filter=f"tcp.flags == 0x{d.flags:03x}")
+        for bit, name, field in FLAG_FIELDS:
+            fl.add(f"{name}: {'Set' if d.flags & bit else 'Not set'}", (l4 + 13, l4 + 14),
+                   filter=f"tcp.flags.{field} == {1 if d.flags & bit else 0}")
+        tcp.add(f"Window: {d.window}", (l4 + 14, l4 + 16), filter=f"tcp.window_size_value == {d.window}")
         tcp.add(f"Checksum: 0x{int.from_bytes(data[l4 + 16:l4 + 18], 'big'):04x} [unverified]", (l4 + 16, l4 + 18))
         if hl > 20:
             opt = tcp.add(f"Options: ({hl - 20} bytes)", (l4 + 20, l4 + hl))
@@ -177,17 +189,18 @@ def _transport_nodes(d, data: bytes, pj: dict, bits: int, stream) -> list[Node]:
         if names:
             an = tcp.add("[SEQ/ACK analysis]", key="analysis", expand=True)
             for name in names:
-                an.add(f"[{ANALYSIS_TEXT.get(name, name)}]  (tcp.analysis.{name})")
+                an.add(f"[{ANALYSIS_TEXT.get(name, name)}]  (tcp.analysis.{name})",
+                       filter=f"tcp.analysis.{name}")
         nodes.append(tcp)
     elif d.transport == "udp":
         udp = Node(f"User Datagram Protocol, Src Port: {d.sport}, Dst Port: {d.dport}", (l4, l4 + 8),
-                   key="udp", expand=True)
-        udp.add(f"Source port: {d.sport}", (l4, l4 + 2))
-        udp.add(f"Destination port: {d.dport}", (l4 + 2, l4 + 4))
-        udp.add(f"Length: {d.payload_len + 8}", (l4 + 4, l4 + 6))
+                   key="udp", expand=True, filter="udp")
+        udp.add(f"Source port: {d.sport}", (l4, l4 + 2), filter=f"udp.srcport == {d.sport}")
+        udp.add(f"Destination port: {d.dport}", (l4 + 2, l4 + 4), filter=f"udp.dstport == {d.dport}")
+        udp.add(f"Length: {d.payload_len + 8}", (l4 + 4, l4 + 6), filter=f"udp.length == {d.payload_len + 8}")
         udp.add(f"Checksum: 0x{int.from_bytes(data[l4 + 6:l4 + 8], 'big'):04x} [unverified]", (l4 + 6, l4 + 8))
         if stream is not None:
-            udp.add(f"[Stream index: {stream}]")
+            udp.add(f"[Stream index: {stream}]", filter=f"udp.stream == {stream}")
         names = analysis_list(bits)
         for name in names:
             udp.add(f"[{ANALYSIS_TEXT.get(name, name)}]")
@@ -202,30 +215,34 @@ def _message_nodes(n: int, d, slices) -> list[Node]:
         po = d.payload_offset
         msgs = Node(f"Messages in this packet: {len(slices)}"
                     + (" (coalesced: several messages share this segment)" if len([s for s in slices if s.first or s.last]) > 1 and len(slices) > 1 else ""),
-                    (po, po + d.captured_payload_len), key="messages", expand=True)
+                    (po, po + d.captured_payload_len), key="messages", expand=True,
+                    filter=f"msg.count == {len(slices)}")
         for s in slices:
             m = s.message
             part = "whole message" if s.first and s.last else (
                 "first part" if s.first else "last part" if s.last else "middle part")
             mn = msgs.add(f"{m.protocol} message #{m.index} ({m.direction}, {part}): {m.summary}",
-                          (po + s.start, po + s.end), key=f"msg{m.index}", expand=True)
+                          (po + s.start, po + s.end), key=f"msg{m.index}", expand=True,
+                          filter=f'msg.protocol == "{m.protocol}"')
             mn.add(f"Bytes {s.start}-{s.end} of this payload ({s.end - s.start} of the message's {m.length})",
-                   (po + s.start, po + s.end))
-            mn.add(f"Stream offset {m.offset} ({m.direction})")
+                   (po + s.start, po + s.end), filter=f"msg.len == {m.length}")
+            mn.add(f"Stream offset {m.offset} ({m.direction})", filter=f'msg.direction == "{m.direction}"')
             if m.split:
                 mn.add("Split over packets " + ", ".join(str(p) for p in m.packets[:50])
-                       + (" ..." if len(m.packets) > 50 else ""))
+                       + (" ..." if len(m.packets) > 50 else ""), filter="msg.split")
             else:
                 mn.add(f"Carried entirely by packet {m.packets[0] if m.packets else n}")
             if m.malformed:
-                mn.add(f"[Malformed: {m.malformed}]")
+                mn.add(f"[Malformed: {m.malformed}]", filter="msg.malformed")
             for k, v in list(m.fields.items())[:40]:
                 mn.add(f"{k}: {_short(v)}")
         nodes.append(msgs)
     elif d.transport in ("tcp", "udp") and d.captured_payload_len:
         po = d.payload_offset
         nodes.append(Node(f"Data ({d.captured_payload_len} bytes, no message boundary known yet)",
-                          (po, po + d.captured_payload_len), key="data"))
+                          (po, po + d.captured_payload_len), key="data",
+                          filter=f"tcp.len == {d.payload_len}" if d.transport == "tcp"
+                          else f"udp.length == {d.payload_len + 8}"))
 
     return nodes
 

@@ -22,6 +22,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
 
+from analyzer.tui.columns import ColumnFit, column_widths, format_row, header_text
+
 # tag -> component class, in priority order (first match colours the row)
 TAG_CLASSES = (
     ("malformed", "packet-list--malformed"),
@@ -37,40 +39,17 @@ TAG_CLASSES = (
     ("loopback_duplicate", "packet-list--dup"),
     ("pending", "packet-list--pending"),
 )
-COLUMNS = ("No.", "Time", "Source", "Destination", "Protocol", "Length", "Info")
-
-
-def column_widths(total: int, count: int) -> list[int]:
-    """Widths of the fixed columns (the Info column takes the rest)."""
-    no = max(5, len(str(max(count, 1)))) + 1
-    fixed = [no, 11, 16, 16, 9, 7]
-    return fixed + [max(10, total - sum(fixed))]
-
-
-def _cell(text: str, width: int, right: bool = False) -> str:
-    if len(text) >= width:
-        return text[: max(0, width - 1)] + " "
-    return text.rjust(width - 1) + " " if right else text.ljust(width)
-
-
-def format_row(row, widths: list[int]) -> str:
-    """The text of one packet row at these column widths."""
-    w = widths
-    return (_cell(str(row.number), w[0], True) + _cell(f"{row.time:.6f}", w[1], True)
-            + _cell(row.src, w[2]) + _cell(row.dst, w[3]) + _cell(row.protocol, w[4])
-            + _cell(str(row.length), w[5], True) + _cell(row.info, w[6]))
 
 
 class PacketHeader(Widget):
-    """The column titles above the list (kept in step with the list's widths)."""
+    """The column titles above the list, at the widths the list last drew with."""
 
     DEFAULT_CSS = "PacketHeader { height: 1; }"
-    count = reactive(0)
+    widths: reactive[tuple] = reactive(tuple)
 
     def render(self) -> Text:
-        widths = column_widths(self.size.width, self.count)
-        text = "".join(_cell(c, w, c in ("No.", "Time", "Length")) for c, w in zip(COLUMNS, widths))
-        return Text(text[: self.size.width], style="bold")
+        widths = list(self.widths) or column_widths(self.size.width, ColumnFit())
+        return Text(header_text(widths)[: self.size.width], style="bold")
 
 
 class PacketList(ScrollView, can_focus=True):
@@ -95,6 +74,13 @@ class PacketList(ScrollView, can_focus=True):
             super().__init__()
             self.number = number
 
+    class ColumnsChanged(Message):
+        """The column widths changed (the header redraws with them)."""
+
+        def __init__(self, widths: list[int]) -> None:
+            super().__init__()
+            self.widths = widths
+
     def __init__(self, session, **kwargs) -> None:
         super().__init__(**kwargs)
         self.session = session
@@ -105,6 +91,8 @@ class PacketList(ScrollView, can_focus=True):
         self._cache: OrderedDict = OrderedDict()
         self.rows_rendered = 0              # rows built from the engine (tests/bench)
         self.first_row_at: float | None = None   # time.monotonic() of the first row drawn
+        self.fit = ColumnFit()              # what the rows seen so far need (column widths)
+        self.widths: list[int] = []
 
     # -- data -------------------------------------------------------------------------
     @property
@@ -133,6 +121,8 @@ class PacketList(ScrollView, can_focus=True):
         self.total = total
         if invalidate:
             self._cache.clear()
+        if len(str(total)) != len(str(self.fit.count)):
+            self._set_fit(ColumnFit(total, self.fit.addr, self.fit.proto))
         self._resize()
 
     def set_view(self, view: array | None, view_len: int = 0, keep: int | None = None) -> None:
@@ -176,15 +166,21 @@ class PacketList(ScrollView, can_focus=True):
         if new < 0:
             return
         self.session.touch()
-        height = max(1, self.scrollable_content_region.height)
-        top = round(self.scroll_y)
-        if new < top:
-            self.scroll_to(y=new, animate=False, immediate=True)
-        elif new >= top + height:
-            self.scroll_to(y=new - height + 1, animate=False, immediate=True)
+        self._scroll_to_cursor()
         self.refresh()
         # posted even when unchanged: the row's packet may have been analyzed since
         self.post_message(self.Selected(self.number_at(new)))
+
+    def _scroll_to_cursor(self) -> None:
+        new = self.cursor
+        height = max(1, self.scrollable_content_region.height)
+        top = round(self.scroll_y)
+        # force: right after the list grew, the scrollbar (which allows scrolling) is not
+        # laid out yet, and an unforced scroll would be dropped
+        if new < top:
+            self.scroll_to(y=new, animate=False, immediate=True, force=True)
+        elif new >= top + height:
+            self.scroll_to(y=new - height + 1, animate=False, immediate=True, force=True)
 
     def action_cursor_up(self) -> None:
         self.follow_tail = False
@@ -214,6 +210,24 @@ class PacketList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._cache.clear()
         self._resize()
+        self._set_widths()
+        if self.cursor >= 0:
+            self._scroll_to_cursor()     # the cursor row may have left a shorter window
+
+    def _set_fit(self, fit: ColumnFit) -> None:
+        self.fit = fit
+        self._cache.clear()
+        self._set_widths()
+        self.refresh()
+
+    def _set_widths(self) -> None:
+        width = self.scrollable_content_region.width
+        if not width:
+            return
+        widths = column_widths(width, self.fit)
+        if widths != self.widths:
+            self.widths = widths
+            self.post_message(self.ColumnsChanged(widths))
 
     # -- rendering ----------------------------------------------------------------------
     def _row_strip(self, number: int, width: int) -> Strip:
@@ -224,7 +238,10 @@ class PacketList(ScrollView, can_focus=True):
             return strip
         try:
             row = self.session.row(number)
-            text = format_row(row, column_widths(width, self.total))
+            fit = self.fit.grown(row.src, row.dst, row.protocol)
+            if fit is not self.fit:
+                self._set_fit(fit)
+            text = format_row(row, column_widths(width, self.fit))
             tags = row.tags
         except Exception as exc:  # a broken row must not break the list
             text = f"{number:>6} <row unavailable: {type(exc).__name__}>"

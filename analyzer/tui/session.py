@@ -9,6 +9,7 @@ import os
 import time
 from typing import Callable, Iterable
 
+from analyzer.engine.auth_check import checker_for
 from analyzer.errors import WirelabError
 from analyzer.render.packet_json import packet_json
 from analyzer.render.rows import row
@@ -59,6 +60,7 @@ class Session:
         self.generation = 0                 # bumps each time packets are added
         self.hold_feed = False              # True: the feeding worker waits (quick scan running)
         self.ui_busy_until = 0.0            # the feeder yields to the UI until this time
+        self.secret: bytes | None = None    # the auth protocol's shared secret, if given
 
     def touch(self, seconds: float = 0.3) -> None:
         """The user is interacting: let the feeding worker wait a moment (UI first)."""
@@ -101,11 +103,16 @@ class Session:
             return 0.0
         return min(1.0, self.position / self.size)
 
+    @property
+    def auth(self):
+        """The auth checker of this engine and secret (verdicts on challenge-responses)."""
+        return checker_for(self.engine, self.secret)
+
     def row(self, n: int):
         """The packet-list row of packet n (drawn from its headers until analysed)."""
         with self.lock:
             src = self.engine_for(n)
-            return row(src, n) if src is self.engine else src.row(n)
+            return row(src, n, auth=self.auth) if src is self.engine else src.row(n)
 
     def packet_json(self, n: int) -> dict:
         """The packet JSON of packet n ({} until the engine has analysed it)."""

@@ -8,8 +8,11 @@ Compared (each difference is one line of text):
     raw sequence and acknowledgment numbers (see handshake_frames / teardown_frames);
   * every packet's TCP analysis flags named in COMPARED_FLAGS (tshark tcp.analysis.<name>),
     and each TCP conversation's count of each (what `summary` reports under "analysis").
-Packets wirelab sets aside as `loopback_duplicate` (the second copy of a packet seen twice on
-lo) are not compared: tshark counts them in a stream and calls them retransmissions.
+Packets wirelab sets aside as `loopback_duplicate` (the incoming copy of a packet a Linux
+cooked capture of lo shows twice) keep their conversation, which is compared; their analysis
+is not: tshark counts them and calls them retransmissions.  tshark's stream ids are read as its
+conversation tables count (innermost header; ICMP-quoted headers and dissector-opened
+conversations apart: analyzer.wireshark.tshark_streams); `Facts.notes` says where it differs.
 
     from analyzer.wireshark.verify import verify_file
     result = verify_file("x.pcap")
@@ -25,6 +28,7 @@ from typing import NamedTuple
 from analyzer.decode.decoded import ACK, FIN, RST, SYN
 from analyzer.transport.analysis_flags import ANALYSIS_NAMES, analysis_list
 from analyzer.wireshark.tshark import iter_fields as iter_tshark_fields
+from analyzer.wireshark.tshark_streams import StreamNumbering, innermost, last
 
 # wirelab analysis names that are also tshark tcp.analysis.* fields (the rest are ours only)
 COMPARED_FLAGS: tuple[str, ...] = tuple(n for n in ANALYSIS_NAMES if n in (
@@ -35,7 +39,8 @@ COMPARED_FLAGS: tuple[str, ...] = tuple(n for n in ANALYSIS_NAMES if n in (
 
 _BASE_FIELDS = ["frame.number", "tcp.stream", "udp.stream", "tcp.flags", "ip.src", "ip.dst",
                 "ipv6.src", "ipv6.dst", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
-                "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "icmp.type", "icmpv6.type"]
+                "tcp.seq_raw", "tcp.ack_raw", "tcp.len", "frame.protocols"]
+_COL = {name: i for i, name in enumerate(_BASE_FIELDS)}
 
 
 _KINDS = ("", "tcp", "udp")       # per-frame transport code -> name
@@ -59,6 +64,7 @@ class Facts:
     handshake: dict[int, list[int]] = field(default_factory=dict)      # tcp stream -> frames
     teardown: dict[int, list[int]] = field(default_factory=dict)       # tcp stream -> frames
     skip_analysis: set[int] = field(default_factory=set)               # frames not compared
+    notes: list[str] = field(default_factory=list)     # what this side numbers differently
     counts: dict[int, dict[str, int]] = field(default_factory=dict)    # wirelab: tcp conv -> counts
     warnings: list[str] = field(default_factory=list)
     # tshark only: what handshake_frames / teardown_frames need, per packet and per stream
@@ -136,10 +142,6 @@ def _endpoint(ip: str, port: str | int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
-def _first(value: str) -> str:
-    return value.split(",", 1)[0]
-
-
 M32 = 0xFFFFFFFF
 
 
@@ -211,62 +213,73 @@ def teardown_frames(rows: list[_TcpRow]) -> list[int]:
 
 
 def tshark_facts(path: str, tshark_options: list[str] | None = None) -> Facts:
-    """Run tshark once (-T fields) and collect its facts about `path`."""
+    """Run tshark once (-T fields) and collect its facts about `path` (innermost headers,
+    numbered as tshark's conversation tables count: see analyzer.wireshark.tshark_streams)."""
     names = _BASE_FIELDS + [f"tcp.analysis.{n}" for n in COMPARED_FLAGS]
     extra: list[str] = []
     for opt in tshark_options or []:
         extra += ["-o", opt]
     warnings: list[str] = []
     facts = Facts("tshark", warnings=warnings)
+    numbering = StreamNumbering()
     first_src: dict[int, str] = {}
     flag_cols = range(len(_BASE_FIELDS), len(names))
     for row in iter_tshark_fields(path, names, extra=extra, warnings=warnings):
         number = int(row[0])
         facts.packets = max(facts.packets, number)
-        tcp_stream, udp_stream, flags_text = row[1], row[2], row[3]
-        if "," in tcp_stream or "," in udp_stream or row[15] or row[16]:
-            continue  # a transport header quoted inside ICMP: not a conversation packet
-        if not tcp_stream and not udp_stream:
+        layer = innermost(row[_COL["frame.protocols"]], row[_COL["tcp.stream"]],
+                          row[_COL["udp.stream"]])
+        if layer is None:
             continue
-        ip_src = _first(row[4] or row[6])
-        ip_dst = _first(row[5] or row[7])
-        if tcp_stream:
-            key = ("tcp", int(tcp_stream))
-            sport, dport = row[8], row[9]
-            flags = int(flags_text, 16) & 0xFF if flags_text else 0
-            facts.set_packet(number, "tcp", key[1], flags)
-            found = frozenset(COMPARED_FLAGS[i - len(_BASE_FIELDS)] for i in flag_cols if row[i])
-            if found:
-                facts.analysis[number] = found
-        else:
-            key = ("udp", int(udp_stream))
-            sport, dport = row[10], row[11]
-            facts.set_packet(number, "udp", key[1])
-        src = _endpoint(ip_src, sport)
-        if key not in facts.endpoints:
-            facts.endpoints[key] = frozenset((src, _endpoint(ip_dst, dport)))
-        if key[0] == "tcp":
-            grow = number - len(facts.side)
-            if grow > 0:
-                facts.side.extend(bytes(grow))
-                facts.seq.extend([0] * grow)
-                facts.ack.extend([0] * grow)
-                facts.seglen.extend([0] * grow)
-            i = number - 1
-            facts.side[i] = 0 if first_src.setdefault(key[1], src) == src else 1
-            facts.seq[i] = int(_first(row[12]) or 0) & M32
-            facts.ack[i] = int(_first(row[13]) or 0) & M32
-            facts.seglen[i] = int(_first(row[14]) or 0) & M32
-            frames = facts.stream_frames.get(key[1])
-            if frames is None:
-                frames = facts.stream_frames[key[1]] = array("l")
-            frames.append(number)
+        if layer.quoted:
+            numbering.add_quoted(layer)
+            continue
+        v6 = layer.ip == "ipv6"
+        src_ip = last(row[_COL["ipv6.src" if v6 else "ip.src"]])
+        dst_ip = last(row[_COL["ipv6.dst" if v6 else "ip.dst"]])
+        t = layer.transport
+        src = _endpoint(src_ip, last(row[_COL[f"{t}.srcport"]]))
+        dst = _endpoint(dst_ip, last(row[_COL[f"{t}.dstport"]]))
+        pair = frozenset((src, dst))
+        sid = numbering.add(number, layer, pair)
+        facts.endpoints.setdefault((t, sid), pair)
+        if t == "udp":
+            facts.set_packet(number, "udp", sid)
+            continue
+        flags_text = last(row[_COL["tcp.flags"]])
+        facts.set_packet(number, "tcp", sid, int(flags_text, 16) & 0xFF if flags_text else 0)
+        found = frozenset(COMPARED_FLAGS[i - len(_BASE_FIELDS)] for i in flag_cols if row[i])
+        if found:
+            facts.analysis[number] = found
+        _add_tcp_row(facts, number, sid, 0 if first_src.setdefault(sid, src) == src else 1,
+                     [last(row[_COL[f]]) for f in ("tcp.seq_raw", "tcp.ack_raw", "tcp.len")])
     facts._ensure(facts.packets)
+    facts.notes = numbering.notes()
+    facts.skip_analysis = numbering.merged_frames()
     for sid in facts.stream_frames:
         rows = facts.tcp_rows(sid)
         facts.handshake[sid] = handshake_frames(rows)
         facts.teardown[sid] = teardown_frames(rows)
     return facts
+
+
+def _add_tcp_row(facts: Facts, number: int, sid: int, side: int, raw: list[str]) -> None:
+    """What handshake_frames / teardown_frames need of one tshark TCP packet."""
+    grow = number - len(facts.side)
+    if grow > 0:
+        facts.side.extend(bytes(grow))
+        facts.seq.extend([0] * grow)
+        facts.ack.extend([0] * grow)
+        facts.seglen.extend([0] * grow)
+    i = number - 1
+    facts.side[i] = side
+    facts.seq[i] = int(raw[0] or 0) & M32
+    facts.ack[i] = int(raw[1] or 0) & M32
+    facts.seglen[i] = int(raw[2] or 0) & M32
+    frames = facts.stream_frames.get(sid)
+    if frames is None:
+        frames = facts.stream_frames[sid] = array("l")
+    frames.append(number)
 
 
 def wirelab_facts(engine) -> Facts:
@@ -282,10 +295,9 @@ def wirelab_facts(engine) -> Facts:
     twin = 1 << ANALYSIS_NAMES.index("loopback_duplicate")
     for number in range(1, engine.packet_count + 1):
         bits = engine.analysis_bits(number)
-        if bits & twin:
-            facts.skip_analysis.add(number)
-            continue
         sid = engine.stream_of(number)
+        if bits & twin:             # set aside: its conversation is compared, not its analysis
+            facts.skip_analysis.add(number)
         if sid is None:
             continue
         dec = engine.decoded(number)
@@ -294,6 +306,8 @@ def wirelab_facts(engine) -> Facts:
             facts.set_packet(number, "udp", sid)
         elif transport == "tcp":
             facts.set_packet(number, "tcp", sid, dec.flags)
+            if bits & twin:
+                continue
             found = frozenset(n for n in analysis_list(bits) if n in COMPARED_FLAGS)
             if found:
                 facts.analysis[number] = found
@@ -305,7 +319,11 @@ def _names(values) -> str:
 
 
 def compare(wl: Facts, ts: Facts) -> list[str]:
-    """Every difference between wirelab's facts and tshark's, one line each, in a stable order."""
+    """Every difference between wirelab's facts and tshark's, one line each, in a stable order.
+
+    Conversations and flags are compared on every packet; analysis flags not on the copies
+    wirelab sets aside (loopback twins) nor on the packets of conversations a tshark dissector
+    opened (tshark analyses several connections there as one)."""
     out: list[str] = []
     if wl.skip_analysis and ts.stream_frames:
         # derive tshark's handshakes/teardowns without the copies wirelab set aside
@@ -326,12 +344,25 @@ def compare(wl: Facts, ts: Facts) -> list[str]:
         if a != b:
             show = lambda e: " <-> ".join(sorted(e)) if e else "none"  # noqa: E731
             out.append(f"{key[0]} stream {key[1]}: endpoints: tshark {show(a)}, wirelab {show(b)}")
-    skip = wl.skip_analysis
+    out += _compare_packets(wl, ts)
+    for sid in sorted(set(handshake) | set(wl.handshake)):
+        a, b = handshake.get(sid, []), wl.handshake.get(sid, [])
+        if a != b:
+            out.append(f"tcp stream {sid}: handshake frames: tshark {a}, wirelab {b}")
+    for sid in sorted(set(teardown) | set(wl.teardown)):
+        a = sorted(set(teardown.get(sid, [])))
+        b = sorted(set(wl.teardown.get(sid, [])))
+        if a != b:
+            out.append(f"tcp stream {sid}: teardown frames: tshark {a}, wirelab {b}")
+    return out + _compare_analysis(wl, ts)
+
+
+def _compare_packets(wl: Facts, ts: Facts) -> list[str]:
+    """Each packet's conversation and TCP flags."""
+    out = []
     tk, wk, ts_sid, wl_sid = ts.kind, wl.kind, ts.sid, wl.sid
     for i in range(max(len(tk), len(wk))):
         number = i + 1
-        if number in skip:
-            continue
         a_kind = tk[i] if i < len(tk) else 0
         b_kind = wk[i] if i < len(wk) else 0
         if not a_kind and not b_kind:
@@ -343,25 +374,25 @@ def compare(wl: Facts, ts: Facts) -> list[str]:
         fa, fb = ts.flags(number), wl.flags(number)
         if fa != fb and fa is not None and fb is not None:
             out.append(f"frame {number}: tcp flags: tshark 0x{fa:02x}, wirelab 0x{fb:02x}")
-    for sid in sorted(set(handshake) | set(wl.handshake)):
-        a, b = handshake.get(sid, []), wl.handshake.get(sid, [])
-        if a != b:
-            out.append(f"tcp stream {sid}: handshake frames: tshark {a}, wirelab {b}")
-    for sid in sorted(set(teardown) | set(wl.teardown)):
-        a = sorted(set(teardown.get(sid, [])))
-        b = sorted(set(wl.teardown.get(sid, [])))
-        if a != b:
-            out.append(f"tcp stream {sid}: teardown frames: tshark {a}, wirelab {b}")
+    return out
+
+
+def _compare_analysis(wl: Facts, ts: Facts) -> list[str]:
+    """Each packet's analysis flags, and each TCP conversation's count of each (what
+    `summary` reports under "analysis")."""
+    out = []
+    skip = wl.skip_analysis | ts.skip_analysis
     for number in sorted(set(ts.analysis) | set(wl.analysis)):
-        if number in wl.skip_analysis:
+        if number in skip:
             continue
         a, b = ts.analysis.get(number, frozenset()), wl.analysis.get(number, frozenset())
         if a != b:
             out.append(f"frame {number}: analysis: tshark {_names(a)}, wirelab {_names(b)}")
-    # the per-conversation counts wirelab reports (summary's "analysis") against tshark's flags
+    # a conversation holding packets tshark analysed as part of another one: no count
+    mixed = {k[1] for k in map(wl.stream, ts.skip_analysis) if k and k[0] == "tcp"}
     ts_counts: dict[int, dict[str, int]] = {}
     for number, names in ts.analysis.items():
-        if number in wl.skip_analysis:
+        if number in skip:
             continue
         key = ts.stream(number)
         if key and key[0] == "tcp":
@@ -369,6 +400,8 @@ def compare(wl: Facts, ts: Facts) -> list[str]:
             for name in names:
                 per[name] = per.get(name, 0) + 1
     for sid in sorted(wl.counts):
+        if sid in mixed:
+            continue
         for name in COMPARED_FLAGS:
             a, b = ts_counts.get(sid, {}).get(name, 0), wl.counts[sid].get(name, 0)
             if a != b:

@@ -2,8 +2,9 @@
 
 The corpus: every record of every captures/*.pcap, plus frames built byte by byte here (no
 Scapy, so the bytes never depend on its version): each link type wrapping each kind of
-layer-3 packet, cut at every length (with and without the original length), padded, and
-randomly damaged (seeded), and random bytes under every link type.
+layer-3 packet, and each tunnel of tests/decode/encapsulation.py, cut at every length (with
+and without the original length), padded, and randomly damaged (seeded), and random bytes
+under every link type.
 
     python3 -m tests.decode.snapshot save FILE      # pickle (frames, values) of the current code
     python3 -m tests.decode.snapshot compare FILE   # decode FILE's frames again, list differences
@@ -214,10 +215,13 @@ Frame = tuple  # (label, linktype, data, origlen)
 
 
 def crafted() -> list[Frame]:
+    from tests.decode.encapsulation import CASES, UNDECODED     # it builds on this module
     rng = random.Random(20240611)
     bases = [(f"{w}/{name}", lt, f)
              for name, etype, l3 in l3_packets() for w, lt, f in wrappings(etype, l3)]
     bases += link_odds()
+    bases += [(f"encap-{name}", lt, f) for name, lt, f in CASES]
+    bases += [(f"encap-{name}", lt, f) for name, lt, f, _what in UNDECODED]
     out: list[Frame] = []
     for label, lt, f in bases:
         out.append((label, lt, f, None))
@@ -234,7 +238,7 @@ def crafted() -> list[Frame]:
             if rng.random() < 0.3 and b:
                 b = b[:rng.randrange(len(b))]
             out.append((f"{label}~{i}", lt, bytes(b), rng.choice((None, len(f), len(b)))))
-    for lt in (0, 1, 12, 101, 108, 113, 228, 229, 276, 147):
+    for lt in (0, 1, 12, 101, 108, 113, 228, 229, 276, 147, 9, 51, 104, 204, 205, 239):
         for i in range(150):
             b = rng.randbytes(rng.randrange(0, 90))
             out.append((f"random{lt}-{i}", lt, b, rng.choice((None, len(b), len(b) + 50))))

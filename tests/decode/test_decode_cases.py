@@ -84,7 +84,9 @@ def test_bad_ipv4_lengths():
     assert decode_frame(1, bytes(f)).malformed == "bad IPv4 header length 16"
     f = bytearray(tcp_frame())
     f[16:18] = struct.pack("!H", 10)
-    assert decode_frame(1, bytes(f)).malformed == "bad IPv4 total length 10"
+    d = decode_frame(1, bytes(f))        # tshark's expert info words, and no conversation
+    assert d.malformed == "Bogus IP length (10, less than header length 20)"
+    assert d.payload_offset == -1
     f = bytearray(tcp_frame())
     f[14] = 0x65
     assert decode_frame(1, bytes(f)).malformed == "IPv4 header with version 6"
@@ -99,11 +101,14 @@ def test_ethernet_padding_is_not_payload():
 def test_udp_bad_lengths():
     f = bytearray(raw(Ether(**ETH) / IP() / UDP(sport=1, dport=2) / b"abcd"))
     f[38:40] = struct.pack("!H", 4)
-    assert decode_frame(1, bytes(f)).malformed == "bad UDP length 4"
+    d = decode_frame(1, bytes(f))        # tshark gives such a datagram no udp.stream
+    assert (d.malformed, d.transport, d.sport, d.payload_offset) == (
+        "Bad length value 4 < 8", "other", 1, -1)
     f[38:40] = struct.pack("!H", 100)
-    d = decode_frame(1, bytes(f))
-    assert "UDP length 100 exceeds the IP payload (12 bytes)" == d.malformed
-    assert d.payload_len == 4
+    d = decode_frame(1, bytes(f))        # kept in its conversation with the bytes it has
+    assert d.malformed == "Bad length value 100 > IP payload length 12"
+    assert (d.transport, d.payload_offset, d.payload_len, d.captured_payload_len) == (
+        "udp", 42, 4, 4)
 
 
 def test_labels_of_other_packets():
@@ -146,9 +151,11 @@ def test_ipv6_fragment_header():
 def test_bsd_loopback_written_on_big_endian_host():
     ip = raw(IP(src="127.0.0.1", dst="127.0.0.1") / UDP(sport=1, dport=2) / b"x")
     assert decode_frame(0, struct.pack(">I", 2) + ip).transport == "udp"
-    assert decode_frame(108, struct.pack("<I", 2) + ip).transport == "udp"
+    d = decode_frame(108, struct.pack("<I", 2) + ip)   # OpenBSD loopback: network order only
+    assert (d.transport, d.undecoded) == ("other", "OpenBSD loopback family 0x2000000")
     d = decode_frame(0, struct.pack("<I", 7) + ip)
     assert d.malformed is None and d.protocol == "NULL"
+    assert d.undecoded == "BSD loopback family 7"
 
 
 def test_raw_ip_with_bad_version():

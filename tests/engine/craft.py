@@ -68,3 +68,25 @@ class Conn:
 def write(path, pkts):
     wrpcap(str(path), pkts)
     return str(path)
+
+
+def write_cooked(path, pkts, linktype=113, copies=(4, 0), hatype=772, ifindex=(1, 1)):
+    """A Linux cooked capture (SLL 113 or SLL2 276) of the IP packets in `pkts` (Ether layers
+    dropped): each packet written once per packet type in `copies` (4 outgoing, 0 host), 10 us
+    apart, with interface type `hatype` (772 loopback) and, for SLL2, interface index
+    ifindex[k] for copy k."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, linktype))
+        for p in pkts:
+            ip = bytes(p[IP])
+            for k, ptype in enumerate(copies):
+                if linktype == 113:
+                    head = struct.pack("!HHH8sH", ptype, hatype, 0, b"", 0x0800)
+                else:
+                    head = struct.pack("!HHiHBB8s", 0x0800, 0, ifindex[k], hatype, ptype, 0, b"")
+                frame = head + ip
+                t = float(p.time) + k * 0.00001
+                sec = int(t)
+                f.write(struct.pack("<IIII", sec, int(round((t - sec) * 1e6)), len(frame),
+                                    len(frame)) + frame)
+    return str(path)

@@ -1,4 +1,4 @@
-"""Messages: coalesced/split detection, naive reads, decode-as, chat sidecar, UDP, twins."""
+"""Messages: coalesced/split detection, naive reads, decode-as, chat sidecar, UDP."""
 import json
 import struct
 
@@ -142,27 +142,6 @@ def test_udp_each_datagram_one_message(tmp_path):
         ("c2s", 4, [1]), ("s2c", 4, [2]), ("c2s", 9, [3]), ("s2c", 9, [4])]
     assert eng.message_slices(3)[0].message.length == 9
     assert packet_json(eng, 2)["stream"] == 0 and packet_json(eng, 2)["transport"] == "udp"
-
-
-def test_loopback_twins_counted_once(tmp_path):
-    c = Conn().handshake()
-    c.send(0, lenmsg(b"twice"))
-    twinned = []
-    for p in c.pkts:
-        twinned.append(p)
-        q = p.copy()
-        q.time = p.time + 0.00001
-        twinned.append(q)
-    path = write(tmp_path / "twins.pcap", twinned)
-    eng = analyze_file(path)
-    assert eng.packet_count == 8
-    assert [eng.analysis_bits(n) != 0 for n in range(1, 9)] == [False, True] * 4
-    assert "loopback_duplicate" in packet_json(eng, 2)["analysis"]
-    conv = eng.conversation("tcp", 0)
-    assert conv.packets == 4
-    assert [m.packets for m in conv.messages] == [[7]]
-    assert conv.analysis.get("retransmission", 0) == 0
-    assert "loopback_duplicate" in row(eng, 8).tags
 
 
 def test_push_based_feeding_shows_messages_when_complete(tmp_path):

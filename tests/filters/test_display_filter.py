@@ -45,7 +45,8 @@ UDP = [16, 17]
     ("msg.coalesced", [6, 7]),
     ("msg.split", [8, 9]),
     ("msg", [4, 5, 6, 7, 8, 9, 10, 16, 17]),
-    ("lenmsg", [4, 5, 6, 7, 8, 9, 10]),
+    ("lenmsg", [4, 5, 6, 7, 9, 10]),        # where a message ends, as Wireshark shows it
+    ('msg and msg.protocol == "lenmsg"', [4, 5, 6, 7, 8, 9, 10]),   # any part of a message
     ("udpecho", UDP),
     ('conv.state == "SF" and tcp', TCP),
     ('conv.protocol == "lenmsg"', TCP),

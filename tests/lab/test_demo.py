@@ -44,12 +44,13 @@ def test_demo_replay_json_all():
     out = _demo("--replay", "--json", "--all")
     assert out.returncode == 0, out.stderr
     reports = [json.loads(line) for line in out.stdout.splitlines()]
-    assert len(reports) == 9 and all(r["ok"] and not r["live"] for r in reports)
+    assert len(reports) == 10 and all(r["ok"] and not r["live"] for r in reports)
 
 
-def test_demo_in_a_terminal_opens_the_tui_and_quits_on_q():
-    """In a real pseudo-terminal the demo prints its reports, then runs the Textual TUI on
-    the sticky-sender capture (its CHAT rows on screen); 'q' quits it and the demo exits 0."""
+def _run_in_pty(args, steps, size=(80, 24), timeout=90):
+    """Run `wirelab demo ARGS` in a pseudo-terminal of `size`; `steps` is a list of
+    (bytes that must appear in the output, bytes to type then).  Returns (output, exit code
+    or None when it had to be killed, index of the first step never reached)."""
     import os
     import pty
     import select
@@ -58,11 +59,15 @@ def test_demo_in_a_terminal_opens_the_tui_and_quits_on_q():
     pid, fd = pty.fork()
     if pid == 0:  # child: the demo with a terminal on stdin/stdout
         os.environ["TERM"] = "xterm-256color"
-        os.environ["COLUMNS"], os.environ["LINES"] = "120", "40"
-        os.execv(sys.executable, [sys.executable, "-m", "analyzer", "demo", "--replay"])
+        os.environ["COLUMNS"], os.environ["LINES"] = str(size[0]), str(size[1])
+        os.execv(sys.executable, [sys.executable, "-m", "analyzer", "demo", *args])
+    import fcntl
+    import struct
+    import termios
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", size[1], size[0], 0, 0))
     out = b""
-    deadline = time.monotonic() + 90
-    sent_q = False
+    step = 0
+    deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             r, _, _ = select.select([fd], [], [], 0.2)
@@ -74,24 +79,71 @@ def test_demo_in_a_terminal_opens_the_tui_and_quits_on_q():
                 if not chunk:
                     break
                 out += chunk
-            screen = out[out.find(b"\x1b[?1049h"):] if b"\x1b[?1049h" in out else b""
-            if not sent_q and b"Filter:" in screen and b"CHAT" in screen:
+            if step < len(steps) and steps[step][0] in out:
                 time.sleep(0.5)
-                os.write(fd, b"q")
-                sent_q = True
+                os.write(fd, steps[step][1])
+                out += b"<<sent>>"
+                step += 1
         end = time.monotonic() + 20
+        code = None
         while True:                  # reap the demo (killed if it does not quit)
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
+                code = os.waitstatus_to_exitcode(status)
                 break
             if time.monotonic() > end:
                 os.kill(pid, 9)
-                _, status = os.waitpid(pid, 0)
-                status = -1
+                os.waitpid(pid, 0)
                 break
             time.sleep(0.05)
     finally:
         os.close(fd)
-    assert b"== sticky-sender:" in out              # the reports came first
-    assert sent_q, out[-2000:]                        # the TUI took over the screen
-    assert status != -1 and os.waitstatus_to_exitcode(status) == 0
+    return out, code, step
+
+
+def _coalesced_packet() -> int:
+    from analyzer.commands.demo import captures_dir, first_coalesced
+    from analyzer.engine import analyze_file
+    pcap = f"{captures_dir()}/sticky-sender.pcap"
+    eng = analyze_file(pcap)
+    first = min(c.coalesced_packets[0] for c in eng.conversations if c.coalesced_packets)
+    assert first_coalesced(pcap, None) == first
+    return first
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+def test_demo_in_a_terminal_pauses_then_opens_the_coalesced_packet_explained(size):
+    """In a terminal the demo prints a few lines (not the tour's reports), asks for Enter
+    naming the coalesced packet, opens the TUI on it with the explanation shown; Ctrl-C quits
+    the TUI and the demo exits 0."""
+    n = _coalesced_packet()
+    prompt = f"Press Enter to open packet {n}, the coalesced one".encode()
+    out, code, reached = _run_in_pty(["--replay"], [
+        (prompt, b"\r"),
+        (b"Explain", b"\x03"),               # Ctrl-C in the TUI
+    ], size=size)
+    assert reached == 2, out[-3000:]
+    before = out[: out.find(prompt)]
+    assert b"== sticky-sender:" not in before and b"What the analysis found" not in before
+    assert len(before.decode(errors="replace").splitlines()) < 20
+    screen = out[out.find(b"<<sent>>"):]
+    assert f"Packet {n}".encode() in screen and b"application messages" in screen
+    assert code == 0
+
+
+@pytest.mark.slow
+def test_demo_in_a_terminal_enter_can_be_declined_with_ctrl_c():
+    out, code, reached = _run_in_pty(["--replay"], [(b"Press Enter", b"\x03")])
+    assert reached == 1 and code == 0
+    assert b"\x1b[?1049h" not in out                  # the TUI never started
+    assert b"Traceback" not in out
+
+
+@pytest.mark.slow
+def test_demo_no_tui_in_a_terminal_prints_the_tour():
+    out, code, _ = _run_in_pty(["--replay", "--no-tui"], [])
+    assert code == 0
+    for name in TOUR:
+        assert f"== {name}:".encode() in out
+    assert b"Press Enter" not in out and b"\x1b[?1049h" not in out

@@ -25,17 +25,60 @@ def _run(name, tmp_path, **opts):
 def test_handshake_every_variant(tmp_path):
     rep = _run("handshake", tmp_path)
     v = rep.facts["variants"]
-    assert set(v) == {"client-closes", "server-closes", "simultaneous", "half-close", "rst"}
+    assert set(v) == {"client-closes", "server-closes", "closes-at-once", "simultaneous",
+                      "half-close", "rst"}
     for name, f in v.items():
         assert f["handshake"]["complete"] and len(f["handshake"]["frames"]) == 3, name
     assert v["client-closes"]["teardown"]["initiator"] == "client"
     assert v["server-closes"]["teardown"]["initiator"] == "server"
-    assert v["client-closes"]["teardown"]["kind"] in ("four-way", "fin-ack-piggybacked")
+    assert v["client-closes"]["teardown"]["kind"] == "four-way"
+    assert v["server-closes"]["teardown"]["kind"] == "four-way"
+    assert v["closes-at-once"]["teardown"]["kind"] == "fin-ack-piggybacked"
     assert v["simultaneous"]["teardown"]["kind"] == "simultaneous"
     assert v["rst"]["teardown"]["kind"] == "rst" and v["rst"]["state"] == "RSTO"
     assert v["half-close"]["teardown"]["kind"] == "half-close"
     assert v["half-close"]["teardown"]["initiator"] == "client"
     assert rep.ok
+
+
+FIN, ACK = 0x01, 0x10
+
+
+def _teardown_wire(pcap: str, cport: int) -> list[tuple[str, int, int]]:
+    """(sender, flags, payload length) of every packet of the connection after its last
+    data, read from the pcap itself (not from the engine's labels)."""
+    from analyzer.decode import decode_frame
+    from analyzer.sources.open import open_capture
+    pkts = []
+    with open_capture(pcap) as src:
+        for rec in src:
+            d = decode_frame(rec.linktype, rec.data, rec.origlen)
+            if d.transport == "tcp" and cport in (d.sport, d.dport):
+                pkts.append(("client" if d.sport == cport else "server", d.flags, d.payload_len))
+    first_fin = next(i for i, p in enumerate(pkts) if p[1] & FIN)
+    return pkts[first_fin:]
+
+
+def test_handshake_first_case_is_the_four_way_wave(tmp_path):
+    """The lecture's picture, packet by packet: FIN, ACK alone, FIN, ACK."""
+    rep = _run("handshake", tmp_path, variant="client-closes")
+    wire = _teardown_wire(rep.pcap, rep.context["client_ports"]["client-closes"])
+    assert len(wire) == 4, wire
+    (s1, f1, _), (s2, f2, n2), (s3, f3, _), (s4, f4, n4) = wire
+    assert (s1, s2, s3, s4) == ("client", "server", "server", "client")
+    assert f1 & FIN and f3 & FIN
+    assert f2 & ACK and not f2 & FIN and n2 == 0      # the kernel's ACK of the FIN, alone
+    assert f4 & ACK and not f4 & FIN and n4 == 0
+    assert rep.facts["variants"]["client-closes"]["teardown_packets"] == [
+        "FIN c2s", "ACK s2c", "FIN s2c", "ACK c2s"]
+
+
+def test_handshake_peer_closing_at_once_gives_three_packets(tmp_path):
+    rep = _run("handshake", tmp_path, variant="closes-at-once")
+    wire = _teardown_wire(rep.pcap, rep.context["client_ports"]["closes-at-once"])
+    assert [(s, bool(f & FIN), bool(f & ACK)) for s, f, _ in wire] == [
+        ("client", True, True), ("server", True, True), ("client", False, True)]
+    assert "three packets" in " ".join(rep.found)
 
 
 def test_sticky_sender_nagle_coalesces_nodelay_does_not(tmp_path):
@@ -82,10 +125,14 @@ def test_filexfer_extracted_file_has_the_same_sha256(tmp_path):
 def test_auth_accepts_good_rejects_bad_and_verifies(tmp_path):
     rep = _run("auth", tmp_path)
     conns = rep.facts["connections"]
-    assert len(conns) == 6
+    assert len(conns) == 7
     for c in conns:
         assert c["accepted"] == c["answer_valid"] == (c["answer"] == "good"), c
     assert {c["variant"] for c in conns} == {"md5-hex", "hmac-md5", "hmac-sha256"}
+    verdicts = {(c["variant"], c["answer"]): c["verdict"] for c in conns}
+    assert verdicts[("hmac-sha256", "replay")] == "replayed"     # the eavesdropper's resend
+    assert [v for (_, a), v in verdicts.items() if a == "good"] == ["accepted"] * 3
+    assert [v for (_, a), v in verdicts.items() if a == "bad"] == ["rejected"] * 3
 
 
 def test_concurrent_conversations_kept_apart(tmp_path):

@@ -36,7 +36,7 @@ def _files(tmp_path):
 
 @pytest.mark.parametrize("name,text", [
     ("empty", "empty file"), ("short_header", "truncated pcap global header (11 of 24 bytes)"),
-    ("bad_magic", "unknown file format (magic 0x00010203)"),
+    ("bad_magic", "unknown file format: not a known capture format (magic 0x00010203)"),
     ("bad_shb", "bad pcapng section header: unknown byte-order magic")])
 def test_fatal_inputs_one_line_nonzero(tmp_path, name, text):
     path = craft.write(tmp_path, name + ".cap", _files(tmp_path)[name])

@@ -70,7 +70,7 @@ def test_unknown_magic_is_fatal_and_one_line(tmp_path):
     path = craft.write(tmp_path, "x.pcap", b"GIF89a" + bytes(100))
     with pytest.raises(CaptureFormatError) as err:
         open_capture(path)
-    assert "unknown file format (magic 0x47494638)" in str(err.value)
+    assert "unknown file format: a GIF image (magic 0x47494638)" in str(err.value)
     assert "\n" not in str(err.value)
 
 
@@ -125,8 +125,8 @@ def test_truncated_last_record_body_keeps_earlier(tmp_path):
 
 
 @pytest.mark.parametrize("caplen,snaplen", [(0xFFFFFFF0, 262144), (0xFFFFFFF0, 0),
-                                             (2000, 1500)])
-def test_huge_or_over_snaplen_caplen_rejected_without_allocating(tmp_path, caplen, snaplen):
+                                             (0xFFFFFFF0, 1500), (300000, 65535)])
+def test_huge_caplen_rejected_without_allocating(tmp_path, caplen, snaplen):
     fr = craft.frames(2)
     good = craft.pcap_bytes([(1, 0, f) for f in fr], snaplen=snaplen)
     bad_at = len(good)
@@ -184,8 +184,8 @@ def test_legacy_snaplen_65535_accepts_bigger_loopback_frames(tmp_path):
     path = craft.write(tmp_path, "scapy.pcap", content)
     src = open_capture(path)
     assert [len(r.data) for r in src] == [len(big), 100]
-    assert src.warnings == [f"record at offset 24: caplen {len(big)} exceeds the file's snaplen "
-                            "65535 (accepted, as Wireshark does)"]
+    assert src.warnings == [f"packet 1 (record at offset 24): caplen {len(big)} exceeds the "
+                            "file's snaplen 65535: read on, as tshark does (warned once)"]
     assert [cap for _, _, cap in tshark_frames(path)] == [len(big), 100]
     # above Wireshark's maximum it is still a corrupt header
     content = craft.pcap_bytes([(1, 0, big)], snaplen=65535)[:24] + struct.pack("<IIII", 1, 0, 262145, 262145)
@@ -238,3 +238,20 @@ def test_release_pages_keeps_data_readable(tmp_path):
     src.release_pages(src.size)            # drop every page we touched
     assert before >= 8 and _mapped_rss_kb(path) < before
     assert [src.read_frame(r.offset, len(r.data)) for r in recs] == fr
+
+
+def test_caplen_above_snaplen_is_read_on_with_one_warning(tmp_path):
+    """Records longer than the file's snaplen (a too-small snaplen in the header): every packet
+    is read, one warning names the first such packet, and tshark counts the same."""
+    fr = craft.frames(6)
+    big = [f + bytes(1600) for f in fr[2:5]]          # packets 3, 4, 5 exceed snaplen 1500
+    recs = [(1, 0, fr[0]), (1, 1, fr[1])] + [(2, i, f) for i, f in enumerate(big)] + [(3, 0, fr[5])]
+    path = craft.write(tmp_path, "over.pcap", craft.pcap_bytes(recs, snaplen=1500))
+    src = open_capture(path)
+    got = list(src)
+    assert [r.data for r in got] == [fr[0], fr[1], *big, fr[5]]
+    assert len(src.warnings) == 1
+    assert src.warnings[0].startswith("packet 3 (record at offset ")
+    assert f"caplen {len(big[0])} exceeds the file's snaplen 1500: read on" in src.warnings[0]
+    assert [len(h) for h in [list(src.scan_headers())]] == [6]
+    assert len(tshark_frames(path)) == 6

@@ -29,6 +29,7 @@ def decoded(transport, src, dst, seq, ack, flags, window, length, wscale):
     d.src, d.sport = src
     d.dst, d.dport = dst
     d.seq, d.ack, d.flags, d.window, d.payload_len = seq, ack, flags, window, length
+    d.payload_offset = 54 if transport in ("tcp", "udp") else -1   # the TCP/UDP header was read
     d.tcp_options = {"wscale": wscale} if wscale is not None else {}
     return d
 

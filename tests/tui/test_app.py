@@ -207,8 +207,9 @@ async def test_conversations_view_enter_filters_to_it(lenmsg_pcap):
         table = app.screen.query_one(DataTable)
         assert table.row_count == 2
         row = table.get_row_at(0)
-        assert row[1] == "TCP" and row[4] == "SF" and row[6] == "lenmsg"
-        assert row[7] == "15" and row[9] == "8" and row[10] == "2"
+        assert row[1] == "TCP" and row[4] == "SF" and row[7] == "lenmsg"
+        assert row[8] == "15" and row[10] == "8" and row[11] == "2"
+        assert row[5] == app.session.conversations()[0].teardown["kind"] and row[6] == "-"
         await pilot.press("down", "enter")          # the UDP conversation
         assert not isinstance(app.screen, ConversationsScreen)
         assert app.query_one("#filter", Input).value == "udp.stream == 0"

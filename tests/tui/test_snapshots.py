@@ -1,5 +1,6 @@
-"""Snapshot tests (pytest-textual-snapshot): the main screen, follow stream and ladder on the
-bundled sticky-sender capture (packet 14 carries three coalesced chat messages).
+"""Snapshot tests (pytest-textual-snapshot): the main screen at 80x24 and at 200x50, follow
+stream and ladder on the bundled sticky-sender capture (packet 14 carries three coalesced chat
+messages).
 
 Update after an intended change of looks:  pytest tests/tui/test_snapshots.py --snapshot-update
 """
@@ -49,6 +50,28 @@ async def _loaded(pilot):
 
 def test_main_screen_snapshot(snap_compare):
     assert snap_compare(_app(), press=TO_PACKET_14, terminal_size=SIZE, run_before=_loaded)
+
+
+def test_main_screen_80x24_snapshot(snap_compare):
+    """An 80x24 terminal: list over the detail tree, Info keeps the width left."""
+    assert snap_compare(_app(), press=TO_PACKET_14, terminal_size=(80, 24), run_before=_loaded)
+
+
+def test_main_screen_80x24_hex_snapshot(snap_compare):
+    """80x24 after h: the hex view takes the tree's place."""
+    assert snap_compare(_app(), press=TO_PACKET_14 + ["h"], terminal_size=(80, 24),
+                        run_before=_loaded)
+
+
+def test_main_screen_200x50_snapshot(snap_compare):
+    """200x50: tree and hex side by side under the list."""
+    assert snap_compare(_app(), press=TO_PACKET_14, terminal_size=(200, 50), run_before=_loaded)
+
+
+def test_explain_80x24_snapshot(snap_compare):
+    """80x24, e on the coalesced packet: the explanation box fits the terminal."""
+    assert snap_compare(_app(), press=TO_PACKET_14 + ["e"], terminal_size=(80, 24),
+                        run_before=_loaded)
 
 
 def test_follow_stream_snapshot(snap_compare):

@@ -142,8 +142,13 @@ def test_a_wrong_byte_order_is_reported(variant_capture, lua_path):
     assert lines and all(line.startswith("frame ") for line in lines)
 
 
-@pytest.mark.skipif(not BUNDLED, reason="no bundled captures yet")
-@pytest.mark.parametrize("path", BUNDLED, ids=[p.rsplit("/", 1)[-1] for p in BUNDLED])
+# infer.pcap speaks a protocol of its own: wirelab infers its framing, and the plugin for it
+# is generated per capture (tests/wireshark/test_lua_framing.py compares that one)
+NAMED_PROTOCOLS = [p for p in BUNDLED if not p.endswith("infer.pcap")]
+
+
+@pytest.mark.skipif(not NAMED_PROTOCOLS, reason="no bundled captures yet")
+@pytest.mark.parametrize("path", NAMED_PROTOCOLS, ids=[p.rsplit("/", 1)[-1] for p in NAMED_PROTOCOLS])
 def test_lua_matches_wirelab_on_bundled_captures(path, lua_path):
     report = lua_compare.compare_capture(path, decode_as=bundled_decode_as(path), lua_path=lua_path)
     assert report.disagreements == []

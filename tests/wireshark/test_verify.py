@@ -62,20 +62,41 @@ def test_verify_agrees_on_real_kernel_retransmissions(lossy_capture):
 
 
 def test_verify_sets_loopback_twins_aside(live_capture, tmp_path):
-    """Every packet of the real capture seen twice, 10 us apart (as a raw lo socket sees them)."""
-    from scapy.all import rdpcap, wrpcap
+    """The real capture as a Linux cooked capture of lo shows it: every packet twice, the
+    outgoing copy then the incoming one."""
+    from scapy.all import rdpcap
 
-    twins = []
-    for p in rdpcap(live_capture[0]):
-        q = p.copy()
-        q.time = p.time + 0.00001
-        twins += [p, q]
-    path = str(tmp_path / "twins.pcap")
-    wrpcap(path, twins)
-    result = verify.verify_file(path)
+    from tests.engine.craft import write_cooked
+
+    pkts = rdpcap(live_capture[0])
+    path = write_cooked(tmp_path / "twins.pcap", pkts)
+    result = verify.verify_file(path, decode_as=live_capture[1])
     assert result.agree, "\n".join(result.disagreements[:20])
-    assert len(result.wirelab.skip_analysis) == len(twins) // 2
-    assert result.tshark.analysis                  # tshark flags the copies; they are set aside
+    wl, ts = result.wirelab, result.tshark
+    twins = sorted(wl.skip_analysis)
+    assert twins == list(range(2, 2 * len(pkts) + 1, 2))
+    conv = [n for n in twins if wl.stream(n)]
+    assert conv and all(wl.stream(n) == ts.stream(n) == wl.stream(n - 1) for n in conv)
+    assert any(n in ts.analysis for n in twins)      # tshark flags the copies; set aside
+
+
+def test_verify_counts_identical_frames_on_ethernet(tmp_path):
+    """Three identical duplicate ACKs 1 ms apart on Ethernet, then a fast retransmission:
+    nothing is set aside and the flags are tshark's."""
+    from tests.engine.craft import Conn, write
+
+    c = Conn(client="10.0.0.1", server="10.0.0.2").handshake()
+    lost = c.segment(0, b"x" * 100)
+    c.send(0, b"y" * 100)
+    for _ in range(3):
+        c.pkts.append(c._pkt(1, "A", c.seq[1], lost[0].payload.seq))
+    c.pkts.append(c.segment(0, b"x" * 100, seq=lost[0].payload.seq))
+    result = verify.verify_file(write(tmp_path / "dupack.pcap", c.pkts))
+    assert result.agree, result.disagreements
+    assert not result.wirelab.skip_analysis
+    assert [sorted(result.tshark.analysis.get(n, ())) for n in (5, 6, 7, 8)] == [
+        ["duplicate_ack"], ["duplicate_ack"], ["duplicate_ack"],
+        ["fast_retransmission", "retransmission"]]
 
 
 def test_verify_ipv6_icmp_quote_and_arp(crafted_captures):
@@ -83,6 +104,9 @@ def test_verify_ipv6_icmp_quote_and_arp(crafted_captures):
     out = wirelab("verify", crafted_captures["ipv6_icmp_arp"], "--messages")
     assert out.returncode == 0, out.stdout
     assert out.stdout.startswith("agree: 8 packets, 1 tcp + 1 udp conversations")
+    assert out.stdout.splitlines()[1] == ("tshark: 1 packet quotes a header inside an ICMP "
+                                          "error: not conversation packets (tshark opened udp "
+                                          "stream 1 for them alone)")
     result = verify.verify_file(crafted_captures["ipv6_icmp_arp"])
     assert result.tshark.endpoints[("tcp", 0)] == frozenset({"[::1]:40100", "[::1]:9001"})
     assert result.tshark.teardown[0] == [5]                        # the RST of an abort

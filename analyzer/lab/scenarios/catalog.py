@@ -14,6 +14,7 @@ SCENARIOS: dict[str, str] = {
     "auth": "auth",
     "concurrent": "concurrent",
     "udp-vs-tcp": "udp_vs_tcp",
+    "infer": "infer",
 }
 
 

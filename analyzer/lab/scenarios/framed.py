@@ -11,7 +11,7 @@ from analyzer.lab.scenarios.peers import AppConn, ForkedServer
 from analyzer.lab.scenarios.sticky_sender import ROUNDS, THINK
 
 NAME = "framed"
-TITLE = "Framing fixes sticky packets: length-prefixed messages (lenmsg)"
+TITLE = "Framing fixes sticky packets: length-prefixed lenmsg messages"
 DEMONSTRATES = ("The same traffic as sticky-sender (rounds, then four messages back to back, "
                 "Nagle on), but each message carries a 4-byte length. Segments still "
                 "coalesce, yet every message is recovered exactly from the capture alone, "

@@ -5,12 +5,14 @@
         host, port = srv.address
         ...
 
-TCP servers are socketserver.ThreadingTCPServer subclasses (as the lecture does) with:
-  * a per-connection read timeout `idle_timeout` (counted from accept for the first read, so
-    connections queued behind busy threads still expire on time);
-  * at most `max_threads` handler threads (daemon); further accepted connections wait in a
-    bounded queue (`max_pending`) and are picked up by the next free thread;
-  * clean stop (ServerHandle.stop() or Ctrl-C in the CLI): no traceback.
+TCP servers are socketserver.ThreadingTCPServer subclasses (the lecture's server) whose
+per-connection thread is replaced by one selector thread plus a bounded worker pool, so idle
+and trickling clients hold no thread (tcp_server.py), with:
+  * a total deadline per phase that trickling cannot extend (limits.py): `idle_timeout`
+    between messages, `message_timeout` + 1 s per `min_rate` bytes inside one;
+  * at most `max_threads` workers, at most `max_connections` open connections (more are
+    refused with a log line), at most `buffer_budget` bytes of partial messages in all;
+  * clean stop (ServerHandle.stop(), Ctrl-C or SIGTERM in the CLI): no traceback, no temp file.
 UDP (udpecho) runs on a socketserver.UDPServer.
 Every server logs one line per connection/event through `log` (a callable; None = silent).
 """
@@ -19,17 +21,19 @@ from __future__ import annotations
 import threading
 
 from analyzer.sources.sidecar import AppIOWriter
-from analyzer.lab.filestore import FileStore
+from analyzer.lab.filestore import DEFAULT_QUOTA, FileStore
 from dissectors import auth
 from analyzer.lab.servers.udp import LabUDPServer
-from analyzer.lab.servers.tcp_server import (DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_PENDING,
-                                             DEFAULT_MAX_THREADS, LabTCPServer, Log)
-from analyzer.lab.servers.handlers import (AuthHandler, BigreplyHandler, Challenges, ChatHandler,
-                                           FilexferHandler, LenmsgHandler)
+from analyzer.lab.servers.limits import Limits
+from analyzer.lab.servers.tcp_server import LabTCPServer, Log
+from analyzer.lab.servers.handlers import AuthHandler, BigreplyHandler, Challenges, ChatHandler, LenmsgHandler
+from analyzer.lab.servers.filexfer_handler import FilexferHandler
 
 HANDLERS = {"chat": ChatHandler, "lenmsg": LenmsgHandler, "filexfer": FilexferHandler,
             "auth": AuthHandler, "bigreply": BigreplyHandler}
 PROTOCOLS = tuple(HANDLERS) + ("udpecho",)
+LIMIT_NAMES = ("idle_timeout", "message_timeout", "min_rate", "max_threads", "max_connections",
+               "buffer_budget")
 
 
 class ServerHandle:
@@ -77,28 +81,25 @@ class ServerHandle:
 
 
 def make_server(protocol: str, host: str = "127.0.0.1", port: int = 0, *, log: Log | None = None,
-                appio: AppIOWriter | None = None, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
-                max_threads: int = DEFAULT_MAX_THREADS, max_pending: int = DEFAULT_MAX_PENDING,
-                **opts):
+                appio: AppIOWriter | None = None, **opts):
     """Build (bind + listen) the server for `protocol` without running it.
 
-    opts: chat: first_read_delay, recv_size; lenmsg: variant, max_frame; filexfer: upload_dir,
-    variant, max_upload; auth: secret (bytes, required), variant.  OSError if the port is busy.
+    Limits (TCP; see limits.py): idle_timeout, message_timeout, min_rate, max_threads,
+    max_connections, buffer_budget.  opts: chat: first_read_delay, recv_size; lenmsg: variant,
+    max_frame; filexfer: upload_dir, variant, max_upload, quota; auth: secret (bytes,
+    required), variant.  ValueError for a bad option, OSError if the port is busy.
     """
     if protocol == "udpecho":
         return LabUDPServer((host, port), log=log, appio=appio)
     if protocol not in HANDLERS:
         raise ValueError(f"unknown protocol {protocol!r} (known: {', '.join(PROTOCOLS)})")
-    opts = dict(opts)
+    limits = Limits(**{k: opts.pop(k) for k in LIMIT_NAMES if k in opts})
     if protocol == "filexfer":
         upload_dir = opts.get("upload_dir")
         if not upload_dir:
             import tempfile
             upload_dir = opts["upload_dir"] = tempfile.mkdtemp(prefix="wirelab-uploads-")
-        try:
-            opts["store"] = FileStore(upload_dir)
-        except OSError as exc:
-            raise ValueError(f"cannot use upload directory {upload_dir}: {exc.strerror or exc}") from None
+        opts["store"] = FileStore(upload_dir, quota=int(opts.get("quota") or DEFAULT_QUOTA))
     if protocol == "auth":
         secret = opts.get("secret")
         if not secret:
@@ -110,9 +111,8 @@ def make_server(protocol: str, host: str = "127.0.0.1", port: int = 0, *, log: L
         opts["challenges"] = Challenges()
     if protocol in ("lenmsg", "filexfer") and opts.get("variant") not in (None, "network", "native"):
         raise ValueError(f"unknown variant {opts['variant']!r} (network|native)")
-    return LabTCPServer((host, port), HANDLERS[protocol], protocol=protocol, idle_timeout=idle_timeout,
-                        max_threads=max_threads, max_pending=max_pending, log=log, appio=appio,
-                        options=opts)
+    return LabTCPServer((host, port), HANDLERS[protocol], protocol=protocol, limits=limits, log=log,
+                        appio=appio, options=opts)
 
 
 def start_server(protocol: str, host: str = "127.0.0.1", port: int = 0, **opts) -> ServerHandle:

@@ -16,12 +16,15 @@ coming in): the filter keeps only the incoming copy, in the kernel ("inbound").
 traffic started afterwards is captured.  `stop()` may be called from any thread.
 
 Modules: packet_socket (the AF_PACKET socket, its BPF filter, one recvmsg() result as a
-frame), child (the forked capture child and its pipe format), capture (LiveCapture).  The
-pcap file is written by analyzer.sources.pcapwriter.PcapWriter.
+frame, `any`, the interface list), child (the forked capture child and its pipe format),
+capture (LiveCapture), output (what to write: pcap or pcapng file, or a ring of files, by
+analyzer.sources.pcapwriter / pcapng_writer / ring_buffer).  A SIGKILL loses at most the
+last second: the writer is flushed within a second of every packet.
 """
 from analyzer.sources.live.capture import LiveCapture
-from analyzer.sources.live.packet_socket import (NO_RIGHTS_HINT, capture_rights,
+from analyzer.sources.live.output import Output
+from analyzer.sources.live.packet_socket import (NO_RIGHTS_HINT, capture_rights, list_interfaces,
                                                  interface_linktype, open_capture_socket)
 
-__all__ = ["LiveCapture", "capture_rights", "interface_linktype", "open_capture_socket",
-           "NO_RIGHTS_HINT"]
+__all__ = ["LiveCapture", "Output", "list_interfaces", "capture_rights", "interface_linktype",
+           "open_capture_socket", "NO_RIGHTS_HINT"]

@@ -17,27 +17,33 @@ from typing import Iterator
 
 from analyzer.errors import WirelabError
 from analyzer.sources.live import child as child_proc
-from analyzer.sources.live.child import END, ERROR, PARENT_DROPS, PIPE_REC, STATS
-from analyzer.sources.live.packet_socket import (ANC_SIZE, RECV_SIZE, frame_of,
+from analyzer.sources.live.child import END, ERROR, PARENT_DROPS, PIPE_REC, SAVED, STATS
+from analyzer.sources.live.output import Output, write_failed_text
+from analyzer.sources.live.packet_socket import (ANC_SIZE, RECV_SIZE, frame_reader,
                                                  interface_linktype, kernel_drops,
                                                  open_capture_socket)
-from analyzer.sources.pcapwriter import PcapWriter
 from analyzer.sources.record import Record
+
+# signals the forked child ignores: Ctrl-C, `kill` and a closed terminal reach the whole
+# process group, and the parent decides when (and how cleanly) to stop
+_PARENT_DECIDES = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 
 
 class LiveCapture:
     """Capture on `iface` with BPF filter `bpf`; an iterator of Records (see module doc).
 
     count: stop after this many packets kept; duration: stop after this many seconds;
-    write_to: pcap path written as packets arrive; queue_records: keep Records for the
+    write_to: capture file written as packets arrive (pcap, or pcapng by its name), or an
+    `Output` (format, ring buffer, pcapng comment); queue_records: keep Records for the
     iterator (at most max_queue waiting; beyond that they are counted as dropped).
+    `saved` (after the end): packets whole in the capture file(s).
     process: read the socket in a forked child process (like Wireshark's dumpcap) so that
     whatever this process does with the Records (the engine, the TUI) never starves the
     reader of the GIL; False reads it in a thread of this process.
     """
 
     def __init__(self, iface: str = "lo", bpf: str | None = "", count: int | None = None,
-                 duration: float | None = None, write_to: str | None = None,
+                 duration: float | None = None, write_to: str | Output | None = None,
                  snaplen: int = 262144, queue_records: bool = True, max_queue: int = 1_000_000,
                  process: bool = True):
         self.iface = iface
@@ -45,7 +51,11 @@ class LiveCapture:
         self.bpf = bpf or ""
         self.count = count
         self.duration = duration
-        self.write_to = write_to
+        if isinstance(write_to, str):
+            write_to = Output(write_to, interface=iface)
+        self.output: Output | None = write_to
+        self.write_to = write_to.path if write_to is not None else None
+        self.saved = 0
         self.snaplen = snaplen
         self.queue_records = queue_records
         self.max_queue = max_queue
@@ -55,7 +65,7 @@ class LiveCapture:
         self.queue_dropped = 0
         self.error: BaseException | None = None
         self._sock: socket.socket | None = None
-        self._writer: PcapWriter | None = None
+        self._writer = None
         self._queue: collections.deque[Record] = collections.deque()
         self._stop = threading.Event()
         self._done = threading.Event()
@@ -75,7 +85,7 @@ class LiveCapture:
                                          snaplen=self.snaplen)
         if self.process:
             return self._start_process()
-        if self.write_to:
+        if self.output:
             self._writer = self._open_writer()
         self._started_at = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="wirelab-live", daemon=True)
@@ -151,14 +161,16 @@ class LiveCapture:
             out.append(q.popleft())
         return out
 
-    def _open_writer(self) -> PcapWriter:
-        """The pcap writer for write_to, or WirelabError (the socket closed) when it cannot
-        be created."""
+    def _open_writer(self, check_only: bool = False):
+        """The writer for `output` (check_only: made and removed again, to fail here, in the
+        caller, when it cannot be created), or WirelabError (the socket closed)."""
         try:
-            return PcapWriter(self.write_to, linktype=self.linktype, snaplen=self.snaplen)
+            if check_only:
+                return self.output.check(self.linktype, self.snaplen)
+            return self.output.open(self.linktype, self.snaplen)
         except OSError as exc:
             self._sock.close()
-            raise WirelabError(child_proc.write_failed_text(self.write_to, exc)) from None
+            raise WirelabError(write_failed_text(self.output.path, exc)) from None
 
     def _deadline(self) -> float | None:
         return None if self.duration is None else self._started_at + self.duration
@@ -176,9 +188,8 @@ class LiveCapture:
 
     # -- process mode: a forked reader, Records over a pipe -------------------------------
     def _start_process(self) -> "LiveCapture":
-        if self.write_to:
-            # fail here, in the caller, when the file cannot be created or written
-            self._open_writer().close()
+        if self.output:
+            self._open_writer(check_only=True)
         data_r, data_w = os.pipe()
         ctl_r, ctl_w = os.pipe()
         try:
@@ -190,12 +201,12 @@ class LiveCapture:
         if pid == 0:  # pragma: no cover - the child; its work is checked through the parent
             code = 0
             try:
-                # Ctrl-C reaches the whole process group: the parent decides when to stop
-                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+                signal.pthread_sigmask(signal.SIG_BLOCK, _PARENT_DECIDES)
                 os.close(data_r)
                 os.close(ctl_w)
                 child_proc.CaptureChild(
-                    self._sock, ctl_r, data_w, write_to=self.write_to, linktype=self.linktype,
+                    self._sock, ctl_r, data_w, output=self.output,
+                    frame_of=frame_reader(self.iface), linktype=self.linktype,
                     snaplen=self.snaplen, count=self.count, deadline=self._deadline(),
                     send_records=self.queue_records).run()
             except BaseException:
@@ -251,6 +262,8 @@ class LiveCapture:
                     self.captured, self.kernel_dropped = caplen, origlen
                 elif ts == PARENT_DROPS:
                     self.queue_dropped += caplen
+                elif ts == SAVED:
+                    self.saved = caplen
                 elif ts == ERROR:
                     if n - pos - hdr_size < caplen:
                         break
@@ -303,6 +316,7 @@ class LiveCapture:
         deadline = self._deadline()
         stop = self._stop
         recvmsg = sock.recvmsg
+        frame_of = frame_reader(self.iface)
         n = 0
         try:
             sock.setblocking(False)
@@ -326,6 +340,8 @@ class LiveCapture:
                 except BlockingIOError:
                     if stop.is_set():
                         break
+                    if writer is not None:
+                        writer.tick()       # the file never lags while no packet comes
                     wait_ms = 100
                     if deadline is not None:
                         wait_ms = max(1, min(wait_ms, int((deadline - now) * 1000) + 1))
@@ -352,13 +368,14 @@ class LiveCapture:
             self.captured = n
             self._end_thread(sock, writer)
 
-    def _end_thread(self, sock: socket.socket, writer: PcapWriter | None) -> None:
+    def _end_thread(self, sock: socket.socket, writer) -> None:
         self._read_kernel_stats()
         if writer is not None:
             try:
                 writer.close()
             except OSError as exc:
-                self.error = self.error or exc
+                self.error = self.error or RuntimeError(write_failed_text(writer.path, exc))
+            self.saved = writer.saved
             self._writer = None
         try:
             sock.close()

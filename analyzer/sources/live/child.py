@@ -1,9 +1,15 @@
 """The forked capture child (process mode, like Wireshark's dumpcap) and its pipe format.
 
-The child drains the socket, writes the pcap and sends each packet to the parent as a pipe
-record: `PIPE_REC` (ts, caplen, origlen) then caplen bytes.  A negative ts is a control
+The child drains the socket, writes the capture file and sends each packet to the parent as
+a pipe record: `PIPE_REC` (ts, caplen, origlen) then caplen bytes.  A negative ts is a control
 record: STATS (packets captured, kernel drops), PARENT_DROPS (records the parent never got),
-ERROR (a message of caplen bytes follows), END (the capture finished; nothing follows).
+SAVED (packets whole in the capture file(s)), ERROR (a message of caplen bytes follows),
+END (the capture finished; nothing follows).
+
+While no packet comes the child still writes out what its writer holds (`tick()` at least
+every 100 ms, a flush once 0.5 s passed since the last one), so the file on disk never lags
+more than about a second behind the last packet, as dumpcap's: a SIGKILL loses nothing
+written a second before.
 """
 from __future__ import annotations
 
@@ -14,22 +20,18 @@ import socket
 import struct
 import time
 
-from analyzer.sources.live.packet_socket import ANC_SIZE, RECV_SIZE, frame_of, kernel_drops
-from analyzer.sources.pcapwriter import PcapWriter
+from analyzer.sources.live.output import Output, write_failed_text
+from analyzer.sources.live.packet_socket import ANC_SIZE, RECV_SIZE, kernel_drops
 
 F_SETPIPE_SZ = 1031
 PIPE_REC = struct.Struct("<dII")           # ts, caplen, origlen, then caplen bytes
-STATS, PARENT_DROPS, ERROR, END = -1.0, -2.0, -3.0, -9.0   # control records' ts
+STATS, PARENT_DROPS, ERROR, SAVED, END = -1.0, -2.0, -3.0, -4.0, -9.0  # control records' ts
 _CHUNK = 256 * 1024                        # records are sent to the parent in chunks this big
 _BACKLOG_MAX = 256 << 20                   # bytes waiting for a slow parent before dropping
 
 
 class _WriteFailed(Exception):
     """The capture file could not be written (message ready for the user)."""
-
-
-def write_failed_text(path: str, exc: OSError) -> str:
-    return f"cannot write {path}: {exc.strerror or exc}"
 
 
 class _Backlog:
@@ -74,11 +76,13 @@ class CaptureChild:
     It never blocks on the parent: records wait in a bounded backlog while the pipe is full
     (beyond the bound they are counted as dropped for the parent; the pcap keeps them)."""
 
-    def __init__(self, sock: socket.socket, ctl_r: int, data_w: int, *, write_to: str | None,
-                 linktype: int, snaplen: int, count: int | None, deadline: float | None,
-                 send_records: bool) -> None:
+    def __init__(self, sock: socket.socket, ctl_r: int, data_w: int, *, output: Output | None,
+                 frame_of, linktype: int, snaplen: int, count: int | None,
+                 deadline: float | None, send_records: bool) -> None:
         self.sock, self.ctl_r = sock, ctl_r
-        self.write_to, self.linktype, self.snaplen = write_to, linktype, snaplen
+        self.output, self.linktype, self.snaplen = output, linktype, snaplen
+        self.frame_of = frame_of
+        self.saved = 0
         self.count, self.deadline, self.send_records = count, deadline, send_records
         self.backlog = _Backlog(data_w)
         self.out = bytearray()          # records not yet handed to the backlog
@@ -90,15 +94,15 @@ class CaptureChild:
         writer = None
         error = None
         try:
-            if self.write_to:
+            if self.output:
                 try:
-                    writer = PcapWriter(self.write_to, linktype=self.linktype,
-                                        snaplen=self.snaplen)
+                    writer = self.output.open(self.linktype, self.snaplen)
                 except OSError as exc:
-                    raise _WriteFailed(write_failed_text(self.write_to, exc)) from None
+                    raise _WriteFailed(write_failed_text(self.output.path, exc)) from None
             self._loop(writer)
         except _WriteFailed as exc:
             error = str(exc)
+            self.saved = writer.saved if writer is not None else 0
             writer = None         # its buffered bytes cannot be written either
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -114,7 +118,7 @@ class CaptureChild:
         poll.register(ctl_r, select.POLLIN | select.POLLHUP)
         ctl_poll = select.poll()
         ctl_poll.register(ctl_r, select.POLLIN | select.POLLHUP)
-        recvmsg, pack = sock.recvmsg, PIPE_REC.pack
+        recvmsg, pack, frame_of = sock.recvmsg, PIPE_REC.pack, self.frame_of
         parent = os.getppid()
         n = 0
         stopping_at = None
@@ -134,6 +138,8 @@ class CaptureChild:
                         backlog.add(bytes(out))
                         out.clear()
                     backlog.flush()
+                    if writer is not None:
+                        self._tick(writer)
                     if stopping_at is not None:
                         break
                     wait_ms = 100
@@ -157,7 +163,7 @@ class CaptureChild:
                     try:
                         writer.write(ts, data, origlen)
                     except OSError as exc:
-                        raise _WriteFailed(write_failed_text(self.write_to, exc)) from None
+                        raise _WriteFailed(write_failed_text(writer.path, exc)) from None
                 if send_records:
                     if backlog.size < _BACKLOG_MAX:
                         out += pack(ts, len(data), origlen)
@@ -173,6 +179,13 @@ class CaptureChild:
         finally:
             self.captured = n
 
+    def _tick(self, writer) -> None:
+        """The writer's timed flush (and ring switch) while no packet comes."""
+        try:
+            writer.tick()
+        except OSError as exc:
+            raise _WriteFailed(write_failed_text(writer.path, exc)) from None
+
     def _finish(self, writer: PcapWriter | None, error: str | None) -> None:
         """Close the socket and the pcap, send what is left and the trailer (blocking)."""
         drops = 0
@@ -185,11 +198,13 @@ class CaptureChild:
             try:
                 writer.close()
             except OSError as exc:
-                error = error or write_failed_text(self.write_to, exc)
+                error = error or write_failed_text(writer.path, exc)
+            self.saved = writer.saved
         if self.out:
             self.backlog.add(bytes(self.out))
         pack = PIPE_REC.pack
-        tail = pack(STATS, self.captured, drops) + pack(PARENT_DROPS, self.dropped_for_parent, 0)
+        tail = (pack(STATS, self.captured, drops) + pack(PARENT_DROPS, self.dropped_for_parent, 0)
+                + pack(SAVED, self.saved, 0))
         if error:
             msg = error.encode()[:4000]
             tail += pack(ERROR, len(msg), 0) + msg

@@ -1,0 +1,7 @@
+# C types for frame.py when setup.py compiles it as a twin (Cython augmenting .pxd)
+import cython
+
+@cython.locals(etype=cython.long, vihl=cython.long, total=cython.long, frag=cython.long,
+               ttl=cython.long, proto=cython.long, sport=cython.long, dport=cython.long,
+               doff=cython.long, flags=cython.long, win=cython.long, hl=cython.long)
+cpdef object decode_frame(long linktype, object data, object origlen=*)

@@ -1,0 +1,43 @@
+# C types for flows.py when setup.py compiles it as a twin (Cython augmenting .pxd)
+# A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
+import cython
+
+cdef long long SYN, ACK, FIN, RST, M32, A_REUSED_PORTS
+cdef list _COUNTED
+
+
+@cython.final
+cdef class Flow:
+    cdef public str transport
+    cdef public long long id, first_packet, last_packet, packets, bytes_c2s, bytes_s2c
+    cdef public object client, server, start_time, end_time
+    cdef public list isn, _isn_syn
+    cdef public dict analysis_counts
+    cdef public bint finished
+    cdef public object _tcp, _zeek
+    cdef public object _syn, _synack, _hs_ack, _rst, _syn_ts, _hs_ack_ts
+    cdef public long long _syn_seq, _syn_end, _synack_seq, _rst_dir
+    cdef public list _fin, _fin_end, _fin_ack, _fin_order
+    cdef public bint _second_fin_acks_first, _rst_before_close, _data_after_fin
+
+    cpdef _track_handshake(self, long long number, object ts, long long direction,
+                           long long seq, long long ack, long long flags, long long seglen)
+    cpdef _track_teardown(self, long long number, long long direction, long long seq,
+                          long long ack, long long flags, long long seglen)
+
+
+@cython.final
+cdef class FlowTable:
+    cdef public list conversations
+    cdef public dict _tcp, _udp, _next_id
+    cdef public bint finished
+
+    @cython.locals(fid=cython.longlong, flow=Flow)
+    cpdef Flow _new_flow(self, str transport, dict table, tuple client, tuple server,
+                         long long number, object ts, bint flipped=*)
+
+    @cython.locals(flow=Flow, direction=cython.longlong, flags=cython.longlong,
+                   preset=cython.longlong, seglen=cython.longlong, seq=cython.longlong,
+                   ack=cython.longlong, window=cython.longlong, bits=cython.longlong,
+                   bit=cython.longlong, new=bint, table=dict, counts=dict)
+    cpdef add(self, long long number, object ts, object d)

@@ -1,0 +1,37 @@
+# C types for reassembly.py when setup.py compiles it as a twin (Cython augmenting .pxd)
+# A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
+import cython
+
+cdef long long MOD, HALF, MAX_HELD_SEGMENTS, OVERLAP_CONFLICT, BUFFER_CAP, SYN
+
+
+@cython.final
+cdef class ChunkMap:
+    cdef public object offset, packet, start, length
+
+
+@cython.final
+cdef class Reassembler:
+    cdef public object base
+    cdef public long long next_off, held_bytes, max_held, delivered
+    cdef public list held_starts, gaps
+    cdef public dict held
+    cdef public object on_data, on_gap, fetch
+    cdef public ChunkMap chunks
+    cdef public bint cap_hit
+
+    @cython.locals(base=object, nxt=cython.longlong, delta=cython.longlong, n=cython.longlong,
+                   ch=ChunkMap, off=cython.longlong, end=cython.longlong, bits=cython.longlong,
+                   old_end=cython.longlong, cut=cython.longlong)
+    cpdef long long segment(self, long long packet, long long seq, long long flags, object data,
+                            long long start=*)
+
+    @cython.locals(n=cython.longlong, ch=ChunkMap)
+    cpdef _deliver(self, long long off, long long packet, long long start, object data)
+
+    @cython.locals(n=cython.longlong, gap_at=cython.longlong)
+    cpdef _skip_to(self, long long off)
+
+    @cython.locals(starts=list, off=cython.longlong, end=cython.longlong, cut=cython.longlong,
+                   start=cython.longlong)
+    cpdef _drain(self)

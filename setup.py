@@ -1,0 +1,163 @@
+"""Build: the per-packet modules are also compiled, as twins, when a C compiler can be used.
+
+For each module in HOT, `<package>/_<module>_c` is generated into build/twins/ from the
+module's .py (its last two lines, the accelerate() call, left out; the SHA-256 of the .py
+added) plus the .pxd beside it (Cython's augmenting .pxd: C types for the same source), and
+compiled by Cython.  dissectors/accelerated.py swaps a twin in at import time only when its
+hash matches the .py next to it, so a twin can never run other code than the source.
+
+No compiler, no Python headers, no Cython or WIRELAB_PURE_BUILD=1: the package is built
+pure, silently (the same logic, slower).  A build error, or a .pxd whose attributes are out of
+step with the class's __slots__, leaves that module pure with one line on stderr.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+import shutil
+import sys
+import sysconfig
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+TWINS = ROOT / "build" / "twins"
+HOT = (
+    "analyzer/decode/frame",
+    "analyzer/transport/tcp_analysis",
+    "analyzer/transport/conn_state",
+    "analyzer/transport/flows",
+    "analyzer/transport/reassembly",
+    "analyzer/engine/message_cutting",
+    "dissectors/lenmsg",
+)
+ACCELERATE_LINES = ("from dissectors.accelerated import accelerate",
+                    "accelerate(globals())")
+DIRECTIVES = {"language_level": 3, "binding": False, "infer_types": True,
+              "boundscheck": False, "wraparound": True, "cdivision": False, "annotation_typing": False}
+
+
+def twin_source(py: Path) -> str:
+    """The twin's source: the module without its accelerate() lines, plus the source hash."""
+    raw = py.read_bytes()
+    lines = [ln for ln in raw.decode("utf-8").splitlines()
+             if not ln.startswith(ACCELERATE_LINES)]
+    lines.append(f'WIRELAB_SOURCE_HASH = "{hashlib.sha256(raw).hexdigest()}"')
+    return "\n".join(lines) + "\n"
+
+
+def pxd_attributes(pxd_text: str) -> dict[str, set[str]]:
+    """{cdef class name: the attribute names its `cdef public TYPE a, b` lines declare}."""
+    classes: dict[str, set[str]] = {}
+    current = None
+    for line in pxd_text.splitlines():
+        m = re.match(r"cdef class (\w+)", line)
+        if m:
+            current = classes.setdefault(m.group(1), set())
+        elif line and not line[0].isspace() and not line.startswith(("@", "#")):
+            current = None
+        elif current is not None and line.strip().startswith("cdef public "):
+            first, *rest = line.strip()[len("cdef public "):].split(",")
+            current.update([first.split()[-1]] + [r.strip() for r in rest])
+    return classes
+
+
+def slots_of(py_text: str) -> dict[str, set[str]]:
+    """{class name: its __slots__} of the classes of a module that list them literally."""
+    found = {}
+    for node in ast.walk(ast.parse(py_text)):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if (isinstance(item, ast.Assign) and len(item.targets) == 1
+                        and isinstance(item.targets[0], ast.Name)
+                        and item.targets[0].id == "__slots__"):
+                    try:
+                        found[node.name] = set(ast.literal_eval(item.value))
+                    except ValueError:          # computed slots: not checked
+                        pass
+    return found
+
+
+def pxd_out_of_step(py: Path, pxd: Path) -> list[str]:
+    """Classes whose attributes in the .pxd differ from their __slots__ in the .py: compiled,
+    an attribute missing from the .pxd would fail at run time, so such a twin is not built."""
+    slots = slots_of(py.read_text(encoding="utf-8"))
+    return [f"{name}: {sorted(attrs ^ slots.get(name, set()))}"
+            for name, attrs in pxd_attributes(pxd.read_text(encoding="utf-8")).items()
+            if attrs != slots.get(name, set())]
+
+
+def generate_twins() -> list[Extension]:
+    extensions = []
+    for module in HOT:
+        py, pxd = ROOT / f"{module}.py", ROOT / f"{module}.pxd"
+        stale = pxd_out_of_step(py, pxd)
+        if stale:
+            print(f"wirelab: {module}.py not compiled, its .pxd is out of step with "
+                  f"__slots__ ({'; '.join(stale)}): it runs pure", file=sys.stderr)
+            continue
+        package, leaf = module.rsplit("/", 1)
+        folder = TWINS / package
+        folder.mkdir(parents=True, exist_ok=True)
+        for level in range(1, len(Path(package).parts) + 1):   # packages: qualified names
+            (TWINS.joinpath(*Path(package).parts[:level]) / "__init__.py").touch()
+        target = folder / f"_{leaf}_c.py"
+        target.write_text(twin_source(py), encoding="utf-8")
+        shutil.copyfile(pxd, folder / f"_{leaf}_c.pxd")
+        name = f"{package.replace('/', '.')}._{leaf}_c"
+        extensions.append(Extension(name, [str(target.relative_to(ROOT))]))
+    return extensions
+
+
+def can_compile() -> bool:
+    if os.environ.get("WIRELAB_PURE_BUILD") == "1":
+        return False
+    include = sysconfig.get_paths()["include"]
+    if not (Path(include) / "Python.h").exists():
+        return False
+    compiler = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(compiler) is None:
+        return False
+    try:
+        import Cython  # noqa: F401 - the build dependency (pyproject.toml)
+    except ImportError:
+        return False
+    return True
+
+
+class OptionalBuildExt(build_ext):
+    """build_ext that leaves a pure package behind instead of failing."""
+
+    def run(self):
+        try:
+            super().run()
+        except Exception:  # noqa: BLE001 - any compiler trouble: the pure package still works
+            pass
+
+    def build_extension(self, ext):
+        try:
+            super().build_extension(ext)
+        except Exception as exc:  # noqa: BLE001 - this twin stays unbuilt; its module runs pure
+            print(f"wirelab: {ext.name} not compiled ({exc}): that module runs pure",
+                  file=sys.stderr)
+
+
+def extensions() -> list[Extension]:
+    if not can_compile():
+        return []
+    try:
+        from Cython.Build import cythonize
+        return cythonize(generate_twins(), compiler_directives=DIRECTIVES, quiet=True,
+                         build_dir=str(TWINS.parent / "cython"))
+    except Exception as exc:  # noqa: BLE001 - Cython cannot translate: build pure
+        print(f"wirelab: the hot modules are not compiled ({exc}): pure package",
+              file=sys.stderr)
+        return []
+
+
+if __name__ == "__main__":        # also how setuptools' PEP 517 backend runs this file
+    setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})
