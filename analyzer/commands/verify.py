@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
+import tempfile
 
 from analyzer.commands.options import add_decode_as_argument, parse_decode_as
 from analyzer.errors import WirelabError
@@ -11,7 +13,9 @@ HELP = "compare wirelab's analysis with tshark's on a capture"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("file", help="capture file (pcap or pcapng)")
+    p.add_argument("file", nargs="+", metavar="FILE",
+                   help="capture file (pcap, pcapng, ...); several files or a directory are "
+                        "merged in time order with mergecap first (tshark reads one file)")
     add_decode_as_argument(p)
     p.add_argument("--tshark-option", action="append", default=[], metavar="PREF:VALUE",
                    help="a tshark -o preference, e.g. tcp.analyze_sequence_numbers:FALSE")
@@ -23,9 +27,26 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    if len(args.file) == 1 and not os.path.isdir(args.file[0]):
+        return _verify(args, args.file[0])
+    from analyzer.sources.merged import capture_files
+    files = capture_files(args.file)
+    for f in files:
+        if not os.path.isfile(f):
+            raise WirelabError(f"{f}: no such file")
+    with tempfile.TemporaryDirectory(prefix="wirelab-verify-") as tmp:
+        merged = os.path.join(tmp, "merged.pcapng")
+        r = subprocess.run(["mergecap", "-F", "pcapng", "-w", merged, *files],
+                           capture_output=True, text=True)
+        if r.returncode:
+            why = (r.stderr.strip().splitlines() or ["mergecap failed"])[-1]
+            raise WirelabError(f"cannot merge the captures: {why}")
+        return _verify(args, merged)
+
+
+def _verify(args, path: str) -> int:
     from analyzer.wireshark.verify import verify_file
 
-    path = args.file
     if os.path.isdir(path):
         raise WirelabError(f"{path}: is a directory")
     if not os.path.isfile(path):

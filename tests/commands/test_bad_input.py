@@ -116,16 +116,16 @@ def test_bad_capture_file(bad, command, case, words):
     assert_one_error_line(out, command, words, bad[case].name)
 
 
-@pytest.mark.parametrize("command", ["open", "verify"])
+@pytest.mark.parametrize("command", ["open"])
 def test_directory_instead_of_file(bad, command):
     out = wirelab(command, str(bad["dir"]))
     assert_one_error_line(out, command, "is a directory")
 
 
-@pytest.mark.parametrize("command", ["summary", "packets"])
+@pytest.mark.parametrize("command", ["summary", "packets", "verify"])
 def test_empty_directory_of_captures(bad, command):
-    """summary and packets read a directory of captures (a ring buffer): an empty one is
-    one clear line."""
+    """summary, packets and verify read a directory of captures (a ring buffer): an empty
+    one is one clear line."""
     out = wirelab(command, str(bad["dir"]))
     assert_one_error_line(out, command, "holds no capture files")
 

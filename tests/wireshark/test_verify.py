@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import pytest
 
@@ -201,3 +202,29 @@ def test_verify_agrees_on_bundled_captures(path):
     result = verify.verify_file(path, decode_as=bundled_decode_as(path))
     assert result.agree, "\n".join(result.disagreements)
     assert result.tshark.packets > 0 and result.tshark.endpoints
+
+
+def test_verify_merges_several_files_and_leaves_nothing(tmp_path):
+    """Several files (or a directory) are merged with mergecap into a temporary file that
+    both tools read; it is gone afterwards."""
+    import struct
+    import subprocess
+    import sys
+    data = open(os.path.join(os.path.dirname(__file__), "..", "..", "captures",
+                             "concurrent.pcap"), "rb").read()
+    head, pos, recs = data[:24], 24, []
+    while pos + 16 <= len(data):
+        n = struct.unpack_from("<I", data, pos + 8)[0]
+        recs.append(data[pos:pos + 16 + n])
+        pos += 16 + n
+    ring = tmp_path / "ring"
+    ring.mkdir()
+    for k in range(3):
+        (ring / f"part{k}.pcap").write_bytes(head + b"".join(recs[k * 30:(k + 1) * 30]))
+    before = set(os.listdir(tempfile.gettempdir()))
+    out = subprocess.run([sys.executable, "-m", "analyzer", "verify", str(ring)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.startswith(f"agree: {len(recs)} packets")
+    assert not {n for n in set(os.listdir(tempfile.gettempdir())) - before
+                if n.startswith("wirelab-verify-")}
