@@ -55,6 +55,15 @@ def write_text(path: str, text: str) -> None:
             os.unlink(tmp)
 
 
+def print_or_write(text: str, output: str | None) -> None:
+    """`text` on standard output, or written to `output` (-o) with one line saying so."""
+    if output:
+        write_text(output, text)
+        print(f"wrote {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
 def run(args) -> int:
     from analyzer.render.follow_text import follow_text
     eng = load_engine(args)
@@ -63,9 +72,5 @@ def run(args) -> int:
         text = follow_text(conv, eng.follow(conv), args.mode or "ascii")
     finally:
         eng.close()
-    if args.output:
-        write_text(args.output, text)
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    print_or_write(text, args.output)
     return 0

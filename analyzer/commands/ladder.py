@@ -2,10 +2,9 @@
 left, server right, one arrow per packet with flags, seq/ack, length and payload text)."""
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
 
-from analyzer.commands.follow import add_stream_argument, stream_conversation, write_text
+from analyzer.commands.follow import add_stream_argument, print_or_write, stream_conversation
 from analyzer.commands.options import add_common_arguments, load_engine
 from analyzer.errors import WirelabError
 
@@ -35,9 +34,5 @@ def run(args) -> int:
         text = ladder_text(eng, conv, args.width)
     finally:
         eng.close()
-    if args.output:
-        write_text(args.output, text)
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
+    print_or_write(text, args.output)
     return 0
