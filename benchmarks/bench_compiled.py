@@ -89,6 +89,33 @@ def stages(path: str) -> None:
         print(f"  {mode:10} " + " ".join(f"{u:6.2f} " for u in us))
 
 
+PER_CONVERSATION = """
+import sys, tracemalloc
+from analyzer.engine.loader import analyze_file
+from analyzer.engine.retired import PackedConv
+tracemalloc.start()
+eng = analyze_file(sys.argv[1])
+traced = tracemalloc.get_traced_memory()[0]
+idx = eng.index
+columns = [getattr(idx, name) for name in dir(idx) if type(getattr(idx, name)).__name__ == "array"]
+columns.append(eng.flow_kind)
+index = sum(a.buffer_info()[1] * a.itemsize for a in columns)
+packed = sum(type(e) is PackedConv for e in eng.states.entries)
+print(len(eng.states), packed, traced, index)
+"""
+
+
+def per_conversation(path: str) -> None:
+    """Memory the engine keeps per conversation once the file is read (Python allocations
+    traced, minus the per-packet columns), and how many conversations ended packed."""
+    out = subprocess.run([sys.executable, "-c", PER_CONVERSATION, path], env=env_for(False),
+                         check=True, capture_output=True, text=True).stdout.split()
+    convs, packed, traced, index = map(int, out)
+    print(f"\nkept per conversation, {path}: {(traced - index) / convs:.0f} bytes "
+          f"({convs:,} conversations, {packed:,} closed and packed; per-packet columns "
+          f"{index / 1e6:.0f} MB not counted)")
+
+
 def first_packet(path: str, out: str) -> str:
     """A 1-packet capture: the pcap file header and first record of `path` (start-up)."""
     with open(path, "rb") as f:
@@ -142,6 +169,7 @@ def main(argv=None) -> int:
     bench("start-up (1 packet)", first_packet(big, os.path.join(a.dir, "wirelab-bench-1.pcap")),
           10 * a.runs)
     stages(big)
+    per_conversation(convs)
     return 0
 
 

@@ -135,7 +135,7 @@ def parse_decode_as(text: str) -> tuple[int, str, dict]:
         raise ValueError(f"bad decode-as {text!r}: expected PORT=PROTOCOL[:VARIANT], e.g. 9999=lenmsg:native")
     port_text, _, proto_text = text.strip().partition("=")
     port_text = port_text.strip()
-    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+    if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text) <= 65535:
         raise ValueError(f"bad decode-as {text!r}: port must be a number 1-65535")
     name, _, variant = proto_text.strip().partition(":")
     name, variant = name.strip().lower(), variant.strip().lower()

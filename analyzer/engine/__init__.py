@@ -23,8 +23,11 @@ The modules, in the order a packet meets them:
     types.py            the result types (Row, Message, MessageSlice, FollowChunk, Conversation)
     packet_index.py     per-packet columns in compact arrays
     conv_state.py       per-conversation state (messages in arrays), the lazy MessageList
+    retired.py          closed TCP conversations packed small, unpacked for views
+    conv_table.py       every conversation's state by position and by (transport, id)
     protocol_choice.py  which codec cuts a conversation (decode-as, port, probe, sidecar)
     message_cutting.py  one direction's reassembled bytes cut into messages by a codec
+    loopback.py         which copy of a packet on lo a Linux cooked frame is
     core.py             EngineCore: feed / finish, frames
     messages.py         messages on demand: bytes, summaries, per-packet slices
     queries.py          Engine: per-packet and per-conversation queries, follow, naive reads

@@ -19,7 +19,7 @@ class ConvState:
     __slots__ = ("flow", "transport", "id", "protocol", "options", "spec", "reasm", "mappers",
                  "m_dir", "m_off", "m_len", "m_pk", "pk", "d_key", "d_idx", "m_bad",
                  "coalesced", "last_pkt", "udp_bytes", "probe_buf",
-                 "probe_pending", "decided", "version", "cache", "own")
+                 "probe_pending", "decided", "version", "cache", "own", "pkts")
 
     def __init__(self, flow):
         self.flow = flow
@@ -48,6 +48,7 @@ class ConvState:
         self.version = 0
         self.cache = None                            # (version, Conversation)
         self.own: dict[str, int] = {}                # counts of the engine's own analysis bits
+        self.pkts = array("I")                       # TCP: every packet, to feed them again
 
     def add_message(self, direction: int, start: int, end: int, packets, malformed) -> int:
         i = len(self.m_dir)

@@ -19,34 +19,20 @@ from functools import partial
 
 from analyzer.decode import decode_frame
 from analyzer.decode.decoded import SYN
-from analyzer.engine.constants import (ARPHRD_LOOPBACK, COOKED_HEADER, DIRS, ENGINE_BITS,
-                                       LOOPBACK_DUP, MALFORMED, PACKET_OUTGOING, PROBE_LIMIT,
-                                       SIZE_LIMITED)
+from analyzer.engine.constants import (COOKED_HEADER, DIRS, ENGINE_BITS, LOOPBACK_DUP,
+                                       MALFORMED, PROBE_LIMIT, SIZE_LIMITED)
+from analyzer.engine.loopback import loopback_copy
 from analyzer.engine.conv_state import ConvState
+from analyzer.engine.conv_table import ConvTable
 from analyzer.engine.message_cutting import MessageMapper, describe
 from analyzer.engine.packet_index import PacketIndex
+from analyzer.engine.retired import PackedConv, pack
 from analyzer.engine.protocol_choice import (FRAMED, ProtocolChooser, codec_factory, framing_of,
                                              verify)
 from analyzer.transport.analysis_flags import analysis_list
 from analyzer.transport.flows import FlowTable
 from analyzer.transport.reassembly import Reassembler
-
-
-def loopback_copy(linktype: int, data: bytes) -> int:
-    """Which copy a Linux cooked frame (SLL 113 / SLL2 276) of a loopback interface is: 1 the
-    outgoing copy, 2 an incoming one; 0 when the link header does not say (another
-    interface, or a header cut short).  Only this proves a loopback twin, never timing."""
-    if linktype == 113:
-        if len(data) < 16 or (data[2] << 8 | data[3]) != ARPHRD_LOOPBACK:
-            return 0
-        ptype = data[0] << 8 | data[1]
-    else:
-        if len(data) < 20 or (data[8] << 8 | data[9]) != ARPHRD_LOOPBACK:
-            return 0
-        ptype = data[10]
-    if ptype == PACKET_OUTGOING:
-        return 1
-    return 2 if ptype < PACKET_OUTGOING else 0
+from analyzer.transport.tcp_analysis import A_REUSED_PORTS
 
 
 class EngineCore:
@@ -54,14 +40,17 @@ class EngineCore:
 
     def __init__(self, decode_as: dict[int, str] | None = None, sidecar=None,
                  source_path: str | None = None, reader=None, keep_frames: bool | None = None,
-                 max_held: int | None = None, summary_only: bool = False):
+                 max_held: int | None = None, summary_only: bool = False,
+                 pack_closed: bool = True):
         """decode_as: {port: "proto[:variant]"}; sidecar: list of AppIO records (or None);
         reader: object with read_frame(offset, length) -> bytes for file sources;
         keep_frames: keep every frame's bytes in memory (default: when there is neither a
         reader nor a source_path, i.e. live capture); max_held: out-of-order bytes held per
         direction (reassembly cap, default 4 MiB); summary_only: do not fill the per-packet
         columns only the packet views read (TCP flags, payload length, stream, direction):
-        conversations and messages stay complete, rows and packet JSON do not."""
+        conversations and messages stay complete, rows and packet JSON do not;
+        pack_closed: keep closed TCP conversations packed (analyzer.engine.retired; False
+        keeps every conversation's full state, the same results with more memory)."""
         self.lock = threading.RLock()
         self.protocols = ProtocolChooser(decode_as, sidecar)
         self.source_path = source_path
@@ -71,13 +60,16 @@ class EngineCore:
         self.max_held = max_held
         self.warnings: list[str] = []
         self.undecoded: dict[str, int] = {}     # what was not decoded -> packets (a warning each)
-        self.flows = FlowTable()
+        self.flows = FlowTable(keep_list=False)
         self.index = PacketIndex()
         # 0 none, 1 tcp c2s, 2 tcp s2c, 3 udp c2s, 4 udp s2c (which table the stream id is in)
         self.flow_kind = array("b")
         self.first_ts: float | None = None
-        self.states: list[ConvState] = []                       # in order of first packet
-        self.state_by_key: dict[tuple[str, int], ConvState] = {}
+        self.states = ConvTable()                               # in order of first packet
+        self.state_by_key = self.states.by_key                  # by (transport, id)
+        self.pack_closed = pack_closed
+        self._reviving: PackedConv | None = None                # being fed again
+        self.reopened = 0                 # packed conversations a later packet brought back
         self.finished = False
         self._state_of_flow: dict = {}                          # Flow (by identity) -> state
         # the previous frame when it was the outgoing copy of a packet on lo (Linux cooked):
@@ -162,13 +154,32 @@ class EngineCore:
                 self.undecoded[why] = self.undecoded.get(why, 0) + 1
             return n
         flow, direction, fbits, _new = verdict
-        if fbits:
-            bits |= fbits
+        if direction < 0:           # the 4-tuple of a packed conversation: it is back in use
+            self._unpack_for_feeding(flow)
+            flow, direction, fbits, _new = self.flows.add(n, ts, d)
+        bits = self._into_conversation(n, data, d, flow, direction, bits | fbits)
+        kind = (1 if tr == "tcp" else 3) + direction
+        if out is not None:
+            out[4], out[5], out[6] = flow.id, kind, direction
+        a_kind(kind)
+        a_stream(flow.id)
+        a_bits(bits)
+        a_direction(direction)
+        if flow.closed and self.pack_closed:
+            self._pack(self._state_of_flow[flow])
+        return n
+
+    def _into_conversation(self, n: int, data, d, flow, direction: int, bits: int) -> int:
+        """One packet into its conversation's state (reassembly, message cutting); returns
+        its analysis bits.  Also what feeding a packed conversation's packets again does."""
         cs = self._state_of_flow.get(flow)
         if cs is None:
             cs = self._new_conv(flow)
         plen = d.captured_payload_len
-        if tr == "tcp":
+        plen_hdr = d.payload_len
+        if d.transport == "tcp":
+            flags = d.flags
+            cs.pkts.append(n)
             r = cs.reasm[direction]
             if plen:
                 po = d.payload_offset
@@ -183,25 +194,60 @@ class EngineCore:
                 if plen_hdr > 0:
                     bits |= SIZE_LIMITED
                     r.truncated(d.seq, flags, 0, plen_hdr)
-            kind = 1 + direction
         else:
             if plen < plen_hdr:
                 bits |= SIZE_LIMITED
             po = d.payload_offset
             self._udp_datagram(cs, direction, n, data[po: po + plen])
-            kind = 3 + direction
-        if out is not None:
-            out[4], out[5], out[6] = flow.id, kind, direction
-        a_kind(kind)
-        a_stream(flow.id)
-        a_bits(bits)
-        a_direction(direction)
         own = bits & ENGINE_BITS
         if own:
             for a in analysis_list(own):
                 cs.own[a] = cs.own.get(a, 0) + 1
         cs.version += 1
-        return n
+        return bits
+
+    # -- closed conversations packed small (analyzer.engine.retired) ------------------------
+    def _pack(self, cs: ConvState) -> None:
+        """Finish a closed TCP conversation now and keep it packed.  Not packed: what another
+        conversation's choice may depend on (inferred or probed framings, sidecar sessions),
+        and conversations still undecided."""
+        if not cs.decided or cs.protocol == "inferred" or any(
+                m is not None and m.boundaries is not None for m in cs.mappers):
+            return
+        choice = self.protocols.choice_of(("tcp", cs.id))
+        if choice is not None and choice.get("by") not in ("port", "decode-as"):
+            return
+        for r in cs.reasm:
+            r.finish()
+        for m in cs.mappers:
+            if m is not None:
+                m.finish()
+        flow = cs.flow
+        pos = self.states.position_of("tcp", cs.id)
+        packed = pack(cs, pos, self.index.analysis[flow.first_packet - 1] & A_REUSED_PORTS)
+        self.states.put(pos, packed)
+        del self._state_of_flow[flow]
+        self.flows.retire(flow, packed)
+        # the live state refers to itself (codec callbacks): let go of it here, not in the
+        # cyclic collector (off while a file is read)
+        cs.reasm = cs.mappers = cs.flow = cs.cache = None
+
+    def _unpack_for_feeding(self, packed: PackedConv) -> None:
+        """Bring a packed conversation back: its packets fed again from the capture."""
+        self.flows.replay_as(packed, packed.id, packed.first_preset())
+        self.reopened += 1
+        self._reviving = packed
+        idx = self.index
+        try:
+            for p in packed.packet_numbers():
+                i = p - 1
+                data = self.frame_bytes(p)
+                d = decode_frame(idx.linktype[i], data, idx.origlen[i])
+                flow, direction, fbits, _new = self.flows.add(p, idx.ts[i], d)
+                self._into_conversation(p, data, d, flow, direction,
+                                        (MALFORMED if d.malformed else 0) | fbits)
+        finally:
+            self._reviving = None
 
     def _cooked_copy(self, linktype: int, data) -> tuple[list | None, list | None]:
         """(the record of the outgoing copy this frame is the incoming twin of, or None;
@@ -233,7 +279,7 @@ class EngineCore:
             for why, count in self.undecoded.items():
                 self.warnings.append(f"{count} packet{'s' if count != 1 else ''} not decoded: {why}")
             self.flows.finish()
-            for cs in self.states:
+            for cs in list(self.states.live()):
                 if cs.transport != "tcp":
                     continue
                 for r in cs.reasm:
@@ -298,8 +344,10 @@ class EngineCore:
     def _new_conv(self, flow) -> ConvState:
         cs = ConvState(flow)
         self._state_of_flow[flow] = cs
-        self.state_by_key[(flow.transport, flow.id)] = cs
-        self.states.append(cs)
+        if self._reviving is not None:
+            self.states.put(self._reviving.position, cs)
+        else:
+            self.states.append(cs)
         if flow.transport == "tcp":
             for direction in (0, 1):
                 cs.reasm[direction] = self._reassembler(cs, direction)

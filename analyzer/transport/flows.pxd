@@ -13,7 +13,7 @@ cdef class Flow:
     cdef public object client, server, start_time, end_time
     cdef public list isn, _isn_syn
     cdef public dict analysis_counts
-    cdef public bint finished
+    cdef public bint finished, closed
     cdef public object _tcp, _zeek
     cdef public object _syn, _synack, _hs_ack, _rst, _syn_ts, _hs_ack_ts
     cdef public long long _syn_seq, _syn_end, _synack_seq, _rst_dir
@@ -29,8 +29,9 @@ cdef class Flow:
 @cython.final
 cdef class FlowTable:
     cdef public list conversations
-    cdef public dict _tcp, _udp, _next_id
+    cdef public dict _tcp, _udp, _next_id, retired
     cdef public bint finished
+    cdef public long long replay_id, replay_preset
 
     @cython.locals(fid=cython.longlong, flow=Flow)
     cpdef Flow _new_flow(self, str transport, dict table, tuple client, tuple server,

@@ -51,7 +51,7 @@ class Flow:
 
     __slots__ = ("transport", "id", "client", "server", "first_packet", "last_packet", "packets",
                  "bytes_c2s", "bytes_s2c", "start_time", "end_time", "isn", "analysis_counts",
-                 "finished", "_tcp", "_zeek", "_isn_syn",
+                 "finished", "closed", "_tcp", "_zeek", "_isn_syn",
                  "_syn", "_syn_ts", "_syn_seq", "_syn_end", "_synack", "_synack_seq", "_hs_ack",
                  "_hs_ack_ts",
                  "_fin", "_fin_end", "_fin_ack", "_fin_order", "_second_fin_acks_first",
@@ -75,6 +75,7 @@ class Flow:
         self.analysis_counts: dict[str, int] = (
             {name: 0 for name in TCP_ANALYSIS_NAMES} if transport == "tcp" else {})
         self.finished = False
+        self.closed = False      # both FINs acknowledged, or a RST: TCP expects nothing more
         if transport == "tcp":
             self._tcp: TcpConversationAnalysis | None = TcpConversationAnalysis()
             self._zeek = ZeekTcpState(flipped)
@@ -111,6 +112,12 @@ class Flow:
                 return (d.base_seq + 1) & M32
         isn = self.isn[direction]
         return isn if isn is not None else 0
+
+    def syn_base(self, direction: int) -> int:
+        """The sequence number a pure SYN that direction sends must carry to stay in this
+        conversation (another one opens a new conversation); -1 when any does."""
+        d = self._tcp.dirs[direction]
+        return d.base_seq if d.base_seq_set else -1
 
     def window_shift(self, direction: int) -> int | None:
         """The window-scale shift that applies to this direction's windows (None: unknown)."""
@@ -206,11 +213,14 @@ class Flow:
         if (flags & ACK and self._fin[other] is not None and self._fin_ack[other] is None
                 and not flags & RST and not gt_seq(self._fin_end[other], ack)):
             self._fin_ack[other] = number
+            if self._fin_ack[direction] is not None:
+                self.closed = True
         if flags & RST:
             if self._rst is None:
                 self._rst, self._rst_dir = number, direction
                 # an abort unless both FINs were already exchanged
                 self._rst_before_close = len(self._fin_order) < 2
+            self.closed = True
             return
         if seglen and self._fin_order and direction != self._fin_order[0]:
             self._data_after_fin = True
@@ -224,25 +234,49 @@ class Flow:
                     flags & ACK and not gt_seq(self._fin_end[first], ack))
 
 
+def pair_key(a: Endpoint, b: Endpoint) -> int:
+    """One number for the two endpoints of a conversation, whichever way round."""
+    return hash((a[0], a[1], b[0], b[1]) if a <= b else (b[0], b[1], a[0], a[1]))
+
+
 class FlowTable:
-    """All conversations of a capture, fed one packet at a time."""
+    """All conversations of a capture, fed one packet at a time.
 
-    __slots__ = ("conversations", "_tcp", "_udp", "_next_id", "finished")
+    A closed TCP flow can be retired (`retire`): its table entries go, and a small stand-in
+    the caller gives answers for its 4-tuple.  A pure SYN with a new ISN there opens a new
+    conversation as it would have (reused ports); any other packet there makes `add` return
+    the stand-in with direction -1: the caller brings the conversation back by feeding its
+    packets again after `replay_as(stand_in)`, then adds the packet again.  The stand-in
+    tells `endpoints()` -> (client, server) and `syn_base(direction)` -> that direction's
+    SYN sequence number or -1."""
 
-    def __init__(self) -> None:
-        self.conversations: list[Flow] = []
+    __slots__ = ("conversations", "_tcp", "_udp", "_next_id", "finished", "retired",
+                 "replay_id", "replay_preset")
+
+    def __init__(self, keep_list: bool = True) -> None:
+        """keep_list: list every Flow in `conversations` (else None: a caller that retires
+        flows keeps its own list, so retired flows are freed)."""
+        self.conversations: list[Flow] | None = [] if keep_list else None
         # (src ip, src port, dst ip, dst port) -> (current flow of that 4-tuple, direction)
         self._tcp: dict[tuple, tuple[Flow, int]] = {}
         self._udp: dict[tuple, tuple[Flow, int]] = {}
         self._next_id = {"tcp": 0, "udp": 0}
         self.finished = False
+        self.retired: dict = {}         # pair_key -> stand-in, or a tuple of them (same key)
+        self.replay_id = -1             # the id the next new flow gets (a conversation back)
+        self.replay_preset = 0          # ... and the analysis bits its first packet had
 
     def _new_flow(self, transport: str, table: dict, client: Endpoint, server: Endpoint,
                   number: int, ts: float, flipped: bool = False) -> Flow:
-        fid = self._next_id[transport]
-        self._next_id[transport] = fid + 1
+        fid = self.replay_id
+        if fid >= 0:
+            self.replay_id = -1
+        else:
+            fid = self._next_id[transport]
+            self._next_id[transport] = fid + 1
         flow = Flow(transport, fid, client, server, number, ts, flipped)
-        self.conversations.append(flow)
+        if self.conversations is not None:
+            self.conversations.append(flow)
         table[(client[0], client[1], server[0], server[1])] = (flow, 0)
         if server != client:
             table[(server[0], server[1], client[0], client[1])] = (flow, 1)
@@ -270,6 +304,15 @@ class FlowTable:
                     preset = A_REUSED_PORTS
             if hit is None:
                 src, dst = (d.src, d.sport), (d.dst, d.dport)
+                if self.retired:
+                    stand_in = self._retired_at(src, dst, d.seq, flags)
+                    if stand_in is not None:
+                        if stand_in is not True:
+                            return _new_verdict(FlowVerdict, (stand_in, -1, 0, False))
+                        preset = A_REUSED_PORTS
+                if self.replay_preset:
+                    preset |= self.replay_preset
+                    self.replay_preset = 0
                 if flags & (SYN | ACK) == (SYN | ACK):
                     flow = self._new_flow("tcp", table, dst, src, number, ts, flipped=True)
                     direction = 1
@@ -338,8 +381,57 @@ class FlowTable:
     def finish(self) -> None:
         """End of capture: conversation states are final from here on."""
         self.finished = True
-        for flow in self.conversations:
+        for flow in self.conversations or ():
             flow.finished = True
+
+    # -- retired conversations (see the class docstring) -----------------------------------
+    def retire(self, flow: Flow, stand_in) -> None:
+        c, s = flow.client, flow.server
+        for key in ((c[0], c[1], s[0], s[1]), (s[0], s[1], c[0], c[1])):
+            hit = self._tcp.get(key)
+            if hit is not None and hit[0] is flow:
+                del self._tcp[key]
+        key = pair_key(c, s)
+        old = self.retired.get(key)
+        self.retired[key] = stand_in if old is None else (
+            (*old, stand_in) if type(old) is tuple else (old, stand_in))
+
+    def replay_as(self, stand_in, fid: int, preset: int) -> None:
+        """Forget `stand_in`; the next new flow gets id `fid` and `preset` on its first
+        packet (the conversation `stand_in` stood for, fed again)."""
+        self._forget_retired(stand_in)
+        self.replay_id, self.replay_preset = fid, preset
+
+    def _forget_retired(self, stand_in) -> None:
+        client, server = stand_in.endpoints()
+        key = pair_key(client, server)
+        old = self.retired.pop(key)
+        if type(old) is tuple:
+            rest = tuple(x for x in old if x is not stand_in)
+            if rest:
+                self.retired[key] = rest[0] if len(rest) == 1 else rest
+
+    def _retired_at(self, src: Endpoint, dst: Endpoint, seq: int, flags: int):
+        """The stand-in of the retired conversation on this 4-tuple that this packet belongs
+        to; True when a SYN opens a new conversation there instead (the stand-in is
+        forgotten); None when no retired conversation is there."""
+        old = self.retired.get(pair_key(src, dst))
+        if old is None:
+            return None
+        for stand_in in (old if type(old) is tuple else (old,)):
+            client, server = stand_in.endpoints()
+            if src == client and dst == server:
+                direction = 0
+            elif src == server and dst == client:
+                direction = 1
+            else:
+                continue
+            base = stand_in.syn_base(direction)
+            if (flags & (SYN | ACK)) == SYN and base >= 0 and seq != base:
+                self._forget_retired(stand_in)
+                return True
+            return stand_in
+        return None
 
 from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
 accelerate(globals())

@@ -1,0 +1,160 @@
+"""Closed TCP conversations packed small (`PackedConv`, a few hundred bytes) and unpacked
+again, read-only, when a view asks about one.
+
+A TCP conversation whose flow is closed (both FINs acknowledged, or a RST) is finished early
+by the engine (reassembly holes closed, codecs flushed: what the end of the capture would
+do) and packed: every number views read (message arrays, chunk maps, gaps, handshake,
+teardown, state, history, analysis counts) goes into one marshal blob; the reassemblers,
+codecs, message cutters and TCP analysis state are dropped.  Should a packet of it come after
+all, the engine feeds the conversation's packets again from the capture (their numbers are
+in the blob), so the result is exactly what it would have been without packing.
+
+`unpack` gives a ConvState whose `flow` is a FlowFacts (the Flow queries views use, answered
+from the packed values) and whose reassemblers are ReasmFacts (base, next_off, gaps, chunks).
+"""
+from __future__ import annotations
+
+import marshal
+from array import array
+
+from analyzer.engine.conv_state import ConvState
+from analyzer.transport.flows import TCP_ANALYSIS_NAMES, endpoint_text
+from analyzer.transport.reassembly import ChunkMap
+
+
+
+class PackedConv:
+    """A closed TCP conversation in one blob, plus what is shared and cheap to keep as is.
+    Also the stand-in the FlowTable keeps for its 4-tuple (endpoints, syn_base)."""
+
+    __slots__ = ("id", "position", "protocol", "spec", "options", "blob")
+    transport = "tcp"
+
+    def __init__(self, cid: int, position: int, protocol, spec, options, blob: bytes):
+        self.id, self.position = cid, position
+        self.protocol, self.spec, self.options, self.blob = protocol, spec, options, blob
+
+    def _flow_values(self) -> tuple:
+        return marshal.loads(self.blob)[0]
+
+    def endpoints(self) -> tuple[tuple, tuple]:
+        client, server = self._flow_values()[:2]
+        return tuple(client), tuple(server)
+
+    def syn_base(self, direction: int) -> int:
+        return self._flow_values()[16][direction]
+
+    def packet_numbers(self) -> array:
+        """Every packet of the conversation, in capture order."""
+        return array("I", marshal.loads(self.blob)[1][-1])
+
+    def first_preset(self) -> int:
+        """The analysis bits flows gave the first packet before analysing it (reused ports)."""
+        return marshal.loads(self.blob)[0][17]
+
+
+def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
+    """Pack a finished TCP conversation (see the module docstring)."""
+    f = cs.flow
+    hs, td = f.handshake(), f.teardown()
+    flow = (f.client, f.server, f.first_packet, f.last_packet, f.packets, f.bytes_c2s,
+            f.bytes_s2c, f.start_time, f.end_time,
+            tuple((k, v) for k, v in f.analysis_counts.items() if v),
+            f.state(), f.history(), (hs["complete"], tuple(hs["frames"]), hs["rtt_ms"]),
+            (td["kind"], td["initiator"], tuple(td["frames"])),
+            (f.window_shift(0), f.window_shift(1)), (f.base_seq(0), f.base_seq(1)),
+            (f.syn_base(0), f.syn_base(1)), first_preset, f.initial_rtt)
+    conv = (cs.m_dir.tobytes(), cs.m_off.tobytes(), cs.m_len.tobytes(), cs.m_pk.tobytes(),
+            cs.pk.tobytes(), cs.coalesced.tobytes(), cs.d_idx[0].tobytes(),
+            cs.d_idx[1].tobytes(), tuple(cs.m_bad.items()), tuple(cs.last_pkt),
+            tuple(cs.own.items()), cs.version, cs.pkts.tobytes())
+    reasm = []
+    for r in cs.reasm:
+        ch = r.chunks
+        reasm.append((r.base, r.next_off, tuple(r.gaps), ch.offset.tobytes(),
+                      ch.packet.tobytes(), ch.start.tobytes(), ch.length.tobytes()))
+    blob = marshal.dumps((flow, conv, tuple(reasm)))
+    return PackedConv(cs.id, position, cs.protocol, cs.spec, cs.options or None, blob)
+
+
+def unpack(p: PackedConv) -> ConvState:
+    """A read-only ConvState of a packed conversation (see the module docstring)."""
+    flow, conv, reasm = marshal.loads(p.blob)
+    cs = ConvState.__new__(ConvState)
+    cs.flow = FlowFacts(p.id, flow)
+    cs.transport, cs.id = "tcp", p.id
+    cs.protocol, cs.spec, cs.options = p.protocol, p.spec, p.options or {}
+    (m_dir, m_off, m_len, m_pk, pk, coalesced, d0, d1, bad, last_pkt, own, version,
+     pkts) = conv
+    cs.m_dir, cs.m_off, cs.m_len = array("b", m_dir), array("q", m_off), array("q", m_len)
+    cs.m_pk, cs.pk, cs.coalesced = array("I", m_pk), array("I", pk), array("I", coalesced)
+    cs.d_idx = (array("I", d0), array("I", d1))
+    cs.m_bad, cs.last_pkt, cs.own, cs.version = dict(bad), list(last_pkt), dict(own), version
+    cs.pkts = array("I", pkts)
+    cs.reasm = [ReasmFacts(*r) for r in reasm]
+    cs.mappers = [None, None]
+    cs.d_key = None
+    cs.udp_bytes = [0, 0]
+    cs.probe_buf = [bytearray(), bytearray()]
+    cs.probe_pending = []
+    cs.decided = True
+    cs.cache = None
+    return cs
+
+
+class ReasmFacts:
+    """What views read of a finished direction's Reassembler."""
+
+    __slots__ = ("base", "next_off", "gaps", "chunks")
+
+    def __init__(self, base, next_off, gaps, offset, packet, start, length):
+        self.base, self.next_off, self.gaps = base, next_off, list(gaps)
+        self.chunks = ch = ChunkMap()
+        ch.offset, ch.packet = array("q", offset), array("I", packet)
+        ch.start, ch.length = array("I", start), array("I", length)
+
+
+class FlowFacts:
+    """The Flow queries views use (analyzer.transport.flows.Flow), from packed values."""
+
+    __slots__ = ("id", "client", "server", "first_packet", "last_packet", "packets",
+                 "bytes_c2s", "bytes_s2c", "start_time", "end_time", "analysis_counts",
+                 "_state", "_history", "_handshake", "_teardown", "_shift", "_base",
+                 "initial_rtt")
+    transport = "tcp"
+    finished = closed = True
+
+    def __init__(self, cid: int, v: tuple):
+        self.id = cid
+        self.client, self.server = tuple(v[0]), tuple(v[1])
+        (self.first_packet, self.last_packet, self.packets, self.bytes_c2s, self.bytes_s2c,
+         self.start_time, self.end_time) = v[2:9]
+        counts = dict.fromkeys(TCP_ANALYSIS_NAMES, 0)
+        counts.update(v[9])
+        self.analysis_counts = counts
+        (self._state, self._history, self._handshake, self._teardown, self._shift,
+         self._base) = v[10:16]
+        self.initial_rtt = v[18]
+
+    def state(self) -> str:
+        return self._state
+
+    def history(self) -> str:
+        return self._history
+
+    def handshake(self) -> dict:
+        complete, frames, rtt = self._handshake
+        return {"complete": complete, "frames": list(frames), "rtt_ms": rtt}
+
+    def teardown(self) -> dict:
+        kind, initiator, frames = self._teardown
+        return {"kind": kind, "initiator": initiator, "frames": list(frames)}
+
+    def window_shift(self, direction: int) -> int | None:
+        return self._shift[direction]
+
+    def base_seq(self, direction: int) -> int:
+        return self._base[direction]
+
+    def endpoint_text(self, which) -> str:
+        return endpoint_text(self.client if which in ("client", 0) else self.server)
