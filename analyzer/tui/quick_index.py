@@ -10,6 +10,7 @@ from __future__ import annotations
 from array import array
 
 from analyzer.decode import decode_frame
+from analyzer.engine.loader import drop_read_pages
 from analyzer.engine.types import Row
 from analyzer.render.rows import pending_row
 
@@ -42,6 +43,8 @@ class QuickIndex:
         off_a, cap_a, orig_a, ts_a = self.offset, self.caplen, self.origlen, self.ts
         link_a = self.link
         k = 0
+        buf = self.source.buffer
+        dropped = 0               # mapped pages let go of up to here (the scan reads them all)
         try:
             for offset, caplen, origlen, ts, linktype in self.source.scan_headers():
                 off_a.append(offset)
@@ -52,6 +55,7 @@ class QuickIndex:
                 k += 1
                 if not k % batch:
                     self.count = k
+                    dropped = drop_read_pages(buf, offset, dropped)
                     if cancelled():
                         return
         except Exception:

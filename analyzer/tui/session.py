@@ -5,6 +5,7 @@ from the UI goes through `Session` so the two never interleave inside the engine
 """
 from __future__ import annotations
 
+import gc
 import os
 import time
 from typing import Callable, Iterable
@@ -181,7 +182,13 @@ class Session:
                     eng.finish()
                 except Exception as exc:  # pragma: no cover - defensive
                     self.error = self.error or f"finish failed: {exc}"
+                q = self.quick
+                if q is not None and q.done and eng.packet_count >= q.count:
+                    self.quick = None       # the engine has every packet the index located
                 self.generation += 1
+            # what the engine holds lives as long as the session: out of the cyclic
+            # collector's sight, so the UI's collections do not rescan it
+            gc.freeze()
             self.done = True
         if on_batch:
             on_batch()
