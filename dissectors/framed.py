@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .base import CLIENT, MAX_FRAME, MAX_HEADER, SERVER, DataEvent, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
 from ._stream import CodecBase, preview
@@ -190,6 +191,13 @@ class Framing:
         return self.size + h + body
 
 
+@lru_cache(maxsize=256)
+def parse_framing(text: str) -> Framing:
+    """Framing.parse, remembered (every conversation of a port parses the same text: saves
+    ~4 us a codec)."""
+    return Framing.parse(text)
+
+
 def json_body_size(raw: bytes, key: str) -> int:
     """header[key] of a JSON object header (0 when absent); RemoteProtocolError if bad."""
     if not raw[:1] == b"{":
@@ -225,15 +233,17 @@ class Message(DataEvent):
 
 class Connection(CodecBase):
     """Generic framed codec.  Options: framing (both directions), or c2s / s2c (grammar
-    texts per direction: the SERVER role decodes c2s), max_frame."""
+    texts, or Framings, per direction: the SERVER role decodes c2s), max_frame."""
 
-    def __init__(self, our_role: Role, *, framing: str | None = None, c2s: str | None = None,
-                 s2c: str | None = None, max_frame: int = MAX_FRAME):
+    def __init__(self, our_role: Role, *, framing: str | Framing | None = None,
+                 c2s: str | Framing | None = None, s2c: str | Framing | None = None,
+                 max_frame: int = MAX_FRAME):
         super().__init__()
         self.our_role = our_role
         text = framing or (c2s if our_role is SERVER else s2c)
         try:
-            self.framing = Framing.parse(text) if text else None
+            self.framing = (None if not text else text if isinstance(text, Framing)
+                            else parse_framing(str(text)))
         except ValueError as exc:
             raise LocalProtocolError(str(exc)) from None
         self.max_frame = max_frame
@@ -293,6 +303,19 @@ class Connection(CodecBase):
             pos += n
         del buf[:pos]
         return out
+
+    def open_length(self) -> int | None:
+        """The wire length of the message begun but not complete, when its header has been
+        read (None: no message begun, its length not known yet, or a delimited framing)."""
+        if self._skip:
+            return self._held
+        f = self.framing
+        if not self._buf or f is None or f.kind == "delim":
+            return None
+        try:
+            return f.message_length(self._buf, 0, len(self._buf), self.max_frame)
+        except RemoteProtocolError:
+            return None
 
     def _eof(self) -> list:
         if self._buf or self._skip:

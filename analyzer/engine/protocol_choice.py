@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dissectors import registry
 from dissectors.base import CLIENT, SERVER, ProtocolError
-from dissectors.framed import Framing
+from dissectors.framed import Framing, parse_framing
 
 from analyzer.engine.framing import THRESHOLD, Sample, infer_pair
 from analyzer.engine.framing.infer import DirectionResult, check
+from analyzer.engine.framing.known import KnownFramingCheck
 
 FRAMED = registry.FRAMED
 INFER_LIMIT = 16 * 1024     # bytes per direction inference waits for (or the stream's end)
@@ -128,7 +129,12 @@ class ProtocolChooser:
         self.sidecar = index_sidecar(sidecar_records)
         self._sessions_used: dict[int, int] = {}
         self.choices: dict[tuple[str, int], dict] = {}      # (transport, id) -> why
+        self._same_choice: dict[tuple, dict] = {}           # choices with text values only
         self._port_framing: dict[int, tuple] = {}           # server port -> (c2s, s2c) found
+        self._port_outcome: dict[int, tuple] = {}           # server port -> (options, report)
+        # (transport, id) of an undecided conversation -> its KnownFramingCheck of the port's
+        # framing (dropped when the conversation is decided)
+        self._checks: dict[tuple[str, int], KnownFramingCheck] = {}
         # (transport, id) -> (spec, options) of an unframed protocol its looks suggest, used
         # when inference finds no framing
         self.fallback: dict[tuple[str, int], tuple] = {}
@@ -142,7 +148,11 @@ class ProtocolChooser:
 
     def note(self, key: tuple[str, int], **info) -> None:
         """Record why conversation `key` got its protocol (shown by the summary views)."""
-        self.choices.setdefault(key, {}).update(info)
+        old = self.choices.get(key)
+        new = {**old, **info} if old else info
+        if all(type(v) is str for v in new.values()):     # {"by": "port"}: one shared copy
+            new = self._same_choice.setdefault(tuple(new.items()), new)
+        self.choices[key] = new
 
     def choice_of(self, key: tuple[str, int]) -> dict | None:
         """{"by": "port"|"decode-as"|"probe"|"inference", "confidence", "rejected",
@@ -161,23 +171,34 @@ class ProtocolChooser:
 
     def decide_framing(self, cs, final: bool):
         """None: wait for more bytes; else (codec options for FRAMED or None, the report)."""
+        key = (cs.transport, cs.id)
+        decision = self._decide_framing(cs, final, key)
+        if decision is not None:
+            self._checks.pop(key, None)
+        return decision
+
+    def _decide_framing(self, cs, final: bool, key: tuple[str, int]):
+        port = cs.flow.server[1]
+        known = self._checks.get(key)
+        if known is None and port in self._port_framing:
+            known = self._checks[key] = KnownFramingCheck(self._port_framing[port])
+        if known is not None and not final and known.feed(cs.probe_pending, self.infer_limit):
+            return self._port_outcome_of(port)      # the port's framing, sure already
         c2s, s2c = cs.probe_buf
         k = len(cs.probe_pending)
         # full: both directions reached the limit, or together they hold ONE_WAY_FACTOR times
         # it (one direction may be slow to speak, or never speak)
         full = final or min(len(c2s), len(s2c)) >= self.infer_limit
-        if not full and k & (k - 1):        # try the port's known framing at 1, 2, 4.. pieces
+        if not full and (k < EARLY_PIECES or k & (k - 1)):   # infer at 16, 32, 64.. pieces
             return None
         full = full or self.pending_bytes(cs) >= ONE_WAY_FACTOR * self.infer_limit
         history = cs.flow.history() if final else ""
         pieces = samples(cs.probe_pending, self.infer_limit,
                          [cs.reasm[0].next_off, cs.reasm[1].next_off],
                          ["F" in history, "f" in history])
-        port = cs.flow.server[1]
-        found = self.quick_infer(port, pieces)
+        found = (self.quick_infer(port, pieces)
+                 if full and known is not None and not known.contradicted else None)
         if found is None and not full:
-            if k < EARLY_PIECES:
-                return None
             results = infer_pair(pieces[0], pieces[1])      # sure already? then decide
             if any(r.framing is None or r.confidence < THRESHOLD for r in results):
                 return None                         # both ways sure, or wait for the end
@@ -213,9 +234,16 @@ class ProtocolChooser:
             seen = max(seen, n)
         if seen < 2:
             return None
-        results = [DirectionResult(r.framing, r.confidence, messages=0) if r.framing else r
-                   for r in known]
-        return self._outcome(results, same_as_port=True)
+        return self._port_outcome_of(server_port)
+
+    def _port_outcome_of(self, server_port: int) -> tuple[dict, dict]:
+        """(options, report) of a conversation cut with the framing its port is known by."""
+        found = self._port_outcome.get(server_port)
+        if found is None:
+            results = [DirectionResult(r.framing, r.confidence, messages=0) if r.framing else r
+                       for r in self._port_framing[server_port]]
+            found = self._port_outcome[server_port] = self._outcome(results, same_as_port=True)
+        return dict(found[0]), found[1]
 
     def _remember(self, server_port: int, results) -> None:
         if self.remember_ports and any(r.framing is not None and r.confidence >= THRESHOLD for r in results) \
@@ -274,4 +302,4 @@ class ProtocolChooser:
 def framing_of(options: dict, direction: int) -> Framing | None:
     """The framing a dissectors.framed codec cuts `direction` with (None: not cut)."""
     text = options.get("framing") or options.get(("c2s", "s2c")[direction])
-    return Framing.parse(text) if text else None
+    return parse_framing(text) if text else None

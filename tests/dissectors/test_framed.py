@@ -71,6 +71,22 @@ def test_per_direction_and_none():
     assert quiet.receive_sizes(b"abc\n") == []
 
 
+def test_framing_object_and_the_message_begun():
+    """A Framing is taken as it is; open_length tells the length of the message in progress
+    once its header is read (None before, and for delimiters)."""
+    f = framed.Framing.parse("len:2:le:offset=1")
+    c = framed.Connection(SERVER, framing=f)
+    assert c.framing is f
+    assert c.open_length() is None
+    assert c.receive_sizes(b"\x07\x05") == [] and c.open_length() is None
+    assert c.receive_sizes(b"\x00ab") == [] and c.open_length() == 8
+    assert c.receive_sizes(b"cde") == [8] and c.open_length() is None
+    lines = framed.Connection(SERVER, framing="delim:lf")
+    lines.receive_sizes(b"abc")
+    assert lines.open_length() is None
+    assert framed.parse_framing("fixed:4") is framed.parse_framing("fixed:4")
+
+
 def test_errors():
     c = framed.Connection(SERVER, framing="len:4:be")
     c.receive_data(b"\x00\x00\x00\x05abc")

@@ -53,6 +53,12 @@ LENJSON_FRAMINGS = tuple(Framing("lenjson", size=s, endian=e, key=k)
 
 
 def _first_fits(f: Framing, data: bytes, total: int) -> bool:
+    if f.kind == "len":     # Framing.message_length inlined: ~500 candidates a direction
+        if len(data) < f.header:
+            return False
+        n = int.from_bytes(data[f.offset: f.offset + f.size],
+                           "little" if f.endian == "le" else "big")
+        return f.header <= (n if f.includes_header else f.header + n) <= total
     try:
         n = f.message_length(data, 0, len(data), max_frame=total)
     except (ProtocolError, ValueError):

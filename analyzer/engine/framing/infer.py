@@ -167,6 +167,17 @@ def infer_pair(c2s: Sample, s2c: Sample) -> tuple[DirectionResult, DirectionResu
     return mirror(a, b, c2s), mirror(b, a, s2c)
 
 
+def confidence_alone(framing: Framing, ends: list[int], open_end: int | None,
+                     pushes: list[int]) -> float:
+    """The confidence of `framing` cutting a stream prefix into messages ending at `ends`
+    (and one begun, to end at `open_end`; its sender's segments ending at `pushes`) on its
+    own evidence, no rival weighed: for a framing known from another conversation
+    (analyzer.engine.framing.known)."""
+    bits = (structure_bits(framing, Cut(ends, open_end, None), False)
+            + alignment_bits(ends, pushes) - complexity(framing))
+    return _confidence(bits, bits)
+
+
 def check(framing: Framing, s: Sample) -> int | None:
     """Messages `framing` finds in the sample, or None when it does not explain it with
     evidence enough for THRESHOLD on its own (a framing known from another conversation)."""

