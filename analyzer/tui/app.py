@@ -49,9 +49,11 @@ class WirelabApp(FilterActions, FieldFilterActions, GotoFindActions, LiveActions
         Binding("c", "conversations", "Convs"),
         Binding("f", "follow", "Follow"),
         Binding("l", "ladder", "Ladder"),
+        Binding("l", "ladder('live')", "Ladder", show=False),
         Binding("e", "explain", "Explain"),
         Binding("h", "toggle_hex", "Hex"),
         Binding("i", "graph", "Graph"),
+        Binding("i", "graph('live')", "Graph", show=False),
         Binding("a", "apply_field", "Apply as filter", show=False),
         Binding("A", "apply_field(True)", "...and selected", show=False),
         Binding("ctrl+g", "goto", "Go to packet", show=False),
@@ -125,6 +127,10 @@ class WirelabApp(FilterActions, FieldFilterActions, GotoFindActions, LiveActions
             return False
         if action in ("pause", "resume"):
             return self.live is not None and self.paused == (action == "resume")
+        if action in ("ladder", "graph"):
+            # live mode needs the footer's room at 80 columns for Pause and Save: the same
+            # keys there, through the binding the footer does not show
+            return (self.live is not None) == bool(parameters)
         return True
 
     def on_mount(self) -> None:

@@ -49,7 +49,7 @@ class ViewActions:
             return
         self.push_screen(FollowScreen(self.session, conv, self.save_dir))
 
-    def action_ladder(self) -> None:
+    def action_ladder(self, _mode: str = "") -> None:
         n, conv = self._selected_conv()
         if conv is None:
             self.notify("Select a TCP or UDP packet to draw its ladder", severity="warning")
@@ -63,7 +63,7 @@ class ViewActions:
             return
         self.push_screen(ExplainScreen(self.session, n, conv))
 
-    def action_graph(self) -> None:
+    def action_graph(self, _mode: str = "") -> None:
         """i: the I/O graph of the whole capture; the selected packet's conversation is the
         graph view's other scope and the subject of its sequence graph."""
         _n, conv = self._selected_conv()

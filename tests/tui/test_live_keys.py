@@ -9,8 +9,10 @@ import pytest
 from analyzer.engine import analyze_file
 from analyzer.sources.live import LiveCapture
 from analyzer.tui.app import WirelabApp
+from analyzer.tui.graph_screen import GraphScreen
 from analyzer.tui.live_mode import QuitDialog
 from analyzer.tui.packet_list import PacketList
+from analyzer.tui.screens import LadderScreen
 from analyzer.tui.screenshot import screen_text
 from analyzer.tui.session import live_session
 from tests.tui.conftest import wait_for
@@ -147,3 +149,29 @@ async def test_quit_anyway_and_ctrl_c_do_not_save(tmp_path):
             srv.close()
             cli.close()
     assert not list(tmp_path.iterdir())
+
+
+async def test_footer_at_80_columns_keeps_keys_and_quit_and_l_i_still_work(tmp_path):
+    """Live mode adds Pause and Save to the footer: Ladder and Graph leave it at every width
+    (their keys still work, `?` lists them) so `? Keys` and `q Quit` stay on an 80x24 screen."""
+    app, cap, srv, cli = live_app(tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            pl = app.query_one(PacketList)
+            send_datagrams(srv, cli, [b"one"])
+            assert await wait_for(pilot, lambda: pl.total == 2)
+            await pilot.pause()
+            text = footer(app)
+            assert "? Keys" in text and "q Quit" in text and "w Save" in text
+            assert "Ladder" not in text and "Graph" not in text
+            await pilot.press("l")
+            await pilot.pause()
+            assert isinstance(app.screen, LadderScreen)
+            await pilot.press("escape")
+            await pilot.press("i")
+            await pilot.pause()
+            assert isinstance(app.screen, GraphScreen)
+    finally:
+        cap.stop()
+        srv.close()
+        cli.close()
