@@ -88,6 +88,10 @@ class PacketList(ScrollView, can_focus=True):
         self.view_len = 0
         self.total = 0
         self.follow_tail = False            # live: keep the cursor on the newest packet
+        # a filter being applied: the packet selected before, to select again when the
+        # filter lets it through (Wireshark keeps the selection), and where we put the cursor
+        self._keep_pending: int | None = None
+        self._keep_cursor = -1
         self._cache: OrderedDict = OrderedDict()
         self.rows_rendered = 0              # rows built from the engine (tests/bench)
         self.first_row_at: float | None = None   # time.monotonic() of the first row drawn
@@ -131,8 +135,8 @@ class PacketList(ScrollView, can_focus=True):
         self.view = view
         self.view_len = view_len if view is not None else 0
         self._resize()
+        idx = self.index_of(keep) if keep and self.length else None
         if self.length:
-            idx = self.index_of(keep) if keep else None
             if idx is None:
                 import bisect
                 idx = 0 if self.view is None or not keep else min(
@@ -140,6 +144,9 @@ class PacketList(ScrollView, can_focus=True):
             self.cursor = idx
         else:
             self.cursor = -1
+        # a view still being filled may let the kept packet through later
+        self._keep_pending = keep if view is not None and keep and idx is None else None
+        self._keep_cursor = self.cursor
         self.refresh()
 
     def grow_view(self, view_len: int) -> None:
@@ -147,6 +154,17 @@ class PacketList(ScrollView, can_focus=True):
         self._resize()
         if self.cursor < 0 and self.length:
             self.cursor = 0
+        keep = self._keep_pending
+        if keep is not None and self.length:
+            if self.cursor not in (self._keep_cursor, 0):
+                self._keep_pending = None            # the user moved meanwhile
+            else:
+                idx = self.index_of(keep)
+                if idx is not None:
+                    self.cursor = idx
+                if idx is not None or self.view[self.view_len - 1] > keep:
+                    self._keep_pending = None        # found, or filtered out
+                self._keep_cursor = self.cursor
         self.refresh()
 
     def _resize(self) -> None:
