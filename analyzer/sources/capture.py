@@ -24,7 +24,7 @@ from analyzer.sources.record import PacketLocation, Record
 
 # No link layer wirelab knows has frames this big; a caplen above it is a corrupt header.
 MAX_CAPLEN = 0x40000 * 4   # 1 MiB (libpcap's own per-DLT maximum is 256 KiB)
-RELEASE_EVERY = 32 << 20   # iteration releases already-read pages every 32 MiB
+RELEASE_EVERY = 4 << 20    # iteration releases already-read pages every 4 MiB
 _DONTNEED = getattr(mmap, "MADV_DONTNEED", None)
 _new = tuple.__new__      # a Record without NamedTuple.__new__'s argument parsing
 
