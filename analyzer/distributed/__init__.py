@@ -3,8 +3,8 @@ conversation over the workers of a Dask cluster, with the same `summary --json` 
 process on the merged capture.
 
     partition.py   pass 1, per file: where each packet is and which partition analyses it
-    plan.py        the packets in merged order, numbered, and each partition's share
+    plan.py        the packets in merged order, numbered, and one partition's share
     part.py        pass 2, per partition: an ordinary Engine over its packets in order
-    merge.py       the partitions' conversations in order of first packet, renumbered
+    merge.py       the partitions' conversations spliced in order of first packet, renumbered
     run.py         the two passes on a Dask cluster (`--dask ADDRESS` or `local:N`)
 """

@@ -1,20 +1,26 @@
 """The packets of several files in merged order (as analyzer.sources.merged reads them),
-numbered from 1, and the share of each partition: its packets' global numbers and positions
-in capture order."""
+numbered from 1, and the share of one partition: its packets' global numbers and positions
+in capture order.  Each partition task works out its own share from the pass-1 results."""
 from __future__ import annotations
 
 import heapq
 
 import numpy as np
 
+_ROWS = ("offset", "caplen", "origlen", "ts", "linktype")
+
 
 def file_order(results: list[dict]) -> list[int]:
     """Indexes of the pass-1 results in merged-source order: by first packet's time, then by
     the order the files were named (analyzer.sources.merged.MergedSource does the same)."""
-    def first(k: int) -> float:
-        ts = np.frombuffer(results[k]["ts"], dtype=np.float64)
-        return float(ts[0]) if len(ts) else float("inf")
-    return sorted(range(len(results)), key=lambda k: (first(k), k))
+    return sorted(range(len(results)), key=lambda k: (results[k]["first_ts"], k))
+
+
+def concatenated(files: list[dict]) -> bool:
+    """True when the files (in merged order) follow one another in time, each one's packets
+    no earlier than every packet of the one before: the k-way merge is then their
+    concatenation (a ring buffer), and numbering needs no sort."""
+    return all(a["max_ts"] <= b["min_ts"] for a, b in zip(files, files[1:]) if b["packets"])
 
 
 def merged_positions(ts_per_file: list[np.ndarray]) -> np.ndarray:
@@ -41,28 +47,30 @@ def _numbered(ts: np.ndarray, start: int):
         yield t, start + i
 
 
-def plan(results: list[dict], parts: int) -> tuple[list[int], list[dict]]:
-    """(file order, per-partition tables).  A table holds, in capture order, the global
-    packet number (1-based), the position in the files laid end to end (offsets shifted by
-    the sizes of the files before), caplen, origlen, time and linktype of each packet."""
+def partition_table(results: list[dict], part: int) -> tuple[list[int], dict]:
+    """(file order, the partition's table).  The table holds, in capture order, for each
+    packet of partition `part`: its global number (1-based), its file (index in file
+    order), its offset in that file, caplen, origlen, time and linktype."""
     order = file_order(results)
-    cols = {name: [] for name in ("offset", "caplen", "origlen", "ts", "linktype", "part")}
-    types = {"offset": np.int64, "caplen": np.uint32, "origlen": np.uint32, "ts": np.float64,
-             "linktype": np.uint16, "part": np.uint16}
-    base = 0
-    for k in order:
-        r = results[k]
-        for name in cols:
-            a = np.frombuffer(r[name], dtype=types[name])
-            cols[name].append(a + base if name == "offset" else a)
-        base += r["size"]
-    merged = {name: (np.concatenate(v) if v else np.empty(0, dtype=types[name]))
-              for name, v in cols.items()}
-    number = merged_positions(cols["ts"]) + 1
-    tables = []
-    for p in range(parts):
-        idx = np.nonzero(merged["part"] == p)[0]
-        idx = idx[np.argsort(number[idx], kind="stable")]
-        tables.append({"number": number[idx], **{name: merged[name][idx] for name in
-                                                 ("offset", "caplen", "origlen", "ts", "linktype")}})
-    return order, tables
+    files = [results[k] for k in order]
+    starts = np.cumsum([0] + [f["packets"] for f in files])
+    mine = [np.nonzero(f["part"] == part)[0] for f in files]
+    in_turn = concatenated(files)
+    if in_turn:
+        number = [starts[i] + idx + 1 for i, idx in enumerate(mine)]
+    else:
+        place = merged_positions([f["ts"] for f in files])
+        number = [place[starts[i] + idx] + 1 for i, idx in enumerate(mine)]
+    table = {"number": _joined(number, np.int64),
+             "file": _joined([np.full(len(idx), i, dtype=np.uint16)
+                              for i, idx in enumerate(mine)], np.uint16)}
+    for name in _ROWS:
+        table[name] = _joined([f[name][idx] for f, idx in zip(files, mine)], np.float64)
+    if not in_turn:
+        by_number = np.argsort(table["number"], kind="stable")
+        table = {name: col[by_number] for name, col in table.items()}
+    return order, table
+
+
+def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)

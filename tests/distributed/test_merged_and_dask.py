@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.distributed.run import dask_client, summary_on_dask
+from analyzer.distributed.run import summary_on_dask
 from analyzer.engine import analyze_file
 from analyzer.engine.loader import display_name
 from analyzer.errors import WirelabError
@@ -64,12 +64,6 @@ def without_file(text: str) -> dict:
     obj = json.loads(text)
     obj.pop("file")
     return obj
-
-
-@pytest.fixture(scope="module")
-def client():
-    with dask_client("local:2") as c:
-        yield c
 
 
 @pytest.mark.parametrize("seed", [0] + [pytest.param(s, marks=pytest.mark.slow) for s in range(1, 6)])
