@@ -13,6 +13,14 @@ Grammar (one direction; `Framing.parse(text)` / `Framing.grammar()`):
         a SIZE-byte header length, a JSON object header of that many bytes, then a body of
         header[KEY] bytes (default key "filesize"; no key in the header: no body).
 
+A framing per direction (`stated_options(text)`, what `--decode-as PORT=...` takes):
+
+    c2s:FRAMING,s2c:FRAMING
+        client-to-server messages cut with the first, replies with the second, e.g.
+        c2s:delim:lf,s2c:len:4:be; a direction left out is not cut.  The comma before `c2s:`
+        / `s2c:` separates (no framing text contains `,c2s:` or `,s2c:`); `framed:` in front
+        of either form is accepted too (summary JSON names these conversations "framed").
+
 Connection(our_role, framing=TEXT) decodes both directions alike; c2s=TEXT / s2c=TEXT give
 each direction its own framing (None: no framing known, nothing is cut).  Every event ends a
 message; `receive_sizes` gives the wire lengths only (the analyzer's fast path).
@@ -20,12 +28,19 @@ message; `receive_sizes` gives the wire lengths only (the analyzer's fast path).
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from .base import CLIENT, MAX_FRAME, MAX_HEADER, SERVER, DataEvent, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
 from ._stream import CodecBase, preview
 
+DIRECTIONS = ("c2s", "s2c")
+PREFIX = "framed:"
+# a comma followed by a direction's name starts the next direction's framing
+_NEXT_DIRECTION = re.compile(r",(?=\s*(?:c2s|s2c)\s*:)", re.IGNORECASE)
+# ... and one without it is a mistake (no framing text contains ",len:", ",delim:" ...)
+_UNNAMED_NEXT = re.compile(r",\s*(?:len|delim|fixed|lenjson)\s*:", re.IGNORECASE)
 SIZES = (1, 2, 4, 8)
 ENDIANS = ("le", "be")
 KINDS = ("len", "delim", "fixed", "lenjson")
@@ -196,6 +211,54 @@ def parse_framing(text: str) -> Framing:
     """Framing.parse, remembered (every conversation of a port parses the same text: saves
     ~4 us a codec)."""
     return Framing.parse(text)
+
+
+def is_stated(text: str) -> bool:
+    """`text` names a framing (possibly per direction, possibly after `framed:`), not a
+    protocol."""
+    head = str(text).strip().lower()
+    if head.startswith(PREFIX) or head == PREFIX[:-1]:
+        return True
+    return head.partition(":")[0].strip() in KINDS + DIRECTIONS
+
+
+def stated_options(text: str) -> dict:
+    """The framed codec's options for a stated framing: 'len:4:le' or 'framed:len:4:le' ->
+    {"framing": "len:4:le"}; 'c2s:delim:lf,s2c:len:4:be' -> {"c2s": "delim:\\n", "s2c":
+    "len:4:be"} (canonical grammar texts; a direction left out: None).  ValueError saying
+    what is wrong otherwise."""
+    body = str(text).strip()
+    if body.lower().startswith(PREFIX) or body.lower() == PREFIX[:-1]:
+        body = body[len(PREFIX):].strip()
+        if not body:
+            raise ValueError("framed needs a framing, e.g. framed:len:4:le or "
+                             "framed:c2s:delim:lf,s2c:len:4:be")
+    parts = _NEXT_DIRECTION.split(body)
+    if len(parts) == 1 and body.partition(":")[0].strip().lower() not in DIRECTIONS:
+        return {"framing": parse_framing(body).grammar()}
+    out: dict = dict.fromkeys(DIRECTIONS)
+    for part in parts:
+        name, _, grammar = part.partition(":")
+        name = name.strip().lower()
+        if name not in DIRECTIONS or _UNNAMED_NEXT.search(grammar):
+            raise ValueError(f"{part.strip()!r}: a framing per direction is "
+                             f"c2s:FRAMING,s2c:FRAMING, e.g. c2s:delim:lf,s2c:len:4:be")
+        if out[name] is not None:
+            raise ValueError(f"{name} is given twice")
+        if not grammar.strip():
+            raise ValueError(f"{name}: needs a framing, e.g. {name}:len:4:be")
+        try:
+            out[name] = parse_framing(grammar.strip()).grammar()
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    return out
+
+
+def stated_text(options: dict) -> str:
+    """The grammar text of stated_options' result ('len:4:le' or 'c2s:..,s2c:..')."""
+    if options.get("framing"):
+        return options["framing"]
+    return ",".join(f"{d}:{options[d]}" for d in DIRECTIONS if options.get(d))
 
 
 def json_body_size(raw: bytes, key: str) -> int:

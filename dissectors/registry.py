@@ -130,7 +130,9 @@ def detect_all(transport: str, c2s: bytes, s2c: bytes) -> list[tuple[ProtocolSpe
 def parse_decode_as(text: str) -> tuple[int, str, dict]:
     """'9999=lenmsg:native' -> (9999, 'lenmsg', {'variant': 'native'}); ValueError if bad.
     '7005=infer' -> (7005, 'infer', {}); a framing of the dissectors.framed grammar,
-    '7005=len:4:le' -> (7005, 'framed', {'framing': 'len:4:le'})."""
+    '7005=len:4:le' or '7005=framed:len:4:le' -> (7005, 'framed', {'framing': 'len:4:le'});
+    one per direction, '7005=c2s:delim:lf,s2c:len:4:be' -> (7005, 'framed', {'c2s':
+    'delim:\\n', 's2c': 'len:4:be'}) (see dissectors.framed.stated_options)."""
     if not isinstance(text, str) or "=" not in text:
         raise ValueError(f"bad decode-as {text!r}: expected PORT=PROTOCOL[:VARIANT], e.g. 9999=lenmsg:native")
     port_text, _, proto_text = text.strip().partition("=")
@@ -141,16 +143,16 @@ def parse_decode_as(text: str) -> tuple[int, str, dict]:
     name, variant = name.strip().lower(), variant.strip().lower()
     if name == INFER and not variant:
         return int(port_text), INFER, {}
-    if name in framed.KINDS:
+    if framed.is_stated(proto_text):
         try:
-            grammar = framed.Framing.parse(proto_text.strip()).grammar()
+            return int(port_text), FRAMED.name, framed.stated_options(proto_text)
         except ValueError as exc:
             raise ValueError(f"bad decode-as {text!r}: {exc}") from None
-        return int(port_text), FRAMED.name, {"framing": grammar}
     if name not in REGISTRY:
         raise ValueError(f"bad decode-as {text!r}: unknown protocol {name!r} "
                          f"(known: {', '.join(REGISTRY)}; or infer, or a framing such as "
-                         f"len:4:le, delim:lf, fixed:16, lenjson:4:le:filesize)")
+                         f"len:4:le, delim:lf, fixed:16, lenjson:4:le:filesize, or one per "
+                         f"direction: c2s:delim:lf,s2c:len:4:be)")
     spec = REGISTRY[name]
     options: dict = {}
     if variant:

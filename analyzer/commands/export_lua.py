@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
+from analyzer.commands.options import add_decode_as_argument, parse_decode_as
 from analyzer.errors import WirelabError
 
 HELP = "write a Wireshark Lua dissector for wirelab's protocols"
@@ -19,11 +20,13 @@ def add_arguments(p) -> None:
                         "with --framing: the server's port, e.g. 7005")
     p.add_argument("--framing", metavar="GRAMMAR",
                    help="a dissector for this framing on --port instead (e.g. len:4:le, "
-                        "delim:lf, fixed:16, lenjson:4:le:filesize; see docs/protocols.md)")
+                        "delim:lf, fixed:16, lenjson:4:le:filesize, or one per direction: "
+                        "c2s:delim:lf,s2c:len:4:be; see docs/protocols.md)")
     p.add_argument("--capture", metavar="FILE",
                    help="a dissector for the framing wirelab infers in FILE (with --stream)")
     p.add_argument("--stream", type=int, metavar="N",
                    help="the TCP conversation of --capture whose framing to export")
+    add_decode_as_argument(p)
 
 
 def _ports(items: list[str]) -> dict[str, int]:
@@ -44,30 +47,36 @@ def _framed_port(items: list[str]) -> int:
 
 def _framing_source(args) -> str:
     """The Lua text for --framing/--port or --capture/--stream."""
-    from dissectors.framed import Framing
+    from dissectors.framed import DIRECTIONS, Framing, stated_options
     from analyzer.wireshark.lua_framing import framing_lua
 
     if args.framing:
         try:
-            f = Framing.parse(args.framing)
+            options = stated_options(args.framing)
         except ValueError as exc:
             raise WirelabError(f"bad --framing {args.framing!r}: {exc}") from None
-        return framing_lua(_framed_port(args.port), f, f)
+        c2s, s2c = (Framing.parse(g) if g else None for g in
+                    ((options.get("framing") or options.get(d)) for d in DIRECTIONS))
+        return framing_lua(_framed_port(args.port), c2s, s2c)
     if args.stream is None:
         raise WirelabError("--capture needs --stream N (the TCP conversation's id)")
     from analyzer.engine import analyze_file
+    from analyzer.wireshark.lua_framed_ports import conversation_framings, server_port
     if not os.path.isfile(args.capture):
         raise WirelabError(f"{args.capture}: no such file")
-    eng = analyze_file(args.capture, decode_as=None)
-    choice = eng.protocols.choice_of(("tcp", args.stream))
-    framing = (choice or {}).get("framing")
-    if framing is None:
+    eng = analyze_file(args.capture, decode_as=parse_decode_as(args.decode_as))
+    try:
+        try:
+            conv = eng.conversation("tcp", args.stream)
+        except KeyError:
+            raise WirelabError(f"{args.capture} has no tcp conversation {args.stream}") from None
+        pair = conversation_framings(eng, conv)
+    finally:
+        eng.close()
+    if pair is None or not any(pair):
         raise WirelabError(f"tcp conversation {args.stream} of {args.capture} has no inferred "
-                           f"framing (see wirelab summary {args.capture})")
-    port = int(eng.conversation("tcp", args.stream).server.rsplit(":", 1)[1])
-    c2s, s2c = (Framing.parse(framing[d]["framing"]) if framing[d]["framing"] else None
-                for d in ("c2s", "s2c"))
-    return framing_lua(port, c2s, s2c)
+                           f"or stated framing (see wirelab summary {args.capture})")
+    return framing_lua(server_port(conv), *pair)
 
 
 def run(args) -> int:

@@ -8,7 +8,7 @@ import sys
 
 from analyzer.errors import WirelabError
 from analyzer.sources.merged import capture_files
-from dissectors import registry
+from dissectors import framed, registry
 
 
 def add_common_arguments(p) -> None:
@@ -25,20 +25,23 @@ def add_common_arguments(p) -> None:
 
 def add_decode_as_argument(p) -> None:
     p.add_argument("--decode-as", action="append", default=[], metavar="PORT=PROTO[:VARIANT]",
-                   help="decode a port as a protocol, e.g. 9999=lenmsg:native (repeatable)")
+                   help="decode a port as a protocol, e.g. 9999=lenmsg:native; or infer its "
+                        "framing (7005=infer), or state it (7005=len:4:le), or one per "
+                        "direction (7005=c2s:delim:lf,s2c:len:4:be) (repeatable)")
 
 
 def parse_decode_as(items: list[str]) -> dict[int, str]:
-    """--decode-as values -> {port: "proto[:variant]", "framed:GRAMMAR" or "infer"} (the
-    framing grammar: dissectors.framed); WirelabError naming a bad one."""
+    """--decode-as values -> {port: "proto[:variant]", "framed:GRAMMAR",
+    "framed:c2s:GRAMMAR,s2c:GRAMMAR" or "infer"} (the framing grammar: dissectors.framed);
+    WirelabError naming a bad one."""
     out: dict[int, str] = {}
     for text in items:
         try:
             port, name, options = registry.parse_decode_as(text)
         except ValueError as exc:
             raise WirelabError(str(exc)) from None
-        if options.get("framing"):
-            out[port] = f"{name}:{options['framing']}"
+        if name == registry.FRAMED.name:
+            out[port] = f"{name}:{framed.stated_text(options)}"
             continue
         out[port] = name + (f":{options['variant']}" if options.get("variant") else "")
     return out

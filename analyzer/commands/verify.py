@@ -23,7 +23,8 @@ def add_arguments(p) -> None:
                    help='print one JSON object: {"agree", "disagreements", "packets", ...}')
     p.add_argument("--messages", action="store_true",
                    help="also compare application messages with tshark running wirelab's Lua "
-                        "plugin (chat in line mode)")
+                        "plugin (chat in line mode), and a dissector generated for each "
+                        "--decode-as port with a stated or inferred framing")
 
 
 def run(args) -> int:
@@ -75,6 +76,9 @@ def _verify(args, path: str) -> int:
         if report.heuristic_only:
             extra += (f" (not compared, found by wirelab's heuristics only, use --decode-as: "
                       f"{', '.join(report.heuristic_only)})")
+        if report.other_framing:
+            extra += (f" (not compared, cut otherwise than their port's framing: "
+                      f"{', '.join(report.other_framing)})")
     if args.json:
         import json
 
@@ -85,7 +89,8 @@ def _verify(args, path: str) -> int:
                "set_aside": sorted(w.skip_analysis), "notes": result.tshark.notes}
         if report is not None:
             obj["messages"] = {"compared": report.compared, "unterminated": report.unterminated,
-                               "heuristic_only": report.heuristic_only}
+                               "heuristic_only": report.heuristic_only,
+                               "other_framing": report.other_framing}
         print(json.dumps(obj))
         return 1 if lines else 0
     n = len(lines)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dissectors import registry
 from dissectors.base import CLIENT, SERVER, ProtocolError
-from dissectors.framed import Framing, parse_framing
+from dissectors.framed import Framing, is_stated, parse_framing, stated_options
 
 from analyzer.engine.framing import THRESHOLD, Sample, infer_pair
 from analyzer.engine.framing.infer import DirectionResult, check
@@ -21,8 +21,9 @@ EARLY_PIECES = 16           # from this many pieces on (16, 32, 64..), decide wh
 
 
 def parse_decode_as(decode_as: dict) -> dict[int, tuple[str, dict]]:
-    """{port: "proto[:variant]", "framed:GRAMMAR", "infer" or (proto, options)} ->
-    {port: (proto, options)}."""
+    """{port: "proto[:variant]", "infer", (proto, options), or a stated framing:
+    "framed:GRAMMAR", "GRAMMAR", "framed:c2s:GRAMMAR,s2c:GRAMMAR"} -> {port: (proto, options)}
+    (ValueError for a bad stated framing)."""
     out = {}
     for port, text in decode_as.items():
         if isinstance(text, tuple):
@@ -30,10 +31,8 @@ def parse_decode_as(decode_as: dict) -> dict[int, tuple[str, dict]]:
             continue
         name, _, variant = str(text).partition(":")
         name = name.strip().lower()
-        if name == registry.FRAMED.name:
-            out[int(port)] = (name, {"framing": variant.strip()})
-        elif name in registry.framed.KINDS:
-            out[int(port)] = (registry.FRAMED.name, {"framing": str(text).strip()})
+        if is_stated(text):
+            out[int(port)] = (FRAMED.name, stated_options(text))
         else:
             out[int(port)] = (name, {"variant": variant.strip().lower()} if variant else {})
     return out

@@ -13,6 +13,13 @@ tshark: such messages are counted in `unterminated` and not compared.  Conversat
 recognised by its heuristics on a port the plugin does not dissect (no default port, no
 Decode As) are listed in `heuristic_only` and not compared either.
 
+Ports `decode_as` states a framing for (`len:4:le`, `c2s:delim:lf,s2c:len:4:be`) or asks to
+infer (`infer`) are cut in tshark by a dissector generated for their framing
+(analyzer.wireshark.lua_framing; for `infer`, the framing wirelab inferred on that port, see
+analyzer.wireshark.lua_framed_ports); both sides name those messages "framed".  A
+conversation on such a port that wirelab cut otherwise (another framing, or none found) is
+listed in `other_framing` and its tshark messages are not compared.
+
     from analyzer.wireshark.lua_compare import compare_capture
     report = compare_capture("x.pcap", decode_as={9999: "lenmsg:native"})
     report.disagreements, report.compared
@@ -27,6 +34,10 @@ from typing import NamedTuple
 
 from analyzer.errors import WirelabError
 from analyzer.wireshark.lua_export import LUA_PROTOCOLS, default_ports, write_lua
+from analyzer.wireshark.lua_framed_ports import (FRAMED_PROTOCOLS, PROTOCOL as FRAMED,
+                                                 conversation_framings, framed_decode_as,
+                                                 framed_ports, pair_text, server_port)
+from analyzer.wireshark.lua_framing import framings_lua
 from analyzer.wireshark.tshark import iter_fields as iter_tshark_fields
 
 LINE_PROTOCOLS = ("chat", "auth")   # protocols carrying chat lines (auth: after its first message)
@@ -58,6 +69,8 @@ class MessageReport:
     unterminated: int = 0
     heuristic_only: list[str] = field(default_factory=list)   # "tcp 3 auth" not compared
     disagreements: list[str] = field(default_factory=list)
+    # "tcp 3 (c2s:len:2:be,s2c:none; port 7005 dissector: ...)" not compared
+    other_framing: list[str] = field(default_factory=list)
 
     @property
     def compared(self) -> int:
@@ -69,8 +82,13 @@ class MessageReport:
 
 
 def _split_decode_as(decode_as: dict | None) -> list[tuple[int, str, str]]:
+    """(port, protocol, variant) of the decode_as entries the plugin dissects (stated and
+    inferred framings apart: see lua_framed_ports)."""
     out = []
+    framed = framed_decode_as(decode_as)
     for port, spec in (decode_as or {}).items():
+        if int(port) in framed:
+            continue
         name, _, variant = str(spec).partition(":")
         if name not in LUA_PROTOCOLS:
             raise WirelabError(f"no Lua dissector for {name!r}")
@@ -78,9 +96,12 @@ def _split_decode_as(decode_as: dict | None) -> list[tuple[int, str, str]]:
     return out
 
 
-def tshark_args(decode_as: dict | None) -> list[str]:
-    """tshark -d / -o arguments equivalent to wirelab's decode_as {port: "name[:variant]"}."""
+def tshark_args(decode_as: dict | None, framed: dict | None = None) -> list[str]:
+    """tshark -d / -o arguments equivalent to wirelab's decode_as {port: "name[:variant]"};
+    `framed`: the ports the generated framing dissector (wlframed) cuts."""
     args: list[str] = []
+    for port in sorted(framed or {}):
+        args += ["-d", f"tcp.port=={port},wlframed"]
     ranges: dict[str, list[int]] = {}
     for port, name, variant in _split_decode_as(decode_as):
         table = "udp.port" if name in UDP_PROTOCOLS else "tcp.port"
@@ -96,29 +117,39 @@ def tshark_args(decode_as: dict | None) -> list[str]:
 
 
 def tshark_messages(capture: str, lua_path: str, decode_as: dict | None = None,
-                    two_pass: bool = False) -> list[SeenMessage]:
+                    two_pass: bool = False, framed_lua: str | None = None,
+                    framed: dict | None = None, framed_streams=None) -> list[SeenMessage]:
     """Messages tshark finds with the Lua plugin: one per <proto>.wire_len occurrence.
 
     two_pass: run `tshark -2` (the second pass sees every frame as already visited, as
     Wireshark does when a packet is clicked): the plugin must give the same answer.
+    framed_lua: the generated framing dissector for the ports of `framed` (its messages are
+    named "framed"); framed_streams: the TCP streams whose framed messages are compared
+    (None: all).
     """
-    names = ["frame.number", "icmp.type", "icmpv6.type"]
-    for proto in LUA_PROTOCOLS:
-        names += [f"{proto}.direction", f"{proto}.wire_len"]
+    protos = [(p, "direction", "wire_len", p) for p in LUA_PROTOCOLS]
+    if framed_lua:
+        protos.append(("wlframed", "direction", "length", FRAMED))
+    names = ["frame.number", "icmp.type", "icmpv6.type", "tcp.stream"]
+    for proto, direction, length, _name in protos:
+        names += [f"{proto}.{direction}", f"{proto}.{length}"]
     extra = ["-2"] if two_pass else []
     extra += ["-X", f"lua_script:{lua_path}", "-o", "tcp.reassemble_out_of_order:TRUE"]
-    extra += tshark_args(decode_as)
+    if framed_lua:
+        extra += ["-X", f"lua_script:{framed_lua}"]
+    extra += tshark_args(decode_as, framed if framed_lua else None)
+    keep = None if framed_streams is None else {str(s) for s in framed_streams}
     out: list[SeenMessage] = []
     for row in iter_tshark_fields(capture, names, extra=extra):
         frame = int(row[0])
         if row[1] or row[2]:
             continue   # a datagram quoted inside an ICMP error: not a message
-        for i, proto in enumerate(LUA_PROTOCOLS):
-            dirs, lens = row[3 + 2 * i], row[4 + 2 * i]
-            if not lens:
+        for i, (_proto, _d, _n, name) in enumerate(protos):
+            dirs, lens = row[4 + 2 * i], row[5 + 2 * i]
+            if not lens or (name == FRAMED and keep is not None and row[3] not in keep):
                 continue
             for d, n in zip(dirs.split(","), lens.split(",")):
-                out.append(SeenMessage(frame, proto, d, int(n)))
+                out.append(SeenMessage(frame, name, d, int(n)))
     return out
 
 
@@ -142,23 +173,24 @@ def plugin_ports(decode_as: dict | None = None) -> dict[int, str]:
     return ports
 
 
-def _server_port(conv) -> int:
-    try:
-        return int(str(conv.server).rsplit(":", 1)[1])
-    except (IndexError, ValueError):
-        return -1
-
-
-def wirelab_messages(engine, decode_as: dict | None = None) -> tuple[list[SeenMessage], int, list[str]]:
+def wirelab_messages(engine, decode_as: dict | None = None,
+                     framed: dict | None = None) -> tuple[list[SeenMessage], int, list[str]]:
     """Comparable messages of a finished Engine, the count of unterminated last chat lines,
     and the conversations wirelab recognised by heuristics on a port the plugin does not know
-    (tshark has no heuristic for them: not compared)."""
+    (tshark has no heuristic for them: not compared).  `framed`: port -> (c2s, s2c) framings
+    the generated dissector cuts (see lua_framed_ports); conversations on those ports that
+    wirelab cut otherwise are left out (see framed_streams)."""
     out: list[SeenMessage] = []
     unterminated = 0
     heuristic_only: list[str] = []
     known = plugin_ports(decode_as)
+    framed = framed or {}
     for conv in engine.conversations:
-        if conv.protocol and known.get(_server_port(conv)) != conv.protocol:
+        port = server_port(conv)
+        if port in framed and conv.transport == "tcp":
+            if conversation_framings(engine, conv) != framed[port]:
+                continue            # listed by framed_streams
+        elif conv.protocol and known.get(port) != conv.protocol:
             heuristic_only.append(f"{conv.transport} {conv.id} {conv.protocol}")
             continue
         first_index: dict[str, int] = {}
@@ -180,8 +212,27 @@ def wirelab_messages(engine, decode_as: dict | None = None) -> tuple[list[SeenMe
                     and not _ends_with_newline(engine, m)):
                 unterminated += 1
                 continue
-            out.append(SeenMessage(frame, m.protocol, m.direction, m.length))
+            name = FRAMED if m.protocol in FRAMED_PROTOCOLS else m.protocol
+            out.append(SeenMessage(frame, name, m.direction, m.length))
     return out, unterminated, heuristic_only
+
+
+def framed_streams(engine, framed: dict) -> tuple[set[int], list[str]]:
+    """The TCP conversations on a framed port that wirelab cut with the port's framing (their
+    ids), and the others there (no framing found, or another one inferred: why, in words)."""
+    same: set[int] = set()
+    others: list[str] = []
+    for conv in engine.conversations:
+        port = server_port(conv)
+        if conv.transport != "tcp" or port not in framed:
+            continue
+        pair = conversation_framings(engine, conv)
+        if pair == framed[port]:
+            same.add(conv.id)
+        else:
+            others.append(f"tcp {conv.id} ({pair_text(pair)}; port {port} dissector: "
+                          f"{pair_text(framed[port])})")
+    return same, others
 
 
 def diff_messages(tshark: list[SeenMessage], wirelab: list[SeenMessage]) -> list[str]:
@@ -216,16 +267,24 @@ def compare_capture(capture: str, decode_as: dict | None = None, lua_path: str |
 
     `engine`: an Engine already built for `capture` (then its chat boundaries are used as is).
     """
+    own = engine is None
+    if own:
+        engine = engine_without_sidecar(capture, decode_as)
+    try:
+        framed = framed_ports(engine, decode_as)
+        same, others = framed_streams(engine, framed)
+        wl, unterminated, heuristic = wirelab_messages(engine, decode_as, framed)
+    finally:
+        if own:
+            engine.close()
     with tempfile.TemporaryDirectory(prefix="wirelab-lua-") as tmp:
         if lua_path is None:
             lua_path = write_lua(os.path.join(tmp, "wirelab.lua"))
-        ts = tshark_messages(capture, lua_path, decode_as)
-    if engine is not None:
-        wl, unterminated, heuristic = wirelab_messages(engine, decode_as)
-    else:
-        eng = engine_without_sidecar(capture, decode_as)
-        try:
-            wl, unterminated, heuristic = wirelab_messages(eng, decode_as)
-        finally:
-            eng.close()
-    return MessageReport(ts, wl, unterminated, heuristic, diff_messages(ts, wl))
+        framed_lua = None
+        if framed:
+            framed_lua = os.path.join(tmp, "framed.lua")
+            with open(framed_lua, "w", encoding="utf-8") as f:
+                f.write(framings_lua(framed))
+        ts = tshark_messages(capture, lua_path, decode_as, framed_lua=framed_lua, framed=framed,
+                             framed_streams=same)
+    return MessageReport(ts, wl, unterminated, heuristic, diff_messages(ts, wl), others)

@@ -119,3 +119,48 @@ def test_length_hints():
     n = lenmsg.Connection(SERVER, variant="native")
     with pytest.raises(RemoteProtocolError, match="'lane' look like text.*PORT=infer"):
         n.receive_data(b"\x02\x00\x00\x00hilane")
+
+
+@pytest.mark.parametrize("text, options", [
+    ("len:4:le", {"framing": "len:4:le"}),
+    ("framed:len:4:le", {"framing": "len:4:le"}),
+    ("FRAMED:delim:lf", {"framing": "delim:\\n"}),
+    ("c2s:delim:\\n,s2c:len:4:be", {"c2s": "delim:\\n", "s2c": "len:4:be"}),
+    ("framed:s2c:fixed:8, c2s:delim:crlf", {"c2s": "delim:\\r\\n", "s2c": "fixed:8"}),
+    ("c2s:delim:,,s2c:len:2:le:offset=1", {"c2s": "delim:0x2c", "s2c": "len:2:le:offset=1"}),
+    ("s2c:lenjson:4:be:size", {"c2s": None, "s2c": "lenjson:4:be:size"})])
+def test_stated_framings(text, options):
+    """A framing for both directions, or one per direction (a direction left out is not
+    cut); `framed:` in front is the same; the canonical text parses back to the same."""
+    assert framed.is_stated(text)
+    assert framed.stated_options(text) == options
+    assert framed.stated_options(framed.stated_text(options)) == options
+
+
+@pytest.mark.parametrize("text, words", [
+    ("framed", "framed needs a framing"), ("framed:", "framed needs a framing"),
+    ("c2s:delim:lf,s2c:", "s2c: needs a framing"),
+    ("c2s:delim:lf,c2s:len:4:le", "c2s is given twice"),
+    ("c2s:len:3:le", "c2s: len needs SIZE:ENDIAN"),
+    ("s2c:len:4:be,fixed:3", "c2s:FRAMING,s2c:FRAMING"),
+    ("len:4:le,s2c:len:2:be", "c2s:FRAMING,s2c:FRAMING"),
+    ("framed:chat", "unknown framing 'chat'")])
+def test_stated_framing_errors(text, words):
+    with pytest.raises(ValueError, match=words):
+        framed.stated_options(text)
+
+
+def test_decode_as_per_direction_and_framed_synonym():
+    assert registry.parse_decode_as("7005=framed:len:4:le") == \
+        registry.parse_decode_as("7005=len:4:le")
+    assert registry.parse_decode_as("7005=c2s:delim:lf,s2c:len:4:be") == \
+        (7005, "framed", {"c2s": "delim:\\n", "s2c": "len:4:be"})
+    assert not framed.is_stated("lenmsg:native") and not framed.is_stated("infer")
+    for bad_text, words in (("7005=c2s:len:4:le,s2c:zig", "s2c: unknown framing"),
+                            ("7005=framed", "framed needs a framing")):
+        with pytest.raises(ValueError, match=f"bad decode-as .*{words}"):
+            registry.parse_decode_as(bad_text)
+    c = framed.Connection(SERVER, **registry.parse_decode_as("7005=c2s:delim:lf")[2])
+    assert c.receive_sizes(b"ab\ncd\n") == [3, 3]
+    assert framed.Connection(CLIENT, **registry.parse_decode_as("7005=c2s:delim:lf")[2]) \
+        .receive_sizes(b"ab\n") == []
