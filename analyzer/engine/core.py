@@ -28,7 +28,7 @@ from analyzer.engine.message_cutting import MessageMapper, describe
 from analyzer.engine.packet_index import PacketIndex
 from analyzer.engine.retired import PackedConv, pack
 from analyzer.engine.protocol_choice import (FRAMED, ProtocolChooser, codec_factory, framing_of,
-                                             verify)
+                                             stated_report, verify)
 from analyzer.transport.analysis_flags import analysis_list
 from analyzer.transport.flows import FlowTable
 from analyzer.transport.reassembly import Reassembler
@@ -360,7 +360,10 @@ class EngineCore:
         if spec is not None:
             by = "decode-as" if any(p in chooser.decode_as for p in (flow.server[1],
                                                                      flow.client[1])) else "port"
-            chooser.note((flow.transport, flow.id), by=by)
+            if spec is FRAMED:
+                chooser.note((flow.transport, flow.id), by=by, framing=stated_report(options))
+            else:
+                chooser.note((flow.transport, flow.id), by=by)
             self._set_protocol(cs, spec, options)
         return cs
 

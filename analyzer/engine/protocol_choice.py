@@ -302,3 +302,15 @@ def framing_of(options: dict, direction: int) -> Framing | None:
     """The framing a dissectors.framed codec cuts `direction` with (None: not cut)."""
     text = options.get("framing") or options.get(("c2s", "s2c")[direction])
     return parse_framing(text) if text else None
+
+
+def stated_report(options: dict) -> dict:
+    """The `framing` report of a conversation cut with a framing given by --decode-as: per
+    direction the framing in words and in the grammar, marked stated (no confidence to
+    give); a direction left without a framing says so."""
+    out = {}
+    for direction, name in enumerate(("c2s", "s2c")):
+        f = framing_of(options, direction)
+        out[name] = ({"text": f.text(), "framing": f.grammar(), "stated": True} if f else
+                     {"text": "not cut (no framing given)", "framing": None, "stated": True})
+    return out

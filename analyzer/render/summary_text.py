@@ -122,7 +122,9 @@ def choice_lines(eng, c, width: int) -> list[str]:
         f = framing[d]
         alt = f.get("alternative")
         text = f"framing {d}: {f['text']}"
-        if f["framing"]:
+        if f["framing"] and f.get("stated"):
+            text += f" [{f['framing']}] (stated)"
+        elif f["framing"]:
             text += f" [{f['framing']}] confidence {f['confidence']:.2f}"
         if alt:
             text += f"; alternative: {alt['text']} ({alt['confidence']:.2f})"

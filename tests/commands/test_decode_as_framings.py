@@ -43,6 +43,24 @@ def test_a_direction_left_out_is_not_cut(capture):
     assert _messages(path, "7005=c2s:delim:lf") == {"c2s": reqs, "s2c": []}
 
 
+def test_summary_describes_the_stated_framings(capture):
+    path = capture[0]
+    decode_as = "7005=c2s:delim:lf,s2c:len:2:be"
+    out = wirelab("summary", path, "--json", "--decode-as", decode_as)
+    [conv] = json.loads(out.stdout)["conversations"]
+    assert conv["protocol_choice"] == {"by": "decode-as"}
+    assert conv["framing"] == {
+        "c2s": {"text": "every message ends with \\n", "framing": "delim:\\n", "stated": True},
+        "s2c": {"text": "2-byte big-endian length at offset 0, counts payload only",
+                "framing": "len:2:be", "stated": True}}
+    text = " ".join(wirelab("summary", path, "--decode-as", decode_as).stdout.split())
+    assert "framing s2c: 2-byte big-endian length at offset 0, counts payload only " \
+           "[len:2:be] (stated)" in text
+    left_out = wirelab("summary", path, "--json", "--decode-as", "7005=c2s:delim:lf")
+    [conv] = json.loads(left_out.stdout)["conversations"]
+    assert conv["framing"]["s2c"]["text"] == "not cut (no framing given)"
+
+
 def test_framed_prefix_is_the_framing_itself(capture):
     path = capture[0]
     plain = wirelab("summary", path, "--json", "--decode-as", "7005=delim:lf")
