@@ -164,14 +164,16 @@ def handshake_frames(rows: list[_TcpRow]) -> list[int]:
 
     The packets that completed the handshake: the client's last SYN before the SYN-ACK that
     acknowledges it, the last such SYN-ACK, then the client's first ACK of ISN+1 of the server.
-    Shorter when the handshake is incomplete (the frames found so far).
+    The client is the sender of the first SYN (a pure SYN the other side sends back, as in a
+    simultaneous open, does not make it the client).  Shorter when the handshake is
+    incomplete (the frames found so far).
     """
     syn = synack = None
     syn_seq = synack_seq = 0
     client = None
     for r in rows:
         sa = r.flags & (SYN | ACK)
-        if sa == SYN and synack is None:
+        if sa == SYN and synack is None and (client is None or r.src == client):
             syn, syn_seq, client = r.number, r.seq, r.src
         elif (sa == (SYN | ACK) and syn is not None and r.src != client and not r.flags & RST
               and r.ack == (syn_seq + 1) & M32):

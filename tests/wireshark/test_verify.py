@@ -228,3 +228,21 @@ def test_verify_merges_several_files_and_leaves_nothing(tmp_path):
     assert out.stdout.startswith(f"agree: {len(recs)} packets")
     assert not {n for n in set(os.listdir(tempfile.gettempdir())) - before
                 if n.startswith("wirelab-verify-")}
+
+
+def test_verify_handshake_client_is_the_first_syn_sender(tmp_path):
+    """A pure SYN sent back by the server (a simultaneous open) does not make the server the
+    client: the handshake is the client's SYN, the SYN-ACK, the client's ACK, for tshark's
+    side of verify as for wirelab's."""
+    from tests.transport.helpers import Crafter
+
+    k = Crafter()
+    c, s = ("127.0.0.1", 30002), ("127.0.0.1", 9001)
+    k.tcp(c, s, "S", 1000, 0)
+    k.tcp(s, c, "S", 5000, 0)
+    k.tcp(s, c, "SA", 5000, 1001)
+    k.tcp(c, s, "A", 1001, 5001)
+    k.tcp(c, s, "PA", 1001, 5001, b"\x00\x00\x00\x02hi")
+    result = verify.verify_file(k.write(tmp_path / "simultaneous.pcap"))
+    assert result.tshark.handshake[0] == result.wirelab.handshake[0] == [1, 3, 4]
+    assert result.agree, result.disagreements
