@@ -18,7 +18,7 @@ from array import array
 from functools import partial
 
 from analyzer.decode import decode_frame
-from analyzer.decode.decoded import SYN
+from analyzer.decode.decoded import FIN, SYN
 from analyzer.engine.constants import (COOKED_HEADER, DIRS, ENGINE_BITS, LOOPBACK_DUP,
                                        MALFORMED, PROBE_LIMIT, SIZE_LIMITED)
 from analyzer.engine.loopback import loopback_copy
@@ -189,7 +189,7 @@ class EngineCore:
                     r.truncated(d.seq, flags, plen, plen_hdr)
                 else:
                     bits |= r.segment(n, d.seq, flags, data[po: po + plen])
-            elif r.base is None or flags & SYN or plen_hdr:   # bare ACK: nothing to do
+            elif r.base is None or flags & (SYN | FIN) or plen_hdr:   # bare ACK: nothing to do
                 r.segment(n, d.seq, flags, b"")
                 if plen_hdr > 0:
                     bits |= SIZE_LIMITED

@@ -2,7 +2,7 @@
 # A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
 import cython
 
-cdef long long MOD, HALF, MAX_HELD_SEGMENTS, OVERLAP_CONFLICT, BUFFER_CAP, SYN
+cdef long long MOD, HALF, MAX_HELD_SEGMENTS, OVERLAP_CONFLICT, BUFFER_CAP, SYN, FIN
 
 
 @cython.final
@@ -13,7 +13,7 @@ cdef class ChunkMap:
 @cython.final
 cdef class Reassembler:
     cdef public object base
-    cdef public long long next_off, held_bytes, max_held, delivered
+    cdef public long long next_off, held_bytes, max_held, delivered, fin_off
     cdef public list held_starts, gaps
     cdef public dict held
     cdef public object on_data, on_gap, fetch
@@ -22,7 +22,8 @@ cdef class Reassembler:
 
     @cython.locals(base=object, nxt=cython.longlong, delta=cython.longlong, n=cython.longlong,
                    ch=ChunkMap, off=cython.longlong, end=cython.longlong, bits=cython.longlong,
-                   old_end=cython.longlong, cut=cython.longlong)
+                   old_end=cython.longlong, cut=cython.longlong,
+                   fin=cython.longlong)
     cpdef long long segment(self, long long packet, long long seq, long long flags, object data,
                             long long start=*)
 

@@ -19,6 +19,8 @@ Rules (the RFC 793 receiver, plus what an analyzer needs):
   "overlap_conflict" is flagged on that packet.  Comparing with bytes already delivered needs
   `fetch(packet) -> payload bytes` (re-reading the frame: delivered bytes are not kept here).
 * Gaps are reported, never zero-filled.  `finish()` turns holes still open into gaps.
+* A FIN ends the stream: bytes at or beyond its sequence number are not delivered (a
+  receiver ignores segment text after a FIN, RFC 793; tshark's dissectors do not get it).
 * `chunks` records where every delivered byte came from (stream offset, packet, start,
   length; packet 0 = gap) in four compact arrays: that is what follow-stream and the
   overlap check read.  No bytes are kept except held out-of-order segments.
@@ -29,7 +31,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from typing import Callable
 
-from analyzer.decode.decoded import SYN
+from analyzer.decode.decoded import FIN, SYN
 from analyzer.transport.analysis_flags import ANALYSIS_BIT
 
 MOD = 1 << 32
@@ -82,7 +84,8 @@ class Reassembler:
     """One direction of one TCP connection (see the module docstring)."""
 
     __slots__ = ("base", "next_off", "held_starts", "held", "held_bytes", "max_held",
-                 "on_data", "on_gap", "fetch", "chunks", "gaps", "cap_hit", "delivered")
+                 "on_data", "on_gap", "fetch", "chunks", "gaps", "cap_hit", "delivered",
+                 "fin_off")
 
     def __init__(self, on_data: Callable = _noop_data, on_gap: Callable = _noop_gap,
                  fetch: Callable[[int], bytes] | None = None, max_held: int = DEFAULT_MAX_HELD,
@@ -100,6 +103,7 @@ class Reassembler:
         self.gaps: list[tuple[int, int]] = []   # (offset, length)
         self.cap_hit = False
         self.delivered = 0                      # payload bytes delivered (gaps excluded)
+        self.fin_off = -1                       # stream offset of the FIN (-1: none seen)
 
     def deliver_nothing(self) -> None:
         """Drop what this reassembler delivers from now on (unknown protocol: nothing to cut)."""
@@ -123,11 +127,13 @@ class Reassembler:
         base = self.base
         if base is None:
             self.base = base = seq
+        if flags & FIN and self.fin_off < 0:
+            self._fin_at(self.stream_offset(seq) + len(data))
         if not data:
             return 0
         nxt = self.next_off
         delta = (seq - base - nxt) % MOD
-        if delta == 0 and not self.held_starts:
+        if delta == 0 and not self.held_starts and self.fin_off < 0:
             # the common case: the next bytes in order, nothing held -> deliver right away
             n = len(data)
             ch = self.chunks
@@ -155,6 +161,11 @@ class Reassembler:
                 return bits
             cut = nxt - off
             data, start, off = data[cut:], start + cut, nxt
+        fin = self.fin_off
+        if fin >= 0 and end > fin:                   # text after the FIN: not part of the stream
+            if off >= fin:
+                return bits
+            data, end = data[: fin - off], fin
         if off == nxt:
             self._deliver(off, packet, start, data)
             self._drain()
@@ -181,6 +192,19 @@ class Reassembler:
         if self.next_off == off + captured:
             self._skip_to(off + total)
             self._drain()
+
+    def _fin_at(self, off: int) -> None:
+        """The stream ends at `off`: held bytes beyond it are let go."""
+        self.fin_off = off
+        starts = self.held_starts
+        while starts and starts[-1] >= off:
+            self.held_bytes -= len(self.held.pop(starts.pop())[2])
+        if starts:
+            h_off = starts[-1]
+            packet, start, data = self.held[h_off]
+            if h_off + len(data) > off:
+                self.held[h_off] = (packet, start, data[: off - h_off])
+                self.held_bytes -= h_off + len(data) - off
 
     def finish(self) -> None:
         """End of capture: holes still open become gaps, held data is delivered after them."""

@@ -1,5 +1,5 @@
 """Unit tests of analyzer.reassembly.Reassembler (no captures: segments fed directly)."""
-from analyzer.decode.decoded import SYN
+from analyzer.decode.decoded import FIN, SYN
 from analyzer.transport.analysis_flags import ANALYSIS_BIT
 from analyzer.transport.reassembly import Reassembler
 
@@ -37,6 +37,22 @@ def test_in_order_after_syn():
     s.seg(r, 3, 104, b"def")
     assert s.stream() == b"abcdef"
     assert [x[1] for x in s.out] == [0, 3]
+
+
+def test_text_after_the_fin_is_not_part_of_the_stream():
+    """A FIN ends the stream (RFC 793: a receiver ignores segment text after it): data sent
+    after it, in order or held before the FIN was seen, is not delivered and leaves no gap."""
+    s = Sink()
+    r = s.make()
+    s.seg(r, 1, 100, b"", SYN)
+    s.seg(r, 2, 101, b"abc")
+    s.seg(r, 3, 110, b"zz")                   # beyond the FIN, seen before it: held
+    s.seg(r, 4, 104, b"de", FIN)              # data and FIN: the stream ends at offset 5
+    s.seg(r, 5, 107, b"late")                 # after the FIN (its sequence number is 106)
+    s.seg(r, 6, 105, b"ex")                   # crosses the FIN: only what is before it
+    r.finish()
+    assert s.stream() == b"abcde"
+    assert r.gaps == [] and r.held_bytes == 0
 
 
 def test_reordered_and_duplicated_segments():

@@ -246,3 +246,20 @@ def test_verify_handshake_client_is_the_first_syn_sender(tmp_path):
     result = verify.verify_file(k.write(tmp_path / "simultaneous.pcap"))
     assert result.tshark.handshake[0] == result.wirelab.handshake[0] == [1, 3, 4]
     assert result.agree, result.disagreements
+
+
+def test_verify_messages_agree_on_data_after_fin(tmp_path):
+    """A client that sends a lenmsg message after its own FIN: the text after the FIN is not
+    part of the stream, for wirelab as for tshark's reassembly (no message is cut from it)."""
+    import random
+
+    from tests.engine.test_packed_conversations import closing
+    from tests.transport.helpers import Crafter
+
+    k = Crafter()
+    closing(k, random.Random(1), 40000, late=0.3)          # data after the close
+    closing(k, random.Random(2), 40001, late=1.0)          # a clean close beside it
+    path = k.write(tmp_path / "after-fin.pcap")
+    out = wirelab("verify", path, "--messages")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "agree:" in out.stdout and " 6 messages" in out.stdout
