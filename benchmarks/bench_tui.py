@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -68,8 +69,12 @@ async def one_run(path: str, end_timeout: float) -> dict:
 
 
 def tmux_run(path: str, timeout: float = 60.0) -> dict:
-    """The real command in a real terminal (tmux): launch -> row 1 visible -> End -> last row."""
+    """The real command in a real terminal (tmux): launch -> row 1 visible -> End -> last row.
+    Times are from the moment the command starts in the pane (the shell writes the clock
+    just before it execs Python), and also from the `tmux new-session` call (which adds the
+    tmux server's and the shell's own start-up)."""
     import shutil
+    import tempfile
     import uuid
     if not shutil.which("tmux"):
         return {}
@@ -85,21 +90,30 @@ def tmux_run(path: str, timeout: float = 60.0) -> dict:
     q.scan()
     want = str(q.count)              # the file's last packet number
     out: dict = {}
+    fd, started = tempfile.mkstemp(prefix="wirelab-bench-start-")
+    os.close(fd)
     t0 = time.monotonic()
+    w0 = time.time()
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "160", "-y", "50",
-                    f"{sys.executable} -m analyzer.cli open {path}"], check=True, cwd=ROOT)
+                    f"date +%s.%N > {started}; exec {sys.executable} -m analyzer.cli open {path}"],
+                   check=True, cwd=ROOT)
     try:
         while time.monotonic() - t0 < timeout:
-            if "    1   0.000000" in pane():
+            # packet 1's row, however wide the No. column is yet (it widens once the quick
+            # index knows the last packet's number)
+            if re.search(r"(?m)^\s*1\s+0\.000000\s", pane()):
+                now = time.time()
                 out["first_row_s"] = time.monotonic() - t0
+                with open(started) as f:
+                    text = f.read().strip()
+                out["first_row_from_start_s"] = now - float(text) if text else now - w0
                 break
-            time.sleep(0.02)
+            time.sleep(0.01)
         last = None
         while time.monotonic() - t0 < timeout:
             subprocess.run(["tmux", "send-keys", "-t", name, "End"])
             time.sleep(0.1)
             text = pane()
-            import re
             m = re.search(r"Packets: ([\d,]+)", text)
             total = m.group(1).replace(",", "") if m else None
             if total == want and f"Frame {want}:" in text:
@@ -109,6 +123,7 @@ def tmux_run(path: str, timeout: float = 60.0) -> dict:
             last = total
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], capture_output=True)
+        os.unlink(started)
     return out
 
 
@@ -122,8 +137,10 @@ def main(argv: list[str] | None = None) -> int:
     path = ensure_capture(args.file)
     if args.tmux:
         t = tmux_run(path)
-        print(f"tmux `wirelab open`: first row {t.get('first_row_s', float('nan')):.2f} s after launch, "
-              f"End shows packet {t.get('last', '?')} at {t.get('end_shows_last_s', float('nan')):.2f} s")
+        print(f"tmux `wirelab open`: first row {t.get('first_row_from_start_s', float('nan')):.2f} s "
+              f"after the command started ({t.get('first_row_s', float('nan')):.2f} s after "
+              f"`tmux new-session`), End shows packet {t.get('last', '?')} at "
+              f"{t.get('end_shows_last_s', float('nan')):.2f} s")
     res = asyncio.run(one_run(path, args.end_timeout))
     print(f"capture: {path} ({os.path.getsize(path) / 1e6:.0f} MB, {res['packets']:,} packets)")
     print(f"first row on screen:       {res['first_row_s']:.2f} s "
