@@ -21,14 +21,14 @@ from analyzer.decode import decode_frame
 from analyzer.decode.decoded import FIN, SYN
 from analyzer.engine.constants import (COOKED_HEADER, DIRS, ENGINE_BITS, LOOPBACK_DUP,
                                        MALFORMED, PROBE_LIMIT, SIZE_LIMITED)
-from analyzer.engine.loopback import loopback_copy
 from analyzer.engine.conv_state import ConvState
 from analyzer.engine.conv_table import ConvTable
+from analyzer.engine.loopback import loopback_copy
 from analyzer.engine.message_cutting import MessageMapper, describe
 from analyzer.engine.packet_index import PacketIndex
-from analyzer.engine.retired import PackedConv, pack
 from analyzer.engine.protocol_choice import (FRAMED, ProtocolChooser, codec_factory, framing_of,
                                              stated_report, verify)
+from analyzer.engine.retired import PackedConv, pack
 from analyzer.transport.analysis_flags import analysis_list
 from analyzer.transport.flows import FlowTable
 from analyzer.transport.reassembly import Reassembler
@@ -228,8 +228,7 @@ class EngineCore:
         self.states.put(pos, packed)
         del self._state_of_flow[flow]
         self.flows.retire(flow, packed)
-        # the live state refers to itself (codec callbacks): let go of it here, not in the
-        # cyclic collector (off while a file is read)
+        # it refers to itself (codec callbacks): freed here, not by the cyclic GC (off now)
         cs.reasm = cs.mappers = cs.flow = cs.cache = None
 
     def _unpack_for_feeding(self, packed: PackedConv) -> None:
@@ -360,10 +359,8 @@ class EngineCore:
         if spec is not None:
             by = "decode-as" if any(p in chooser.decode_as for p in (flow.server[1],
                                                                      flow.client[1])) else "port"
-            if spec is FRAMED:
-                chooser.note((flow.transport, flow.id), by=by, framing=stated_report(options))
-            else:
-                chooser.note((flow.transport, flow.id), by=by)
+            stated = {"framing": stated_report(options)} if spec is FRAMED else {}
+            chooser.note((flow.transport, flow.id), by=by, **stated)
             self._set_protocol(cs, spec, options)
         return cs
 
