@@ -8,11 +8,10 @@ the disk; a stream cut short keeps what it held, with a warning.
 """
 from __future__ import annotations
 
-import tempfile
 import zlib
 from typing import BinaryIO
 
-from analyzer.errors import CaptureFormatError
+from analyzer.sources.spill import spill
 
 GZIP, ZSTD = "gzip", "zstd"
 MAGICS = {b"\x1f\x8b": GZIP, b"\x28\xb5\x2f\xfd": ZSTD}
@@ -84,30 +83,14 @@ def decompress(f: BinaryIO, kind: str, name: str,
     and a warning if the stream was damaged or cut short (what came before is kept).
     CaptureFormatError when it expands beyond `limit` bytes or cannot be written."""
     f.seek(0)
-    out = tempfile.TemporaryFile(prefix="wirelab-decompressed-")
-    warning = None
-    total = 0
-    try:
-        try:
-            for chunk in _chunks(f, kind):
-                total += len(chunk)
-                if total > limit:
-                    raise CaptureFormatError(
-                        f"{name}: {kind}-compressed capture expands to more than "
-                        f"{limit >> 20} MiB: decompress it yourself if it is genuine")
-                out.write(chunk)
-        except _Damaged as exc:
-            warning = (f"{kind}-compressed data damaged or cut short after {total} "
-                       f"decompressed bytes ({exc}): read up to there")
-        out.flush()
-    except OSError as exc:
-        out.close()
-        raise CaptureFormatError(f"{name}: cannot decompress into a temporary file "
-                                 f"({exc.strerror or exc})") from None
-    except BaseException:
-        out.close()
-        raise
-    out.seek(0)
+    out, total, damaged = spill(
+        _chunks(f, kind), "wirelab-decompressed-", limit,
+        f"{name}: {kind}-compressed capture expands to more than {limit >> 20} MiB: "
+        "decompress it yourself if it is genuine",
+        f"{name}: cannot decompress into a temporary file", stops=(_Damaged,))
+    warning = None if damaged is None else (
+        f"{kind}-compressed data damaged or cut short after {total} decompressed bytes "
+        f"({damaged}): read up to there")
     return out, warning
 
 

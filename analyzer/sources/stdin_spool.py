@@ -8,10 +8,10 @@ The copy is capped at MAX_SPOOL bytes.
 from __future__ import annotations
 
 import sys
-import tempfile
 from typing import BinaryIO
 
 from analyzer.errors import CaptureFormatError
+from analyzer.sources.spill import spill
 
 STDIN = "-"
 MAX_SPOOL = 16 << 30
@@ -31,27 +31,9 @@ def spool_stdin(stream: BinaryIO | None = None, limit: int = MAX_SPOOL) -> str:
             raise CaptureFormatError("-r -: standard input is a terminal, not a capture "
                                      "(pipe one in: tcpdump -w - | wirelab packets -r -)")
         stream = sys.stdin.buffer
-    out = tempfile.TemporaryFile(prefix="wirelab-stdin-")
-    total = 0
-    try:
-        while True:
-            chunk = stream.read(_CHUNK)
-            if not chunk:
-                break
-            total += len(chunk)
-            if total > limit:
-                raise CaptureFormatError(f"standard input: capture larger than {limit >> 20} "
-                                         "MiB: write it to a file first")
-            out.write(chunk)
-        out.flush()
-    except OSError as exc:
-        out.close()
-        raise CaptureFormatError(f"standard input: cannot copy it to a temporary file "
-                                 f"({exc.strerror or exc})") from None
-    except BaseException:
-        out.close()
-        raise
-    _spooled = out
+    _spooled = spill(iter(lambda: stream.read(_CHUNK), b""), "wirelab-stdin-", limit,
+                     f"standard input: capture larger than {limit >> 20} MiB: write it to a "
+                     "file first", "standard input: cannot copy it to a temporary file")[0]
     return STDIN
 
 
