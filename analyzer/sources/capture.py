@@ -87,6 +87,11 @@ class CaptureSource:
             self._file.close()
             raise CaptureFormatError(f"{self.path}: empty file (0 bytes), not a capture")
         self._map()
+        try:
+            self._parse_header()
+        except BaseException:
+            self.close()
+            raise
 
     # -- file mapping -------------------------------------------------------------------
     def _map(self) -> None:
@@ -138,6 +143,10 @@ class CaptureSource:
 
     def _records(self) -> Iterator[Record]:
         yield from self._scan(self._start_state(), True)
+
+    def _parse_header(self) -> None:  # pragma: no cover - abstract
+        """Read and check the file header (CaptureFormatError when it is not this format)."""
+        raise NotImplementedError
 
     def _start_state(self):  # pragma: no cover - abstract
         raise NotImplementedError

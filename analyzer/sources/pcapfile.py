@@ -43,14 +43,6 @@ class PcapSource(CaptureSource):
     format = "pcap"
     scan_reads_only = True      # scan_headers below only reads the map
 
-    def __init__(self, path: str, file=None) -> None:
-        super().__init__(path, file)
-        try:
-            self._parse_header()
-        except BaseException:
-            self.close()
-            raise
-
     def _parse_header(self) -> None:
         buf = self._buf
         head = bytes(buf[:24])

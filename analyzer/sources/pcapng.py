@@ -55,15 +55,11 @@ class PcapngSource(CaptureSource):
     format = "pcapng"
 
     def __init__(self, path: str, file=None) -> None:
-        super().__init__(path, file)
-        try:
-            self._check_first_block()
-        except BaseException:
-            self.close()
-            raise
         self.linktypes: set[int] = set()
+        super().__init__(path, file)
 
-    def _check_first_block(self) -> None:
+    def _parse_header(self) -> None:
+        """The first block must be a section header."""
         buf = self._buf
         if bytes(buf[:4]) != b"\x0a\x0d\x0d\x0a":
             raise CaptureFormatError(f"{self.path}: not a pcapng file (first block is not a "

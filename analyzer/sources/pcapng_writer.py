@@ -76,12 +76,8 @@ class PcapngWriter(BufferedCaptureWriter):
                     + interface_description(linktype, snaplen, interface, nanosecond))
 
     def write(self, ts: float, data: bytes, origlen: int | None = None) -> None:
+        data, origlen = self._cut(data, origlen)
         n = len(data)
-        if origlen is None or origlen < n:
-            origlen = n
-        if n > self.snaplen:
-            data = data[:self.snaplen]
-            n = self.snaplen
         stamp = round(ts * self._units)
         pad = -n & 3
         total = 32 + n + pad

@@ -43,12 +43,8 @@ class PcapWriter(BufferedCaptureWriter):
                               linktype))
 
     def write(self, ts: float, data: bytes, origlen: int | None = None) -> None:
+        data, origlen = self._cut(data, origlen)
         n = len(data)
-        if origlen is None or origlen < n:
-            origlen = n
-        if n > self.snaplen:
-            data = data[:self.snaplen]
-            n = self.snaplen
         units = self._units
         sec, frac = divmod(round(ts * units), units)
         self._record(_REC.pack(sec & 0xFFFFFFFF, frac, n, origlen), data)

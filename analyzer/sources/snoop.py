@@ -28,14 +28,6 @@ class SnoopSource(CaptureSource):
 
     format = "snoop"
 
-    def __init__(self, path: str, file=None) -> None:
-        super().__init__(path, file)
-        try:
-            self._parse_header()
-        except BaseException:
-            self.close()
-            raise
-
     def _parse_header(self) -> None:
         head = bytes(self._buf[:16])
         if len(head) < 16 or not head.startswith(MAGIC):

@@ -150,6 +150,13 @@ class BufferedCaptureWriter:
             self._out.close_fd()
             raise
 
+    def _cut(self, data: bytes, origlen: int | None) -> tuple[bytes, int]:
+        """(the bytes to save, cut to snaplen; the length on the wire, at least len(data))."""
+        n = len(data)
+        if origlen is None or origlen < n:
+            origlen = n
+        return (data[:self.snaplen] if n > self.snaplen else data), origlen
+
     def _record(self, *parts: bytes) -> None:
         if self.closed:
             raise ValueError(f"write to a closed {type(self).__name__}")
