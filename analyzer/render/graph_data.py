@@ -49,6 +49,19 @@ def conversation_numbers(eng, conv) -> list[int]:
             if eng.stream_of(n) == conv.id and eng.decoded(n).transport == conv.transport]
 
 
+def _tcp_packets(eng, conv):
+    """(packet number, its Decoded, direction, time since the capture's start, relative seq,
+    relative ack) of each packet of a conversation that has a direction."""
+    t0 = _t0(eng)
+    for n in conversation_numbers(eng, conv):
+        direction = eng.direction_of(n)
+        if direction is None:
+            continue
+        d = eng.decoded(n)
+        seq, ack = eng.relative_seq(n, d)
+        yield n, d, direction, round(eng.index.ts[n - 1] - t0, 6), seq, ack
+
+
 def io_series(eng, interval: float, keep=None, stream: tuple[str, int] | None = None) -> IoSeries:
     """Packets and bytes per `interval` seconds over the whole capture (empty intervals 0)."""
     if interval <= 0:
@@ -82,14 +95,7 @@ def seq_series(eng, conv) -> dict[str, SeqDirection]:
     retransmitted ones apart, and what the other side announced: its ack and ack + window
     (the tcptrace "window line")."""
     out = {d: SeqDirection(d) for d in ("c2s", "s2c")}
-    t0 = _t0(eng)
-    for n in conversation_numbers(eng, conv):
-        d = eng.decoded(n)
-        direction = eng.direction_of(n)
-        if direction is None:
-            continue
-        t = round(eng.index.ts[n - 1] - t0, 6)
-        seq, ack = eng.relative_seq(n)
+    for n, d, direction, t, seq, ack in _tcp_packets(eng, conv):
         size = d.payload_len + (1 if d.flags & (SYN | FIN) else 0)
         if size:
             seg = (t, seq, seq + size)
@@ -111,14 +117,7 @@ def rtt_series(eng, conv) -> dict[str, list[tuple[float, int, float]]]:
     first ACK that covers it (retransmitted segments are not measured: Karn's rule)."""
     out: dict[str, list[tuple[float, int, float]]] = {"c2s": [], "s2c": []}
     waiting: dict[str, list[tuple[int, float, int]]] = {"c2s": [], "s2c": []}
-    t0 = _t0(eng)
-    for n in conversation_numbers(eng, conv):
-        d = eng.decoded(n)
-        direction = eng.direction_of(n)
-        if direction is None:
-            continue
-        t = round(eng.index.ts[n - 1] - t0, 6)
-        seq, ack = eng.relative_seq(n)
+    for n, d, direction, t, seq, ack in _tcp_packets(eng, conv):
         if d.payload_len and not eng.analysis_bits(n) & RETRANSMITTED:
             waiting[direction].append((seq + d.payload_len, t, seq))
         elif d.payload_len:
