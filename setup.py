@@ -27,6 +27,7 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 TWINS = ROOT / "build" / "twins"
 HOT = (
+    "analyzer/decode/decoded",
     "analyzer/decode/frame",
     "analyzer/transport/tcp_analysis",
     "analyzer/transport/conn_state",
@@ -41,13 +42,22 @@ DIRECTIVES = {"language_level": 3, "binding": False, "infer_types": True,
               "boundscheck": False, "wraparound": True, "cdivision": False, "annotation_typing": False}
 
 
-def twin_source(py: Path) -> str:
-    """The twin's source: the module without its accelerate() lines, plus the source hash."""
+def twin_source(py: Path, pxd: Path) -> str:
+    """The twin's source: the module without its accelerate() lines, plus the source hash
+    and the hot modules whose C types its .pxd cimports (their twins must run with it)."""
     raw = py.read_bytes()
     lines = [ln for ln in raw.decode("utf-8").splitlines()
              if not ln.startswith(ACCELERATE_LINES)]
     lines.append(f'WIRELAB_SOURCE_HASH = "{hashlib.sha256(raw).hexdigest()}"')
+    lines.append(f"WIRELAB_TWIN_USES = {twin_uses(pxd.read_text(encoding='utf-8'))!r}")
     return "\n".join(lines) + "\n"
+
+
+def twin_uses(pxd_text: str) -> tuple[str, ...]:
+    """The hot modules a .pxd cimports C types from: `from analyzer.decode._decoded_c cimport
+    Decoded` -> "analyzer.decode.decoded"."""
+    return tuple(f"{m.group(1)}.{m.group(2)}" for m in
+                 re.finditer(r"^from ([\w.]+)\._(\w+)_c cimport", pxd_text, re.MULTILINE))
 
 
 def pxd_attributes(pxd_text: str) -> dict[str, set[str]]:
@@ -106,7 +116,7 @@ def generate_twins() -> list[Extension]:
         for level in range(1, len(Path(package).parts) + 1):   # packages: qualified names
             (TWINS.joinpath(*Path(package).parts[:level]) / "__init__.py").touch()
         target = folder / f"_{leaf}_c.py"
-        target.write_text(twin_source(py), encoding="utf-8")
+        target.write_text(twin_source(py, pxd), encoding="utf-8")
         shutil.copyfile(pxd, folder / f"_{leaf}_c.pxd")
         name = f"{package.replace('/', '.')}._{leaf}_c"
         extensions.append(Extension(name, [str(target.relative_to(ROOT))]))
@@ -152,6 +162,7 @@ def extensions() -> list[Extension]:
     try:
         from Cython.Build import cythonize
         return cythonize(generate_twins(), compiler_directives=DIRECTIVES, quiet=True,
+                         include_path=[str(TWINS)],
                          build_dir=str(TWINS.parent / "cython"))
     except Exception as exc:  # noqa: BLE001 - Cython cannot translate: build pure
         print(f"wirelab: the hot modules are not compiled ({exc}): pure package",

@@ -4,8 +4,10 @@
 same source compiled by Cython with the C types of the .pxd beside it, built by setup.py as
 `<package>._<module>_c`): `summary --json` runs ~1.5x faster.  The pure module stays when
 WIRELAB_PURE=1, when no twin was built, or when the twin was built from other source (the
-twin carries the SHA-256 of the .py it came from; a stale twin is ignored silently).  A
-swapped module has `__compiled__` = its twin's name.  Used by analyzer/ too: dissectors/ is
+twin carries the SHA-256 of the .py it came from; a stale twin is ignored silently), and
+when a hot module whose C types it uses (WIRELAB_TWIN_USES: its .pxd cimports them) runs
+pure: its objects would not be of those types.  A swapped module has `__compiled__` = its
+twin's name.  Used by analyzer/ too: dissectors/ is
 the bottom layer.
 """
 from __future__ import annotations
@@ -14,7 +16,8 @@ import hashlib
 import importlib
 import os
 
-HASH_NAME = "WIRELAB_SOURCE_HASH"   # the module-level name setup.py adds to each twin
+HASH_NAME = "WIRELAB_SOURCE_HASH"   # the module-level names setup.py adds to each twin
+USES_NAME = "WIRELAB_TWIN_USES"
 
 
 def source_hash(source: bytes) -> str:
@@ -34,11 +37,16 @@ def load_twin(module: str, path: str):
         return None
     try:
         twin = importlib.import_module(twin_name(module))
-    except ImportError:
+    except (ImportError, ValueError):       # not built; built against other C types
         return None
     with open(path, "rb") as f:
         current = source_hash(f.read())
-    return twin if vars(twin).get(HASH_NAME) == current else None
+    if vars(twin).get(HASH_NAME) != current:
+        return None
+    for used in vars(twin).get(USES_NAME, ()):
+        if "__compiled__" not in vars(importlib.import_module(used)):
+            return None
+    return twin
 
 
 def accelerate(namespace: dict) -> None:

@@ -67,3 +67,6 @@ class Decoded:
         return (f"Decoded({self.transport} {self.src}:{self.sport} -> {self.dst}:{self.dport} "
                 f"seq={self.seq} ack={self.ack} flags={flags_text(self.flags)} "
                 f"len={self.payload_len} malformed={self.malformed})")
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

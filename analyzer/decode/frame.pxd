@@ -1,7 +1,10 @@
 # C types for frame.py when setup.py compiles it as a twin (Cython augmenting .pxd)
 import cython
 
+from analyzer.decode._decoded_c cimport Decoded as CDecoded
+
 @cython.locals(etype=cython.long, vihl=cython.long, total=cython.long, frag=cython.long,
                ttl=cython.long, proto=cython.long, sport=cython.long, dport=cython.long,
-               doff=cython.long, flags=cython.long, win=cython.long, hl=cython.long)
+               doff=cython.long, flags=cython.long, win=cython.long, hl=cython.long,
+               d=CDecoded)
 cpdef object decode_frame(long linktype, object data, object origlen=*)

@@ -2,6 +2,10 @@
 # A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
 import cython
 
+from analyzer.decode._decoded_c cimport Decoded as CDecoded
+from analyzer.transport._tcp_analysis_c cimport TcpConversationAnalysis as CTcpAnalysis
+from analyzer.transport._conn_state_c cimport ZeekTcpState as CZeekTcp
+
 cdef long long SYN, ACK, FIN, RST, M32, A_REUSED_PORTS
 cdef list _COUNTED
 
@@ -14,7 +18,8 @@ cdef class Flow:
     cdef public list isn, _isn_syn
     cdef public dict analysis_counts
     cdef public bint finished, closed
-    cdef public object _tcp, _zeek
+    cdef public CTcpAnalysis _tcp
+    cdef public object _zeek
     cdef public object _syn, _synack, _hs_ack, _rst, _syn_ts, _hs_ack_ts
     cdef public long long _syn_seq, _syn_end, _synack_seq, _rst_dir
     cdef public list _fin, _fin_end, _fin_ack, _fin_order
@@ -40,5 +45,6 @@ cdef class FlowTable:
     @cython.locals(flow=Flow, direction=cython.longlong, flags=cython.longlong,
                    preset=cython.longlong, seglen=cython.longlong, seq=cython.longlong,
                    ack=cython.longlong, window=cython.longlong, bits=cython.longlong,
-                   bit=cython.longlong, new=bint, table=dict, counts=dict)
-    cpdef add(self, long long number, object ts, object d)
+                   bit=cython.longlong, new=bint, table=dict, counts=dict,
+                   tcp=CTcpAnalysis, zeek=CZeekTcp)
+    cpdef add(self, long long number, object ts, CDecoded d)

@@ -351,7 +351,8 @@ class FlowTable:
             window = d.window
             bits = tcp.packet(number, ts, direction, seq, ack, seglen, flags, window, wscale,
                               preset)
-            flow._zeek.packet(direction == 0, seq, flags, seglen, window)
+            zeek = flow._zeek
+            zeek.packet(direction == 0, seq, flags, seglen, window)
             if bits:
                 counts = flow.analysis_counts
                 for name, bit in _COUNTED:
