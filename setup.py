@@ -34,6 +34,7 @@ HOT = (
     "analyzer/transport/flows",
     "analyzer/transport/reassembly",
     "analyzer/engine/message_cutting",
+    "analyzer/engine/feeding",
     "dissectors/lenmsg",
 )
 ACCELERATE_LINES = ("from dissectors.accelerated import accelerate",
@@ -55,9 +56,10 @@ def twin_source(py: Path, pxd: Path) -> str:
 
 def twin_uses(pxd_text: str) -> tuple[str, ...]:
     """The hot modules a .pxd cimports C types from: `from analyzer.decode._decoded_c cimport
-    Decoded` -> "analyzer.decode.decoded"."""
+    Decoded` or `cimport analyzer.decode._frame_c as frame` -> "analyzer.decode.decoded",
+    "analyzer.decode.frame"."""
     return tuple(f"{m.group(1)}.{m.group(2)}" for m in
-                 re.finditer(r"^from ([\w.]+)\._(\w+)_c cimport", pxd_text, re.MULTILINE))
+                 re.finditer(r"^(?:from|cimport) ([\w.]+)\._(\w+)_c\b", pxd_text, re.MULTILINE))
 
 
 def pxd_attributes(pxd_text: str) -> dict[str, set[str]]:

@@ -1,6 +1,7 @@
-"""The feeding core of the engine: one packet at a time in (`feed`), per-packet columns and
-per-conversation state out.  The queries views make are added by analyzer.engine.messages
-and analyzer.engine.queries; a file is opened into an engine by analyzer.engine.loader.
+"""The feeding core of the engine: one packet at a time in (`feed`; the per-packet loop is
+analyzer.engine.feeding), per-packet columns and per-conversation state out.  The queries
+views make are added by analyzer.engine.messages and analyzer.engine.queries; a file is
+opened into an engine by analyzer.engine.loader.
 
 Storage: per-packet facts live in compact arrays (analyzer.engine.packet_index, ~41 bytes a
 packet, no per-packet objects); a packet's details are decoded again from its frame bytes
@@ -18,18 +19,16 @@ from array import array
 from functools import partial
 
 from analyzer.decode import decode_frame
-from analyzer.decode.decoded import FIN, SYN
-from analyzer.engine.constants import (COOKED_HEADER, DIRS, ENGINE_BITS, LOOPBACK_DUP,
-                                       MALFORMED, PROBE_LIMIT, SIZE_LIMITED)
+from analyzer.engine.constants import COOKED_HEADER, DIRS, MALFORMED, PROBE_LIMIT
 from analyzer.engine.conv_state import ConvState
 from analyzer.engine.conv_table import ConvTable
+from analyzer.engine.feeding import feed_records, into_conversation
 from analyzer.engine.loopback import loopback_copy
 from analyzer.engine.message_cutting import MessageMapper, describe
 from analyzer.engine.packet_index import PacketIndex
 from analyzer.engine.protocol_choice import (FRAMED, ProtocolChooser, codec_factory, framing_of,
                                              stated_report, verify)
 from analyzer.engine.retired import PackedConv, pack
-from analyzer.transport.analysis_flags import analysis_list
 from analyzer.transport.flows import FlowTable
 from analyzer.transport.reassembly import Reassembler
 from analyzer.transport.tcp_analysis import A_REUSED_PORTS
@@ -76,7 +75,7 @@ class EngineCore:
         # [link key, bytes after the link header, flags, payload length, stream, kind, direction]
         self._outgoing: list | None = None
         self._file = None
-        # Speed: the eleven column appends are bound once (saves ~0.4 us a packet in _feed);
+        # Speed: the eleven column appends are bound once (analyzer.engine.feeding appends);
         # in summary_only mode the view-only columns get `id`, a C-level no-op.
         idx = self.index
         skip = id if summary_only else None
@@ -90,121 +89,21 @@ class EngineCore:
     def feed(self, rec) -> int:
         """Add one Record; returns its packet number."""
         with self.lock:
-            return self._feed(rec)
+            feed_records(self, (rec,))
+            return len(self.index.ts)
 
     def feed_many(self, records) -> int:
         """Add Records while holding the lock once; returns how many."""
         with self.lock:
-            k = 0
-            for rec in records:
-                self._feed(rec)
-                k += 1
-            return k
+            return feed_records(self, records)
 
-    def _feed(self, rec) -> int:   # the per-packet hot loop: keep it flat
-        ts, linktype, data, origlen, offset = rec
-        (a_ts, a_off, a_cap, a_orig, a_link, a_flags, a_plen, a_stream, a_kind, a_bits,
-         a_direction) = self._appends
-        n = len(self.index.ts) + 1
-        if self.first_ts is None:
-            self.first_ts = ts
-        a_ts(ts)
-        a_off(offset)
-        a_cap(len(data))
-        a_orig(origlen)
-        a_link(linktype)
-        if self.keep_frames or offset < 0:
-            self.frame_store.append(data)
-            if not self.keep_frames:
-                self.keep_frames = True
-                # earlier packets came from a file; keep their slots aligned
-                self.frame_store[:0] = [None] * (n - len(self.frame_store))
-        out = None
-        if linktype in COOKED_HEADER:
-            twin_of, out = self._cooked_copy(linktype, data)
-            if twin_of is not None:         # set aside, with the original's columns
-                a_flags(twin_of[2])
-                a_plen(twin_of[3])
-                a_stream(twin_of[4])
-                a_kind(twin_of[5])
-                a_bits(LOOPBACK_DUP)
-                a_direction(twin_of[6])
-                return n
-        elif self._outgoing is not None:
-            self._outgoing = None
-        d = decode_frame(linktype, data, origlen)
-        flags = d.flags
-        a_flags(flags)
-        plen_hdr = d.payload_len
-        a_plen(plen_hdr if plen_hdr > 0 else 0)
-        if out is not None:
-            out[2], out[3] = flags, (plen_hdr if plen_hdr > 0 else 0)
-        bits = MALFORMED if d.malformed else 0
-        tr = d.transport
-        verdict = None
-        if (tr == "tcp" or tr == "udp") and d.payload_offset >= 0:
-            verdict = self.flows.add(n, ts, d)
-        if verdict is None:
-            a_stream(-1)
-            a_kind(0)
-            a_bits(bits)
-            a_direction(-1)
-            why = d.undecoded
-            if why is not None:
-                self.undecoded[why] = self.undecoded.get(why, 0) + 1
-            return n
-        flow, direction, fbits, _new = verdict
-        if direction < 0:           # the 4-tuple of a packed conversation: it is back in use
-            self._unpack_for_feeding(flow)
-            flow, direction, fbits, _new = self.flows.add(n, ts, d)
-        bits = self._into_conversation(n, data, d, flow, direction, bits | fbits)
-        kind = (1 if tr == "tcp" else 3) + direction
-        if out is not None:
-            out[4], out[5], out[6] = flow.id, kind, direction
-        a_kind(kind)
-        a_stream(flow.id)
-        a_bits(bits)
-        a_direction(direction)
-        if flow.closed and self.pack_closed:
-            self._pack(self._state_of_flow[flow])
-        return n
-
-    def _into_conversation(self, n: int, data, d, flow, direction: int, bits: int) -> int:
-        """One packet into its conversation's state (reassembly, message cutting); returns
-        its analysis bits.  Also what feeding a packed conversation's packets again does."""
-        cs = self._state_of_flow.get(flow)
-        if cs is None:
-            cs = self._new_conv(flow)
-        plen = d.captured_payload_len
-        plen_hdr = d.payload_len
-        if d.transport == "tcp":
-            flags = d.flags
-            cs.pkts.append(n)
-            r = cs.reasm[direction]
-            if plen:
-                po = d.payload_offset
-                if plen < plen_hdr:
-                    bits |= SIZE_LIMITED
-                    bits |= r.segment(n, d.seq, flags, data[po: po + plen])
-                    r.truncated(d.seq, flags, plen, plen_hdr)
-                else:
-                    bits |= r.segment(n, d.seq, flags, data[po: po + plen])
-            elif r.base is None or flags & (SYN | FIN) or plen_hdr:   # bare ACK: nothing to do
-                r.segment(n, d.seq, flags, b"")
-                if plen_hdr > 0:
-                    bits |= SIZE_LIMITED
-                    r.truncated(d.seq, flags, 0, plen_hdr)
-        else:
-            if plen < plen_hdr:
-                bits |= SIZE_LIMITED
-            po = d.payload_offset
-            self._udp_datagram(cs, direction, n, data[po: po + plen])
-        own = bits & ENGINE_BITS
-        if own:
-            for a in analysis_list(own):
-                cs.own[a] = cs.own.get(a, 0) + 1
-        cs.version += 1
-        return bits
+    def keep_frame(self, n: int, data) -> None:
+        """Keep packet n's frame bytes in memory (live sources, or keep_frames=True)."""
+        self.frame_store.append(data)
+        if not self.keep_frames:
+            self.keep_frames = True
+            # earlier packets came from a file; keep their slots aligned
+            self.frame_store[:0] = [None] * (n - len(self.frame_store))
 
     # -- closed conversations packed small (analyzer.engine.retired) ------------------------
     def _pack(self, cs: ConvState) -> None:
@@ -243,8 +142,8 @@ class EngineCore:
                 data = self.frame_bytes(p)
                 d = decode_frame(idx.linktype[i], data, idx.origlen[i])
                 flow, direction, fbits, _new = self.flows.add(p, idx.ts[i], d)
-                self._into_conversation(p, data, d, flow, direction,
-                                        (MALFORMED if d.malformed else 0) | fbits)
+                into_conversation(self, self._state_of_flow, p, data, d, flow, direction,
+                                  (MALFORMED if d.malformed else 0) | fbits)
         finally:
             self._reviving = None
 
