@@ -1,10 +1,13 @@
 """Build: the per-packet modules are also compiled, as twins, when a C compiler can be used.
 
 For each module in HOT, `<package>/_<module>_c` is generated into build/twins/ from the
-module's .py (its last two lines, the accelerate() call, left out; the SHA-256 of the .py
-added) plus the .pxd beside it (Cython's augmenting .pxd: C types for the same source), and
-compiled by Cython.  dissectors/accelerated.py swaps a twin in at import time only when its
-hash matches the .py next to it, so a twin can never run other code than the source.
+module's .py (its last two lines, the accelerate() call, left out; the SHA-256 of the .py and
+.pxd added, and the hot modules whose C types the .pxd cimports) plus the .pxd beside it
+(Cython's augmenting .pxd: C types for the same source; twins cimport each other's classes
+and functions, so calls between hot modules are C calls), and compiled by Cython.
+dissectors/accelerated.py swaps a twin in at import time only when its hash matches the .py
+and .pxd next to it and the twins it uses are swapped in too, so a twin can never run other
+code than the source.
 
 No compiler, no Python headers, no Cython or WIRELAB_PURE_BUILD=1: the package is built
 pure, silently (the same logic, slower).  A build error, or a .pxd whose attributes are out of
@@ -34,22 +37,25 @@ HOT = (
     "analyzer/transport/flows",
     "analyzer/transport/reassembly",
     "analyzer/engine/message_cutting",
+    "analyzer/engine/conv_state",
     "analyzer/engine/feeding",
     "dissectors/lenmsg",
 )
 ACCELERATE_LINES = ("from dissectors.accelerated import accelerate",
                     "accelerate(globals())")
+COMPILED_FALSE, COMPILED_TRUE = "COMPILED = False", "COMPILED = True"
 DIRECTIVES = {"language_level": 3, "binding": False, "infer_types": True,
               "boundscheck": False, "wraparound": True, "cdivision": False, "annotation_typing": False}
 
 
 def twin_source(py: Path, pxd: Path) -> str:
-    """The twin's source: the module without its accelerate() lines, plus the source hash
-    and the hot modules whose C types its .pxd cimports (their twins must run with it)."""
+    """The twin's source: the module without its accelerate() lines and with `COMPILED =
+    True` for a module-level `COMPILED = False` (a path only C makes faster), plus the source
+    hash and the hot modules whose C types its .pxd cimports (their twins must run with it)."""
     raw = py.read_bytes()
-    lines = [ln for ln in raw.decode("utf-8").splitlines()
-             if not ln.startswith(ACCELERATE_LINES)]
-    lines.append(f'WIRELAB_SOURCE_HASH = "{hashlib.sha256(raw).hexdigest()}"')
+    lines = [COMPILED_TRUE if ln == COMPILED_FALSE else ln
+             for ln in raw.decode("utf-8").splitlines() if not ln.startswith(ACCELERATE_LINES)]
+    lines.append(f'WIRELAB_SOURCE_HASH = "{hashlib.sha256(raw + pxd.read_bytes()).hexdigest()}"')
     lines.append(f"WIRELAB_TWIN_USES = {twin_uses(pxd.read_text(encoding='utf-8'))!r}")
     return "\n".join(lines) + "\n"
 

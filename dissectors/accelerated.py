@@ -4,7 +4,7 @@
 same source compiled by Cython with the C types of the .pxd beside it, built by setup.py as
 `<package>._<module>_c`): `summary --json` runs ~1.5x faster.  The pure module stays when
 WIRELAB_PURE=1, when no twin was built, or when the twin was built from other source (the
-twin carries the SHA-256 of the .py it came from; a stale twin is ignored silently), and
+twin carries the SHA-256 of the .py and .pxd it came from; a stale twin is ignored silently), and
 when a hot module whose C types it uses (WIRELAB_TWIN_USES: its .pxd cimports them) runs
 pure: its objects would not be of those types.  A swapped module has `__compiled__` = its
 twin's name.  Used by analyzer/ too: dissectors/ is
@@ -20,8 +20,17 @@ HASH_NAME = "WIRELAB_SOURCE_HASH"   # the module-level names setup.py adds to ea
 USES_NAME = "WIRELAB_TWIN_USES"
 
 
-def source_hash(source: bytes) -> str:
-    return hashlib.sha256(source).hexdigest()
+def source_hash(py_path: str) -> str:
+    """SHA-256 of a hot module's .py followed by the .pxd beside it (a twin is built from
+    both: C types changed alone make another twin)."""
+    h = hashlib.sha256()
+    for path in (py_path, os.path.splitext(py_path)[0] + ".pxd"):
+        try:
+            with open(path, "rb") as f:
+                h.update(f.read())
+        except FileNotFoundError:
+            pass
+    return h.hexdigest()
 
 
 def twin_name(module: str) -> str:
@@ -39,9 +48,7 @@ def load_twin(module: str, path: str):
         twin = importlib.import_module(twin_name(module))
     except (ImportError, ValueError):       # not built; built against other C types
         return None
-    with open(path, "rb") as f:
-        current = source_hash(f.read())
-    if vars(twin).get(HASH_NAME) != current:
+    if vars(twin).get(HASH_NAME) != source_hash(path):
         return None
     for used in vars(twin).get(USES_NAME, ()):
         if "__compiled__" not in vars(importlib.import_module(used)):

@@ -36,7 +36,7 @@ def twin_state(path: Path) -> str:
         twin = importlib.import_module(twin_name(module_of(path)))
     except ImportError:
         return "missing"
-    return "current" if vars(twin).get(HASH_NAME) == source_hash(path.read_bytes()) else "stale"
+    return "current" if vars(twin).get(HASH_NAME) == source_hash(str(path)) else "stale"
 
 
 STATES = {module_of(p): twin_state(p) for p in HOT}
@@ -209,6 +209,21 @@ def test_stale_twin_is_not_used(tmp_path):
                           env=env_for(tmp_path, pure=False), cwd=tmp_path, timeout=120)
     assert proc.returncode == 0 and proc.stderr == b""
     assert proc.stdout == run(args, pure=True)
+
+
+@needs_twins
+def test_twin_of_changed_c_types_is_not_used(tmp_path):
+    """Only the .pxd of a hot module changed after the build: its twin is not used either."""
+    module = "dissectors.lenmsg"
+    assert module in CURRENT and dependents(module) == {module}
+    for folder in ("analyzer", "dissectors"):
+        shutil.copytree(ROOT / folder, tmp_path / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    pxd = tmp_path / "dissectors" / "lenmsg.pxd"
+    pxd.write_text(pxd.read_text(encoding="utf-8") + "# edited after the build\n",
+                   encoding="utf-8")
+    used = compiled_modules(tmp_path)
+    assert {m for m, twin in used.items() if twin == "pure"} == {module}
 
 
 def load_setup():

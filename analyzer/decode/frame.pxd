@@ -3,8 +3,13 @@ import cython
 
 from analyzer.decode._decoded_c cimport Decoded as CDecoded
 
-@cython.locals(etype=cython.long, vihl=cython.long, total=cython.long, frag=cython.long,
+cdef bint COMPILED
+
+
+@cython.locals(b=cython.p_uchar, etype=cython.long, vihl=cython.long, total=cython.long,
+               frag=cython.long,
                ttl=cython.long, proto=cython.long, sport=cython.long, dport=cython.long,
                doff=cython.long, flags=cython.long, win=cython.long, hl=cython.long,
+               seq=cython.ulonglong, ack=cython.ulonglong,
                d=CDecoded)
 cpdef object decode_frame(long linktype, object data, object origlen=*)

@@ -148,3 +148,6 @@ class MessageList(Sequence):
 
     def __repr__(self) -> str:
         return f"<{self._n} messages>"
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from analyzer.engine import analyze_file
-from analyzer.engine.conv_state import ConvState
+from analyzer.engine.messages import EngineMessages
 from analyzer.render.packet_json import packet_json
 from analyzer.render.rows import row
 
@@ -39,8 +39,16 @@ def test_packet_output_never_lists_the_whole_message(tmp_path, monkeypatch):
     conv = eng.conversations[0]
     assert len(conv.messages) == 1 and conv.messages[0].packet_count == n - 3
     calls = []
-    real = ConvState.packets_of
-    monkeypatch.setattr(ConvState, "packets_of", lambda self, i: calls.append(i) or real(self, i))
+    real = EngineMessages.message
+
+    def message(self, cs, i):           # a Message whose packet list records being read
+        m = real(self, cs, i)
+        lazy = m._packets
+        if callable(lazy):
+            m._packets = lambda: calls.append(i) or lazy()
+        return m
+
+    monkeypatch.setattr(EngineMessages, "message", message)
     for k in range(4, n + 1):
         pj = packet_json(eng, k)
         assert pj["messages"][0]["index"] == 0

@@ -1,0 +1,23 @@
+# C types for conv_state.py when setup.py compiles it as a twin (Cython augmenting .pxd)
+# A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
+import cython
+
+
+@cython.final
+cdef class ConvState:
+    cdef public object flow, transport, protocol, options, spec, d_key, cache
+    cdef public long long id, version
+    cdef public list reasm, mappers, last_pkt, udp_bytes, probe_buf, probe_pending
+    cdef public object m_dir, m_off, m_len, m_pk, pk, coalesced, pkts
+    cdef public tuple d_idx
+    cdef public dict m_bad, own
+    cdef public bint decided
+
+    @cython.locals(i=cython.longlong, first=cython.longlong)
+    cpdef long long add_message(self, long long direction, long long start, long long end,
+                                object packets, object malformed)
+
+
+@cython.final
+cdef class OffsetsView:
+    cdef public object _off, _idx
