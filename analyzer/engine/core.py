@@ -75,15 +75,7 @@ class EngineCore:
         # [link key, bytes after the link header, flags, payload length, stream, kind, direction]
         self._outgoing: list | None = None
         self._file = None
-        # Speed: the eleven column appends are bound once (analyzer.engine.feeding appends);
-        # in summary_only mode the view-only columns get `id`, a C-level no-op.
-        idx = self.index
-        skip = id if summary_only else None
-        self._appends = (idx.ts.append, idx.offset.append, idx.caplen.append,
-                         idx.origlen.append, idx.linktype.append, skip or idx.tcp_flags.append,
-                         skip or idx.payload_len.append, skip or idx.stream.append,
-                         skip or self.flow_kind.append, idx.analysis.append,
-                         skip or idx.direction.append)
+        self.summary_only = summary_only
 
     # -- feeding -------------------------------------------------------------------------
     def feed(self, rec) -> int:

@@ -10,11 +10,15 @@ from analyzer.transport._reassembly_c cimport Reassembler as CReassembler
 cdef long long FIN, SYN, ENGINE_BITS, LOOPBACK_DUP, MALFORMED, SIZE_LIMITED
 
 
-@cython.locals(d=CDecoded, flows=CFlowTable, flow=CFlow, n=cython.longlong, k=cython.longlong,
+@cython.locals(d=CDecoded, flows=CFlowTable, flow=CFlow, n=cython.longlong, i=cython.longlong,
+               start=cython.longlong, end=cython.longlong, grow=cython.longlong,
                flags=cython.longlong, plen_hdr=cython.longlong, bits=cython.longlong,
                direction=cython.longlong, fbits=cython.longlong, kind=cython.longlong,
-               keep=bint, outgoing=bint, pack_closed=bint, state_of_flow=dict,
-               undecoded=dict, ts_column=object)
+               keep=bint, outgoing=bint, pack_closed=bint, full=bint, state_of_flow=dict,
+               undecoded=dict, v_ts=cython.double[::1], v_off=cython.longlong[::1],
+               v_cap=cython.uint[::1], v_orig=cython.uint[::1], v_link=cython.ushort[::1],
+               v_bits=cython.uint[::1], v_flags=cython.uchar[::1], v_plen=cython.uint[::1],
+               v_stream=cython.int[::1], v_kind=cython.schar[::1], v_dir=cython.schar[::1])
 cpdef long long feed_records(object core, object records)
 
 
