@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent
 TWINS = ROOT / "build" / "twins"
 HOT = (
     "analyzer/decode/decoded",
+    "analyzer/decode/transport",
     "analyzer/decode/frame",
     "analyzer/transport/tcp_analysis",
     "analyzer/transport/conn_state",

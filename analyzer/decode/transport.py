@@ -121,3 +121,6 @@ def tcp_options(data: bytes, start: int, end: int) -> dict:
             opts["ts"] = _u32_pair(data, i + 2)
         i += ln
     return opts
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

@@ -1,0 +1,7 @@
+# C types for transport.py when setup.py compiles it as a twin (Cython augmenting .pxd): the
+# TCP options of every SYN are read here
+import cython
+
+
+@cython.locals(i=cython.Py_ssize_t, kind=cython.long, ln=cython.long, j=cython.Py_ssize_t)
+cpdef dict tcp_options(bytes data, Py_ssize_t start, Py_ssize_t end)
