@@ -39,6 +39,7 @@ HOT = (
     "analyzer/transport/reassembly",
     "analyzer/engine/message_cutting",
     "analyzer/engine/conv_state",
+    "analyzer/engine/retired",
     "analyzer/engine/feeding",
     "dissectors/lenmsg",
 )

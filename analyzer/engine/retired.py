@@ -158,3 +158,6 @@ class FlowFacts:
 
     def endpoint_text(self, which) -> str:
         return endpoint_text(self.client if which in ("client", 0) else self.server)
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())
