@@ -30,6 +30,7 @@ from setuptools.command.build_ext import build_ext
 ROOT = Path(__file__).resolve().parent
 TWINS = ROOT / "build" / "twins"
 HOT = (
+    "analyzer/sources/pcapfile",
     "analyzer/decode/decoded",
     "analyzer/decode/transport",
     "analyzer/decode/frame",

@@ -139,10 +139,7 @@ class CaptureSource:
     def __iter__(self) -> Iterator[Record]:
         self.packets = 0
         self._released = 0
-        return self._records()
-
-    def _records(self) -> Iterator[Record]:
-        yield from self._scan(self._start_state(), True)
+        return self._scan(self._start_state(), True)   # the generator itself: no extra layer
 
     def _parse_header(self) -> None:  # pragma: no cover - abstract
         """Read and check the file header (CaptureFormatError when it is not this format)."""

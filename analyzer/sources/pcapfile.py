@@ -179,3 +179,6 @@ def read_pcap(path: str) -> Iterator[Record]:
         yield from src
     finally:
         src.close()
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())
