@@ -103,15 +103,24 @@ def unpack(p: PackedConv) -> ConvState:
 
 
 class ReasmFacts:
-    """What views read of a finished direction's Reassembler."""
+    """What views read of a finished direction's Reassembler (the chunk map made on first
+    use: the summary does not read it)."""
 
-    __slots__ = ("base", "next_off", "gaps", "chunks")
+    __slots__ = ("base", "next_off", "gaps", "_packed_chunks", "_chunks")
 
     def __init__(self, base, next_off, gaps, offset, packet, start, length):
         self.base, self.next_off, self.gaps = base, next_off, list(gaps)
-        self.chunks = ch = ChunkMap()
-        ch.offset, ch.packet = array("q", offset), array("I", packet)
-        ch.start, ch.length = array("I", start), array("I", length)
+        self._packed_chunks = (offset, packet, start, length)
+        self._chunks = None
+
+    @property
+    def chunks(self) -> ChunkMap:
+        if self._chunks is None:
+            offset, packet, start, length = self._packed_chunks
+            self._chunks = ch = ChunkMap()
+            ch.offset, ch.packet = array("q", offset), array("I", packet)
+            ch.start, ch.length = array("I", start), array("I", length)
+        return self._chunks
 
 
 class FlowFacts:
