@@ -42,6 +42,7 @@ HOT = (
     "analyzer/engine/conv_state",
     "analyzer/engine/retired",
     "analyzer/engine/feeding",
+    "analyzer/engine/core",
     "dissectors/lenmsg",
 )
 ACCELERATE_LINES = ("from dissectors.accelerated import accelerate",

@@ -23,9 +23,12 @@ from bench_analysis import best, measure
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-HOT = ("analyzer.decode.frame", "analyzer.transport.tcp_analysis",
+HOT = ("analyzer.sources.pcapfile", "analyzer.decode.decoded", "analyzer.decode.transport",
+       "analyzer.decode.frame", "analyzer.transport.tcp_analysis",
        "analyzer.transport.conn_state", "analyzer.transport.flows",
-       "analyzer.transport.reassembly", "analyzer.engine.message_cutting", "dissectors.lenmsg")
+       "analyzer.transport.reassembly", "analyzer.engine.message_cutting",
+       "analyzer.engine.conv_state", "analyzer.engine.retired", "analyzer.engine.feeding",
+       "analyzer.engine.core", "dissectors.lenmsg")
 PROBE = ("import importlib, sys\n"
          "print(' '.join(m for m in sys.argv[1:]\n"
          "               if '__compiled__' in vars(importlib.import_module(m))))\n")

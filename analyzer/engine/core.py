@@ -256,7 +256,7 @@ class EngineCore:
         return cs
 
     def _reassembler(self, cs: ConvState, direction: int) -> Reassembler:
-        def on_data(off, packet, start, data, cs=cs, direction=direction):
+        def on_data(off, packet, start, data):
             if cs.decided:
                 m = cs.mappers[direction]
                 if m is not None:
@@ -269,7 +269,7 @@ class EngineCore:
                     buf += data[: limit - len(buf)]
                 self._decide_by_probe(cs)
 
-        def on_gap(off, length, cs=cs, direction=direction):
+        def on_gap(off, length):
             if cs.decided:
                 m = cs.mappers[direction]
                 if m is not None:
@@ -388,3 +388,6 @@ class EngineCore:
         cs.udp_bytes[direction] = start + len(payload)
         cs.add_message(direction, start, start + len(payload), (n,), malformed)
         cs.d_key[direction].append(n)                  # UDP: look messages up by packet number
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())
