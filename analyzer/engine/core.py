@@ -81,7 +81,7 @@ class EngineCore:
     def feed(self, rec) -> int:
         """Add one Record; returns its packet number."""
         with self.lock:
-            feed_records(self, (rec,))
+            feed_records(self, (rec,), 1)
             return len(self.index.ts)
 
     def feed_many(self, records) -> int:

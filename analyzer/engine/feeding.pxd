@@ -19,7 +19,7 @@ cdef long long FIN, SYN, ENGINE_BITS, LOOPBACK_DUP, MALFORMED, SIZE_LIMITED
                v_cap=cython.uint[::1], v_orig=cython.uint[::1], v_link=cython.ushort[::1],
                v_bits=cython.uint[::1], v_flags=cython.uchar[::1], v_plen=cython.uint[::1],
                v_stream=cython.int[::1], v_kind=cython.schar[::1], v_dir=cython.schar[::1])
-cpdef long long feed_records(object core, object records)
+cpdef long long feed_records(object core, object records, long long rows=*)
 
 
 @cython.locals(cs=CConvState, r=CReassembler, plen=cython.longlong, plen_hdr=cython.longlong,

@@ -17,9 +17,9 @@ from analyzer.engine.constants import (COOKED_HEADER, ENGINE_BITS, LOOPBACK_DUP,
 from analyzer.transport.analysis_flags import analysis_list
 
 
-def feed_records(core, records) -> int:
+def feed_records(core, records, rows: int = 64) -> int:
     """Feed every Record of `records` into `core` (an EngineCore whose lock the caller holds);
-    returns how many."""
+    returns how many.  `rows`: how many rows to make first (1 for a single record)."""
     idx = core.index
     full = not core.summary_only        # else the view-only columns stay empty
     columns = [idx.ts, idx.offset, idx.caplen, idx.origlen, idx.linktype, idx.analysis]
@@ -32,7 +32,7 @@ def feed_records(core, records) -> int:
     keep = core.keep_frames
     outgoing = core._outgoing is not None       # the previous frame was a cooked outgoing copy
     start = i = end = len(idx.ts)               # rows: next to fill, end of the rows made
-    grow = 64
+    grow = rows
     # the rows are made a chunk at a time (zeros) and filled in place: in the twin through
     # typed views of the arrays, with no Python int per column (their appends cost ~0.6 us a
     # packet); the rows not filled are cut off at the end
