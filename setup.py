@@ -43,6 +43,7 @@ HOT = (
     "analyzer/engine/retired",
     "analyzer/engine/feeding",
     "analyzer/engine/core",
+    "analyzer/render/summary_json",
     "dissectors/lenmsg",
 )
 ACCELERATE_LINES = ("from dissectors.accelerated import accelerate",

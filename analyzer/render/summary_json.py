@@ -176,3 +176,6 @@ def conversation_dict(c: Conversation, messages: bool = True) -> dict:
         out["messages"] = [message_dict(m, summary=False) for m in c.messages]
         out["split_messages"] = c.split_messages
     return out
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())
