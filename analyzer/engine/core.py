@@ -86,8 +86,9 @@ class EngineCore:
 
     def feed_many(self, records) -> int:
         """Add Records while holding the lock once; returns how many."""
+        rows = len(records) if isinstance(records, (list, tuple)) else 64
         with self.lock:
-            return feed_records(self, records)
+            return feed_records(self, records, rows)
 
     def keep_frame(self, n: int, data) -> None:
         """Keep packet n's frame bytes in memory (live sources, or keep_frames=True)."""

@@ -32,7 +32,7 @@ def feed_records(core, records, rows: int = 64) -> int:
     keep = core.keep_frames
     outgoing = core._outgoing is not None       # the previous frame was a cooked outgoing copy
     start = i = end = len(idx.ts)               # rows: next to fill, end of the rows made
-    grow = rows
+    grow = rows if rows > 0 else 64
     # the rows are made a chunk at a time (zeros) and filled in place: in the twin through
     # typed views of the arrays, with no Python int per column (their appends cost ~0.6 us a
     # packet); the rows not filled are cut off at the end
@@ -46,7 +46,7 @@ def feed_records(core, records, rows: int = 64) -> int:
                 for col in columns:
                     col.frombytes(bytes(grow * col.itemsize))
                 end += grow
-                grow = min(grow * 2, 4096)
+                grow = max(64, min(grow * 2, 4096))
                 v_ts, v_off, v_cap, v_orig = idx.ts, idx.offset, idx.caplen, idx.origlen
                 v_link, v_bits = idx.linktype, idx.analysis
                 if full:
