@@ -105,7 +105,7 @@ class AuthChecker:
         """The verdict of `conv` (a Conversation, ConvState or key); None if not auth."""
         with eng.lock:
             cs = eng.state(conv)
-            if cs.spec is None or cs.spec.name != "auth" or cs.transport != "tcp":
+            if not is_auth(cs):
                 return None
             key = (cs.transport, cs.id)
             if key in self._done:
@@ -181,6 +181,11 @@ class AuthChecker:
 
 
 _CHECKERS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def is_auth(cs) -> bool:
+    """Whether a conversation (ConvState) is cut as auth: the only ones with a verdict."""
+    return cs.spec is not None and cs.spec.name == "auth" and cs.transport == "tcp"
 
 
 def checker_for(eng, secret: bytes | None = None) -> AuthChecker:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from analyzer.engine.auth_check import checker_for
+from analyzer.engine.auth_check import checker_for, is_auth
 from analyzer.engine.constants import DIRS, LOOPBACK_DUP
 from analyzer.engine.types import Conversation, Message
 
@@ -39,6 +39,8 @@ def summary_head(eng) -> dict:
 def auth_json(eng, cs, secret: bytes | None = None) -> dict | None:
     """The "auth" key of an auth conversation: {"verdict", "variant", "why", "answer_packet"}
     (see analyzer.engine.auth_check); None for other protocols."""
+    if not is_auth(cs):
+        return None                 # (without looking up the engine's checker)
     got = checker_for(eng, secret).verdict(eng, cs)
     return None if got is None else got.to_json()
 
