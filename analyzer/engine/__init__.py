@@ -28,7 +28,8 @@ The modules, in the order a packet meets them:
     protocol_choice.py  which codec cuts a conversation (decode-as, port, probe, sidecar)
     message_cutting.py  one direction's reassembled bytes cut into messages by a codec
     loopback.py         which copy of a packet on lo a Linux cooked frame is
-    core.py             EngineCore: feed / finish, frames
+    feeding.py          the per-packet loop: columns filled, packet into its conversation
+    core.py             EngineCore: feed / finish, frames, conversations made and packed
     messages.py         messages on demand: bytes, summaries, per-packet slices
     queries.py          Engine: per-packet and per-conversation queries, follow, naive reads
     loader.py           a capture file opened and fed into an Engine
