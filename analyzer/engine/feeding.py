@@ -44,7 +44,10 @@ def feed_records(core, records, rows: int = 64) -> int:
                 v_ts = v_off = v_cap = v_orig = v_link = v_bits = None
                 v_flags = v_plen = v_stream = v_kind = v_dir = None
                 for col in columns:
-                    col.frombytes(bytes(grow * col.itemsize))
+                    if grow == 1:
+                        col.append(0)
+                    else:
+                        col.frombytes(bytes(grow * col.itemsize))
                 end += grow
                 grow = max(64, min(grow * 2, 4096))
                 v_ts, v_off, v_cap, v_orig = idx.ts, idx.offset, idx.caplen, idx.origlen
@@ -125,8 +128,9 @@ def feed_records(core, records, rows: int = 64) -> int:
     finally:
         v_ts = v_off = v_cap = v_orig = v_link = v_bits = None
         v_flags = v_plen = v_stream = v_kind = v_dir = None
-        for col in columns:
-            del col[i:]
+        if i < end:
+            for col in columns:
+                del col[i:]
     return i - start
 
 
