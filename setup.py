@@ -170,17 +170,23 @@ class OptionalBuildExt(build_ext):
 
 
 def extensions() -> list[Extension]:
+    """The twins Cython translates, each on its own: one that cannot be translated runs pure
+    (and so do the twins that use its C types, dissectors/accelerated.py), the rest compiled."""
     if not can_compile():
         return []
     try:
         from Cython.Build import cythonize
-        return cythonize(generate_twins(), compiler_directives=DIRECTIVES, quiet=True,
-                         include_path=[str(TWINS)],
-                         build_dir=str(TWINS.parent / "cython"))
-    except Exception as exc:  # noqa: BLE001 - Cython cannot translate: build pure
-        print(f"wirelab: the hot modules are not compiled ({exc}): pure package",
-              file=sys.stderr)
+    except ImportError:
         return []
+    built = []
+    for ext in generate_twins():
+        try:
+            built += cythonize([ext], compiler_directives=DIRECTIVES, quiet=True,
+                               include_path=[str(TWINS)], build_dir=str(TWINS.parent / "cython"))
+        except Exception as exc:  # noqa: BLE001 - Cython cannot translate it: that one runs pure
+            print(f"wirelab: {ext.name} not compiled ({exc}): that module runs pure",
+                  file=sys.stderr)
+    return built
 
 
 if __name__ == "__main__":        # also how setuptools' PEP 517 backend runs this file

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import threading
 from array import array
-from functools import partial
 
 from analyzer.decode import decode_frame
 from analyzer.engine.constants import COOKED_HEADER, DIRS, MALFORMED, PROBE_LIMIT
@@ -347,14 +346,14 @@ class EngineCore:
             session = self.protocols.sidecar_session(cs.flow.endpoint_text("client"),
                                                      cs.flow.endpoint_text("server"))
         for direction in (0, 1):
-            emit = partial(cs.add_message, direction)
             if session is not None:
-                cs.mappers[direction] = MessageMapper(emit, boundaries=session[DIRS[direction]])
+                cs.mappers[direction] = MessageMapper(cs, direction,
+                                                      boundaries=session[DIRS[direction]])
             elif spec is FRAMED and framing_of(options, direction) is None:
                 cs.mappers[direction] = None    # no framing found for this direction
             else:
                 cs.mappers[direction] = MessageMapper(
-                    emit, codec_factory(spec, options, direction, cs.flow.server[1]),
+                    cs, direction, codec_factory(spec, options, direction, cs.flow.server[1]),
                     resync=not spec.framed)
         for direction in (0, 1):            # from now on the reassembler feeds the mapper
             r, m = cs.reasm[direction], cs.mappers[direction]

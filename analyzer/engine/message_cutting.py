@@ -12,7 +12,8 @@ one of three ways:
   boundaries; bytes outside any record become messages of their own at the next boundary.
 * no codec: no messages (the protocol is unknown).
 
-Each message goes out as `emit(start, end, packets, malformed)`: stream offsets [start, end),
+Each message goes into the conversation's state as `conv.add_message(direction, start, end,
+packets, malformed)` (analyzer.engine.conv_state): stream offsets [start, end),
 the packets that carried its bytes (stream order), and a reason when malformed.  Nothing
 else is kept: summaries and fields are decoded again from the bytes when a view asks
 (`describe`), so a million messages cost a few compact array entries each.
@@ -23,8 +24,6 @@ marked malformed.  UDP does not come through here: each datagram is one message
 (`describe` decodes it alone).
 """
 from __future__ import annotations
-
-from itertools import repeat
 
 from typing import Callable
 
@@ -44,14 +43,16 @@ def missing_text(length: int) -> str:
 
 
 class MessageMapper:
-    """One direction of one conversation: stream bytes in, messages out (via `emit`)."""
+    """One direction of one conversation: stream bytes in, messages out (into `conv`)."""
 
-    __slots__ = ("emit", "codec", "codec_factory", "resync", "boundaries", "bidx",
+    __slots__ = ("conv", "direction", "codec", "codec_factory", "resync", "boundaries", "bidx",
                  "msg_start", "pos", "fed_end", "chunks", "dead", "tail_packets", "sizes")
 
-    def __init__(self, emit: Callable, codec_factory: Callable[[], object] | None = None,
+    def __init__(self, conv, direction: int,
+                 codec_factory: Callable[[], object] | None = None,
                  boundaries: list[tuple[int, int]] | None = None, resync: bool = False):
-        self.emit = emit
+        self.conv = conv                # a ConvState: add_message(direction, ...)
+        self.direction = direction
         self.codec_factory = codec_factory
         self.codec = codec_factory() if codec_factory is not None and boundaries is None else None
         self.resync = resync or boundaries is not None
@@ -99,17 +100,18 @@ class MessageMapper:
             self.dead = f"decoder failed: {type(exc).__name__}: {exc}"
             return
         if sizes is not None:           # the codec gave wire lengths only, each ends a message
-            steps = zip(sizes, repeat(True))
+            ends = None
         elif events:
-            steps = ((ev.wire_length, ev.end_of_message) for ev in events)
+            sizes = [ev.wire_length for ev in events]
+            ends = [ev.end_of_message for ev in events]
         else:
             return
         # _take + _message inlined: this runs once per message of the capture
         pos = self.pos
-        emit = self.emit
-        for w, end in steps:
-            pos += w
-            if end:
+        conv, direction = self.conv, self.direction
+        for k in range(len(sizes)):
+            pos += sizes[k]
+            if ends is None or ends[k]:
                 ms = self.msg_start
                 if pos <= ms:
                     packets = []
@@ -120,7 +122,7 @@ class MessageMapper:
                     packets = [c[2]] if c[1] > ms else []
                 else:
                     packets = self._packets_until(pos)
-                emit(ms, pos, packets, None)
+                conv.add_message(direction, ms, pos, packets, None)
                 self.msg_start = pos
         self.pos = pos
 
@@ -164,7 +166,8 @@ class MessageMapper:
                 if not packets or packets[-1] != p:
                     packets.append(p)
             self.tail_packets = []
-            self.emit(self.msg_start, self.fed_end, packets, self.dead)
+            self.conv.add_message(self.direction, self.msg_start, self.fed_end, packets,
+                                  self.dead)
             self.msg_start = self.fed_end
         self.codec = None
 
@@ -221,7 +224,7 @@ class MessageMapper:
             packets = [c[2]] if c[1] > start else []
         else:
             packets = self._packets_until(end) if end > start else []
-        self.emit(start, end, packets, malformed)
+        self.conv.add_message(self.direction, start, end, packets, malformed)
         self.msg_start = end
 
 
