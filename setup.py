@@ -44,6 +44,7 @@ HOT = (
     "analyzer/engine/feeding",
     "analyzer/engine/core",
     "analyzer/render/summary_json",
+    "dissectors/_stream",
     "dissectors/lenmsg",
 )
 ACCELERATE_LINES = ("from dissectors.accelerated import accelerate",

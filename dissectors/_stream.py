@@ -105,3 +105,6 @@ class CodecBase:
 
     def _eof(self) -> list:  # pragma: no cover - abstract
         raise NotImplementedError
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

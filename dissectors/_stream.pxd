@@ -1,0 +1,10 @@
+# C types for _stream.py when setup.py compiles it as a twin (Cython augmenting .pxd): the
+# receive buffer every stream codec asks for its length at each segment
+# A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
+import cython
+
+
+@cython.final
+cdef class ReceiveBuffer:
+    cdef public bytearray _b
+    cdef public long long _pos
