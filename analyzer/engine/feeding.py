@@ -96,10 +96,10 @@ def feed_records(core, records, rows: int = 64) -> int:
                 out[2], out[3] = flags, plen_hdr
             bits = MALFORMED if d.malformed else 0
             tr = d.transport
-            verdict = None
+            found = None
             if (tr == "tcp" or tr == "udp") and d.payload_offset >= 0:
-                verdict = flows.add(n, ts, d)
-            if verdict is None:
+                found = flows.place(n, ts, d)
+            if found is None:
                 v_bits[n - 1] = bits
                 if full:
                     v_stream[n - 1] = -1
@@ -108,11 +108,11 @@ def feed_records(core, records, rows: int = 64) -> int:
                 if why is not None:
                     undecoded[why] = undecoded.get(why, 0) + 1
                 continue
-            found, direction, fbits, _new = verdict
-            if direction < 0:       # the 4-tuple of a packed conversation: it is back in use
+            if flows.direction < 0:     # the 4-tuple of a packed conversation: back in use
                 core._unpack_for_feeding(found)
-                found, direction, fbits, _new = flows.add(n, ts, d)
+                found = flows.place(n, ts, d)
             flow = found
+            direction, fbits = flows.direction, flows.bits
             bits = into_conversation(core, state_of_flow, n, data, d, flow, direction,
                                      bits | fbits)
             kind = (1 if tr == "tcp" else 3) + direction

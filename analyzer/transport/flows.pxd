@@ -36,7 +36,8 @@ cdef class FlowTable:
     cdef public list conversations
     cdef public dict _tcp, _udp, _next_id, retired
     cdef public bint finished
-    cdef public long long replay_id, replay_preset
+    cdef public long long replay_id, replay_preset, direction, bits
+    cdef public bint new
 
     @cython.locals(fid=cython.longlong, flow=Flow)
     cpdef Flow _new_flow(self, str transport, dict table, tuple client, tuple server,
@@ -47,4 +48,7 @@ cdef class FlowTable:
                    ack=cython.longlong, window=cython.longlong, bits=cython.longlong,
                    bit=cython.longlong, new=bint, table=dict, counts=dict,
                    tcp=CTcpAnalysis, zeek=CZeekTcp)
+    cpdef place(self, long long number, object ts, CDecoded d)
+
+    @cython.locals(flow=object)
     cpdef add(self, long long number, object ts, CDecoded d)

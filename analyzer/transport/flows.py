@@ -251,7 +251,7 @@ class FlowTable:
     SYN sequence number or -1."""
 
     __slots__ = ("conversations", "_tcp", "_udp", "_next_id", "finished", "retired",
-                 "replay_id", "replay_preset")
+                 "replay_id", "replay_preset", "direction", "bits", "new")
 
     def __init__(self, keep_list: bool = True) -> None:
         """keep_list: list every Flow in `conversations` (else None: a caller that retires
@@ -265,6 +265,9 @@ class FlowTable:
         self.retired: dict = {}         # pair_key -> stand-in, or a tuple of them (same key)
         self.replay_id = -1             # the id the next new flow gets (a conversation back)
         self.replay_preset = 0          # ... and the analysis bits its first packet had
+        # the rest of the last packet's verdict (`place`): its direction (-1: the stand-in of a
+        # retired conversation), analysis bits, whether it opened its conversation
+        self.direction, self.bits, self.new = -1, 0, False
 
     def _new_flow(self, transport: str, table: dict, client: Endpoint, server: Endpoint,
                   number: int, ts: float, flipped: bool = False) -> Flow:
@@ -287,6 +290,15 @@ class FlowTable:
         the decoder marked malformed but still decoded to TCP/UDP (an impossible IP or UDP
         length: the bytes captured are used) keeps its conversation, as in tshark; one whose
         TCP/UDP header could not be read (no payload offset) does not."""
+        flow = self.place(number, ts, d)
+        if flow is None:
+            return None
+        return _new_verdict(FlowVerdict, (flow, self.direction, self.bits, self.new))
+
+    def place(self, number: int, ts: float, d: Decoded):
+        """`add` without the verdict tuple (the engine's per-packet path): the Flow, or the
+        stand-in of a retired conversation, or None; the rest of the verdict is left in
+        `direction`, `bits` and `new`."""
         transport = d.transport
         if d.payload_offset < 0:
             return None
@@ -308,7 +320,8 @@ class FlowTable:
                     stand_in = self._retired_at(src, dst, d.seq, flags)
                     if stand_in is not None:
                         if stand_in is not True:
-                            return _new_verdict(FlowVerdict, (stand_in, -1, 0, False))
+                            self.direction, self.bits, self.new = -1, 0, False
+                            return stand_in
                         preset = A_REUSED_PORTS
                 if self.replay_preset:
                     preset |= self.replay_preset
@@ -362,7 +375,8 @@ class FlowTable:
                 flow._track_handshake(number, ts, direction, seq, ack, flags, seglen)
             if flags & (FIN | RST) or flow._fin_order:
                 flow._track_teardown(number, direction, seq, ack, flags, seglen)
-            return _new_verdict(FlowVerdict, (flow, direction, bits, new))
+            self.direction, self.bits, self.new = direction, bits, new
+            return flow
         if transport != "udp":
             return None
         table = self._udp
@@ -377,7 +391,8 @@ class FlowTable:
         length = d.payload_len if d.payload_len > 0 else 0
         flow._count(number, ts, direction, length)
         flow._zeek.packet(direction == 0, length)
-        return _new_verdict(FlowVerdict, (flow, direction, 0, new))
+        self.direction, self.bits, self.new = direction, 0, new
+        return flow
 
     def finish(self) -> None:
         """End of capture: conversation states are final from here on."""
