@@ -3,6 +3,7 @@ paused, resumed packets scroll into view, and `q` with unsaved packets asks firs
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 import pytest
 
@@ -27,18 +28,25 @@ def footer(app) -> str:
     return screen_text(app).splitlines()[-1]
 
 
+@contextmanager
 def live_app(tmp_path, write_to=None):
+    """A live-mode app capturing a UDP socket pair on lo: (app, server, client); the capture
+    stopped and the sockets closed afterwards."""
     srv, cli = udp_pair()
     sport, cport = srv.getsockname()[1], cli.getsockname()[1]
     cap = LiveCapture("lo", f"udp and port {sport} and port {cport}", write_to=write_to)
     cap.start()
-    return WirelabApp(live_session(), live=cap, save_dir=str(tmp_path)), cap, srv, cli
+    try:
+        yield WirelabApp(live_session(), live=cap, save_dir=str(tmp_path)), srv, cli
+    finally:
+        cap.stop()
+        srv.close()
+        cli.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_pause_says_resume_and_resumed_packets_scroll_into_view(tmp_path, size):
-    app, cap, srv, cli = live_app(tmp_path)
-    try:
+    with live_app(tmp_path) as (app, srv, cli):
         async with app.run_test(size=size) as pilot:
             pl = app.query_one(PacketList)
             send_datagrams(srv, cli, [b"first"])
@@ -64,16 +72,11 @@ async def test_pause_says_resume_and_resumed_packets_scroll_into_view(tmp_path, 
                     if l.strip() and l.split()[0].isdigit()]
             assert str(total) in rows                 # the newest packet is on screen
             assert pl.selected_number == total
-    finally:
-        cap.stop()
-        srv.close()
-        cli.close()
 
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_q_with_unsaved_packets_asks_save_quit_or_cancel(tmp_path, size):
-    app, cap, srv, cli = live_app(tmp_path)
-    try:
+    with live_app(tmp_path) as (app, srv, cli):
         async with app.run_test(size=size) as pilot:
             pl = app.query_one(PacketList)
             send_datagrams(srv, cli, [b"one", b"two"])
@@ -94,15 +97,10 @@ async def test_q_with_unsaved_packets_asks_save_quit_or_cancel(tmp_path, size):
             assert app._exit
         assert app.saved_path and os.path.dirname(app.saved_path) == str(tmp_path)
         assert analyze_file(app.saved_path).packet_count == 4
-    finally:
-        cap.stop()
-        srv.close()
-        cli.close()
 
 
 async def test_q_after_saving_or_with_w_quits_at_once(tmp_path):
-    app, cap, srv, cli = live_app(tmp_path, write_to=str(tmp_path / "all.pcap"))
-    try:
+    with live_app(tmp_path, write_to=str(tmp_path / "all.pcap")) as (app, srv, cli):
         async with app.run_test(size=(80, 24)) as pilot:
             pl = app.query_one(PacketList)
             send_datagrams(srv, cli, [b"one"])
@@ -110,12 +108,7 @@ async def test_q_after_saving_or_with_w_quits_at_once(tmp_path):
             await pilot.press("q")                       # -w already writes every packet
             await pilot.pause()
             assert app._exit and not isinstance(app.screen, QuitDialog)
-    finally:
-        cap.stop()
-        srv.close()
-        cli.close()
-    app, cap, srv, cli = live_app(tmp_path)
-    try:
+    with live_app(tmp_path) as (app, srv, cli):
         async with app.run_test(size=(80, 24)) as pilot:
             pl = app.query_one(PacketList)
             send_datagrams(srv, cli, [b"one"])
@@ -125,16 +118,11 @@ async def test_q_after_saving_or_with_w_quits_at_once(tmp_path):
             await pilot.press("q")
             await pilot.pause()
             assert app._exit and not isinstance(app.screen, QuitDialog)
-    finally:
-        cap.stop()
-        srv.close()
-        cli.close()
 
 
 async def test_quit_anyway_and_ctrl_c_do_not_save(tmp_path):
     for keys in (("q", "q"), ("ctrl+c",)):
-        app, cap, srv, cli = live_app(tmp_path)
-        try:
+        with live_app(tmp_path) as (app, srv, cli):
             async with app.run_test(size=(200, 50)) as pilot:
                 pl = app.query_one(PacketList)
                 send_datagrams(srv, cli, [b"one"])
@@ -144,18 +132,13 @@ async def test_quit_anyway_and_ctrl_c_do_not_save(tmp_path):
                     await pilot.pause()
                 assert app._exit
             assert app.saved_path is None
-        finally:
-            cap.stop()
-            srv.close()
-            cli.close()
     assert not list(tmp_path.iterdir())
 
 
 async def test_footer_at_80_columns_keeps_keys_and_quit_and_l_i_still_work(tmp_path):
     """Live mode adds Pause and Save to the footer: Ladder and Graph leave it at every width
     (their keys still work, `?` lists them) so `? Keys` and `q Quit` stay on an 80x24 screen."""
-    app, cap, srv, cli = live_app(tmp_path)
-    try:
+    with live_app(tmp_path) as (app, srv, cli):
         async with app.run_test(size=(80, 24)) as pilot:
             pl = app.query_one(PacketList)
             send_datagrams(srv, cli, [b"one"])
@@ -171,7 +154,3 @@ async def test_footer_at_80_columns_keeps_keys_and_quit_and_l_i_still_work(tmp_p
             await pilot.press("i")
             await pilot.pause()
             assert isinstance(app.screen, GraphScreen)
-    finally:
-        cap.stop()
-        srv.close()
-        cli.close()
