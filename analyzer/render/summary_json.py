@@ -97,8 +97,8 @@ def conversation_json_text(eng, cs, secret: bytes | None = None) -> str:
     auth = auth_json(eng, cs, secret)
     if auth is not None:
         out["auth"] = auth
-    text = _compact(out).replace('"messages":[]', '"messages":[' + ",".join(parts) + "]", 1)
-    return text.replace('"analysis":{}', '"analysis":' + _analysis_text(analysis), 1)
+    text = _compact(out).replace('"analysis":{}', '"analysis":' + _analysis_text(analysis), 1)
+    return text.replace('"messages":[]', '"messages":[' + ",".join(parts) + "]", 1)
 
 
 _compact = json.JSONEncoder(separators=(",", ":")).encode
