@@ -7,7 +7,24 @@ from array import array
 from collections.abc import Sequence
 from typing import Callable
 
+from analyzer.engine.constants import DIRS
 from analyzer.engine.types import Message
+
+
+def conv_analysis(flow_counts: dict, own: dict) -> dict:
+    """A conversation's analysis counts: its flow's, raised to what the engine counted itself
+    (message-level findings)."""
+    analysis = dict(flow_counts)
+    for k, v in own.items():
+        analysis[k] = max(analysis.get(k, 0), v)
+    return analysis
+
+
+def malformed_texts(bad: dict, m_dir, m_off) -> list[str]:
+    """A conversation's "malformed" lines ("c2s message 3 at offset 120: why"), in message
+    order, from its malformed messages {index: why} and message arrays."""
+    return [f"{DIRS[m_dir[i]]} message {i} at offset {m_off[i]}: {why}"
+            for i, why in sorted(bad.items())]
 
 
 # --- per-conversation analysis state ------------------------------------------------------

@@ -7,7 +7,8 @@ from bisect import bisect_left
 
 from analyzer.decode.decoded import ACK, SYN
 from analyzer.engine.constants import DIRS
-from analyzer.engine.conv_state import ConvState, MessageList
+from analyzer.engine.conv_state import (ConvState, MessageList, conv_analysis,
+                                         malformed_texts)
 from analyzer.engine.messages import EngineMessages
 from analyzer.engine.types import Conversation, FollowChunk
 
@@ -76,15 +77,12 @@ class Engine(EngineMessages):
         if cached is not None and cached[0] == cs.version:
             return cached[1]
         f = cs.flow
-        analysis = dict(f.analysis_counts)
-        for k, v in cs.own.items():
-            analysis[k] = max(analysis.get(k, 0), v)
+        analysis = conv_analysis(f.analysis_counts, cs.own)
         gaps = []
         if cs.transport == "tcp":
             for direction, r in enumerate(cs.reasm):
                 gaps.extend((DIRS[direction], o, ln) for o, ln in r.gaps)
-        malformed = [f"{DIRS[cs.m_dir[i]]} message {i} at offset {cs.m_off[i]}: {why}"
-                     for i, why in sorted(cs.m_bad.items())]
+        malformed = malformed_texts(cs.m_bad, cs.m_dir, cs.m_off)
         conv = Conversation(
             id=f.id, transport=f.transport,
             client=f.endpoint_text("client"), server=f.endpoint_text("server"),

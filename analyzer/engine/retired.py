@@ -17,6 +17,7 @@ from __future__ import annotations
 import marshal
 from array import array
 
+from analyzer.engine.constants import DIRS
 from analyzer.engine.conv_state import ConvState
 from analyzer.transport.flows import TCP_ANALYSIS_NAMES, endpoint_text
 from analyzer.transport.reassembly import ChunkMap
@@ -27,22 +28,23 @@ class PackedConv:
     """A closed TCP conversation in one blob, plus what is shared and cheap to keep as is.
     Also the stand-in the FlowTable keeps for its 4-tuple (endpoints, syn_base)."""
 
-    __slots__ = ("id", "position", "protocol", "spec", "options", "blob")
+    __slots__ = ("id", "position", "protocol", "spec", "options", "head", "blob")
     transport = "tcp"
 
-    def __init__(self, cid: int, position: int, protocol, spec, options, blob: bytes):
+    def __init__(self, cid: int, position: int, protocol, spec, options, head: bytes,
+                 blob: bytes):
+        """`head`: what the flow table asks of a stand-in (endpoints, SYN bases, first
+        packet's preset bits), apart from the rest so that asking costs little."""
         self.id, self.position = cid, position
-        self.protocol, self.spec, self.options, self.blob = protocol, spec, options, blob
-
-    def _flow_values(self) -> tuple:
-        return marshal.loads(self.blob)[0]
+        self.protocol, self.spec, self.options = protocol, spec, options
+        self.head, self.blob = head, blob
 
     def endpoints(self) -> tuple[tuple, tuple]:
-        client, server = self._flow_values()[:2]
+        client, server = marshal.loads(self.head)[:2]
         return tuple(client), tuple(server)
 
     def syn_base(self, direction: int) -> int:
-        return self._flow_values()[16][direction]
+        return marshal.loads(self.head)[2][direction]
 
     def packet_numbers(self) -> array:
         """Every packet of the conversation, in capture order."""
@@ -50,20 +52,20 @@ class PackedConv:
 
     def first_preset(self) -> int:
         """The analysis bits flows gave the first packet before analysing it (reused ports)."""
-        return marshal.loads(self.blob)[0][17]
+        return marshal.loads(self.head)[3]
 
 
 def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
     """Pack a finished TCP conversation (see the module docstring)."""
     f = cs.flow
     hs, td = f.handshake(), f.teardown()
-    flow = (f.client, f.server, f.first_packet, f.last_packet, f.packets, f.bytes_c2s,
-            f.bytes_s2c, f.start_time, f.end_time,
-            tuple((k, v) for k, v in f.analysis_counts.items() if v),
+    head = (f.client, f.server, (f.syn_base(0), f.syn_base(1)), first_preset)
+    flow = (f.first_packet, f.last_packet, f.packets, f.bytes_c2s, f.bytes_s2c, f.start_time,
+            f.end_time, tuple((k, v) for k, v in f.analysis_counts.items() if v),
             f.state(), f.history(), (hs["complete"], tuple(hs["frames"]), hs["rtt_ms"]),
             (td["kind"], td["initiator"], tuple(td["frames"])),
             (f.window_shift(0), f.window_shift(1)), (f.base_seq(0), f.base_seq(1)),
-            (f.syn_base(0), f.syn_base(1)), first_preset, f.initial_rtt)
+            f.initial_rtt)
     conv = (cs.m_dir.tobytes(), cs.m_off.tobytes(), cs.m_len.tobytes(), cs.m_pk.tobytes(),
             cs.pk.tobytes(), cs.coalesced.tobytes(), cs.d_idx[0].tobytes(),
             cs.d_idx[1].tobytes(), tuple(cs.m_bad.items()), tuple(cs.last_pkt),
@@ -74,14 +76,15 @@ def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
         reasm.append((r.base, r.next_off, tuple(r.gaps), ch.offset.tobytes(),
                       ch.packet.tobytes(), ch.start.tobytes(), ch.length.tobytes()))
     blob = marshal.dumps((flow, conv, tuple(reasm)))
-    return PackedConv(cs.id, position, cs.protocol, cs.spec, cs.options or None, blob)
+    return PackedConv(cs.id, position, cs.protocol, cs.spec, cs.options or None,
+                      marshal.dumps(head), blob)
 
 
 def unpack(p: PackedConv) -> ConvState:
     """A read-only ConvState of a packed conversation (see the module docstring)."""
     flow, conv, reasm = marshal.loads(p.blob)
     cs = ConvState.__new__(ConvState)
-    cs.flow = FlowFacts(p.id, flow)
+    cs.flow = FlowFacts(p.id, marshal.loads(p.head), flow)
     cs.transport, cs.id = "tcp", p.id
     cs.protocol, cs.spec, cs.options = p.protocol, p.spec, p.options or {}
     (m_dir, m_off, m_len, m_pk, pk, coalesced, d0, d1, bad, last_pkt, own, version,
@@ -100,6 +103,27 @@ def unpack(p: PackedConv) -> ConvState:
     cs.decided = True
     cs.cache = None
     return cs
+
+
+def analysis_counts(nonzero) -> dict:
+    """A packed flow's analysis counts (every TCP analysis name, as a Flow has them)."""
+    counts = dict.fromkeys(TCP_ANALYSIS_NAMES, 0)
+    counts.update(nonzero)
+    return counts
+
+
+def summary_facts(p: PackedConv) -> tuple:
+    """What the summary JSON writes of a packed conversation, read straight from the blob
+    (no ConvState made): (FlowFacts, message arrays (m_dir, m_off, m_len, m_pk, pk),
+    coalesced packets, malformed messages {index: why}, own analysis counts, gaps [("c2s" or
+    "s2c", offset, length)])."""
+    flow, conv, reasm = marshal.loads(p.blob)
+    arrays = (memoryview(conv[0]).cast("b"), memoryview(conv[1]).cast("q"),
+              memoryview(conv[2]).cast("q"), memoryview(conv[3]).cast("I"),
+              memoryview(conv[4]).cast("I"))
+    gaps = [(DIRS[direction], o, ln) for direction, r in enumerate(reasm) for o, ln in r[2]]
+    return (FlowFacts(p.id, marshal.loads(p.head), flow), arrays,
+            memoryview(conv[5]).cast("I"), dict(conv[8]), dict(conv[10]), gaps)
 
 
 class ReasmFacts:
@@ -133,17 +157,14 @@ class FlowFacts:
     transport = "tcp"
     finished = closed = True
 
-    def __init__(self, cid: int, v: tuple):
+    def __init__(self, cid: int, head: tuple, v: tuple):
         self.id = cid
-        self.client, self.server = tuple(v[0]), tuple(v[1])
+        self.client, self.server = tuple(head[0]), tuple(head[1])
         (self.first_packet, self.last_packet, self.packets, self.bytes_c2s, self.bytes_s2c,
-         self.start_time, self.end_time) = v[2:9]
-        counts = dict.fromkeys(TCP_ANALYSIS_NAMES, 0)
-        counts.update(v[9])
-        self.analysis_counts = counts
+         self.start_time, self.end_time) = v[:7]
+        self.analysis_counts = analysis_counts(v[7])
         (self._state, self._history, self._handshake, self._teardown, self._shift,
-         self._base) = v[10:16]
-        self.initial_rtt = v[18]
+         self._base, self.initial_rtt) = v[8:15]
 
     def state(self) -> str:
         return self._state

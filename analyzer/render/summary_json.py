@@ -3,9 +3,12 @@ a time (`write_summary_json`), or one conversation (`conversation_json`)."""
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 
 from analyzer.engine.auth_check import checker_for, is_auth
 from analyzer.engine.constants import DIRS, LOOPBACK_DUP
+from analyzer.engine.conv_state import conv_analysis, malformed_texts
+from analyzer.engine.retired import PackedConv, summary_facts
 from analyzer.engine.types import Conversation, Message
 
 
@@ -21,9 +24,9 @@ def choice_json(eng, transport: str, conv_id: int) -> dict | None:
     return None if info is None else dict(info)
 
 
-def _add_choice(eng, out: dict) -> None:
+def _add_choice(eng, out: dict, transport: str, conv_id: int) -> None:
     """The "framing" and "protocol_choice" keys of one conversation (when there is news)."""
-    info = choice_json(eng, out["transport"], out["id"])
+    info = choice_json(eng, transport, conv_id)
     if info is None:
         return
     if "framing" in info:
@@ -55,28 +58,59 @@ def summary_json(eng, secret: bytes | None = None) -> dict:
 
 def write_summary_json(eng, fp, summaries: bool = False, secret: bytes | None = None) -> None:
     """Write summary_json(eng) to `fp` one conversation at a time (flat memory); `secret`
-    checks the auth answers."""
+    checks the auth answers.  Packed conversations are written from their blob, not
+    unpacked."""
     with eng.lock:
         text = json.dumps(summary_head(eng), separators=(",", ":"))
         fp.write(text[:-1] + ',"conversations":[')
-        for k, cs in enumerate(eng.states):
+        table = eng.states
+        for k, entry in enumerate(table.entries):
             if k:
                 fp.write(",")
             if summaries:
-                fp.write(json.dumps(conversation_json(eng, cs, True, secret), separators=(",", ":")))
+                fp.write(json.dumps(conversation_json(eng, table[k], True, secret),
+                                    separators=(",", ":")))
+            elif type(entry) is PackedConv and not is_auth(entry):
+                fp.write(packed_json_text(eng, entry))
             else:
-                fp.write(conversation_json_text(eng, cs, secret))
+                fp.write(conversation_json_text(eng, table[k], secret))
         fp.write("]}\n")
 
 
 def conversation_json_text(eng, cs, secret: bytes | None = None) -> str:
-    """conversation_json(eng, cs) as compact JSON text; the messages are formatted directly
-    from the arrays (3x faster than building their dicts on a million messages) and the
-    analysis counts, the same in most conversations, encoded once."""
-    out = conversation_dict(eng.conversation_for(cs, cache=False), messages=False)
-    _add_choice(eng, out)
-    n = cs.message_count
-    m_dir, m_off, m_len, m_pk, pk, bad = cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.m_bad
+    """conversation_json(eng, cs) as compact JSON text, written directly (3x faster than
+    building its dicts on a million messages)."""
+    c = eng.conversation_for(cs, cache=False)
+    hs, td = c.handshake, c.teardown
+    text = _conv_text(
+        c.id, c.transport, c.client, c.server, c.state, c.history,
+        (hs["complete"], hs["frames"], hs["rtt_ms"]), (td["kind"], td["initiator"], td["frames"]),
+        c.protocol, c.first_packet, c.last_packet, c.start_time, c.end_time, c.packets,
+        c.bytes_c2s, c.bytes_s2c, cs.message_count,
+        (cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk), cs.m_bad, c.coalesced_packets,
+        c.analysis, c.malformed, c.gaps, _choice_text(eng, c.transport, c.id))
+    auth = auth_json(eng, cs, secret)
+    return text if auth is None else f'{text[:-1]},"auth":{_compact(auth)}}}'
+
+
+def packed_json_text(eng, p: PackedConv) -> str:
+    """conversation_json_text of a packed (not auth) conversation, from its blob."""
+    f, arrays, coalesced, bad, own, gaps = summary_facts(p)
+    hs, td = f.handshake(), f.teardown()
+    return _conv_text(
+        p.id, "tcp", f.endpoint_text(0), f.endpoint_text(1), f.state(), f.history(),
+        (hs["complete"], hs["frames"], hs["rtt_ms"]), (td["kind"], td["initiator"], td["frames"]),
+        p.protocol, f.first_packet, f.last_packet, f.start_time, f.end_time, f.packets,
+        f.bytes_c2s, f.bytes_s2c, len(arrays[0]), arrays, bad, coalesced,
+        conv_analysis(f.analysis_counts, own), malformed_texts(bad, arrays[0], arrays[1]), gaps,
+        _choice_text(eng, "tcp", p.id))
+
+
+def _conv_text(cid, transport, client, server, state, history, hs, td, protocol, first, last,
+               start, end, packets, b1, b2, n, arrays, bad, coalesced, analysis, malformed, gaps,
+               choice) -> str:
+    """One conversation's compact JSON, the keys in conversation_dict's order (+ choice)."""
+    m_dir, m_off, m_len, m_pk, pk = arrays
     total = len(pk)
     split = 0
     parts = []
@@ -89,19 +123,56 @@ def conversation_json_text(eng, cs, secret: bytes | None = None) -> str:
             pks = ",".join(map(str, pk[a:b]))
         else:
             pks = str(pk[a]) if b > a else ""
-        extra = f',"malformed":{json.dumps(bad[i])}' if i in bad else ""
+        extra = f',"malformed":{_string(bad[i])}' if i in bad else ""
         parts.append(f'{{"index":{i},"direction":{dirs[m_dir[i]]},"offset":{m_off[i]},'
                      f'"length":{m_len[i]},"packets":[{pks}]{extra}}}')
-    out["split_messages"] = split
-    analysis, out["analysis"] = out["analysis"], {}
-    auth = auth_json(eng, cs, secret)
-    if auth is not None:
-        out["auth"] = auth
-    text = _compact(out).replace('"analysis":{}', '"analysis":' + _analysis_text(analysis), 1)
-    return text.replace('"messages":[]', '"messages":[' + ",".join(parts) + "]", 1)
+    complete, hs_frames, rtt = hs
+    kind, initiator, td_frames = td
+    gap_text = ",".join(f'{{"direction":"{d}","offset":{o},"length":{ln},'
+                        f'"text":"[{ln} bytes missing]"}}' for d, o, ln in gaps)
+    return (f'{{"id":{cid},"transport":{_string(transport)},"client":{_string(client)},'
+            f'"server":{_string(server)},"state":{_string(state)},'
+            f'"history":{_string(history)},"handshake":{{"complete":{_value(complete)},'
+            f'"frames":[{_ints(hs_frames)}],"rtt_ms":{_value(rtt)}}},'
+            f'"teardown":{{"kind":{_value(kind)},"initiator":{_value(initiator)},'
+            f'"frames":[{_ints(td_frames)}]}},"protocol":{_value(protocol)},'
+            f'"first_packet":{_value(first)},"last_packet":{_value(last)},'
+            f'"start_time":{_value(start)},"end_time":{_value(end)},"packets":{packets},'
+            f'"bytes_c2s":{b1},"bytes_s2c":{b2},"messages":[{",".join(parts)}],'
+            f'"coalesced_packets":[{_ints(coalesced)}],"split_messages":{split},'
+            f'"analysis":{_analysis_text(analysis)},'
+            f'"malformed":[{",".join(map(_string, malformed))}],"gaps":[{gap_text}]{choice}}}')
+
+
+def _choice_text(eng, transport: str, conv_id: int) -> str:
+    """The "framing" and "protocol_choice" keys of one conversation ("" when no news), as
+    _add_choice puts them; the text of a choice made of strings only ({"by": "port"}, the
+    same in most conversations) kept for the next one."""
+    info = eng.protocols.choice_of((transport, conv_id))
+    if info is None:
+        return ""
+    key = tuple(info.items()) if all(type(v) is str for v in info.values()) else None
+    text = _CHOICE_TEXTS.get(key) if key is not None else None
+    if text is None:
+        out: dict = {}
+        _add_choice(eng, out, transport, conv_id)
+        text = "," + _compact(out)[1:-1]
+        if key is not None and len(_CHOICE_TEXTS) < 256:
+            _CHOICE_TEXTS[key] = text
+    return text
+
+
+_CHOICE_TEXTS: dict[tuple, str] = {}
+
+
+def _ints(values) -> str:
+    return ",".join(map(str, values))
 
 
 _compact = json.JSONEncoder(separators=(",", ":")).encode
+_string = encode_basestring_ascii       # a str as json.dumps writes it
+
+
 _ANALYSIS_TEXTS: dict[tuple, str] = {}      # the same few analysis counts in most conversations
 
 
@@ -116,13 +187,25 @@ def _analysis_text(analysis: dict) -> str:
     return text
 
 
+def _value(v) -> str:
+    """A number, bool, None or str as json.dumps writes it."""
+    t = type(v)
+    if t is int:
+        return int.__repr__(v)
+    if t is float and v - v == 0.0:              # finite (json.dumps writes NaN/Infinity)
+        return float.__repr__(v)
+    if t is str:
+        return _string(v)
+    if v is None:
+        return "null"
+    return _compact(v)
 def conversation_json(eng, conv, summaries: bool = False, secret: bytes | None = None) -> dict:
     """One conversation of the summary JSON (a Conversation, key or ConvState)."""
     with eng.lock:
         cs = eng.state(conv)
         c = eng.conversation_for(cs, cache=False)
         out = conversation_dict(c, messages=False)
-        _add_choice(eng, out)
+        _add_choice(eng, out, out["transport"], out["id"])
         msgs = []
         n = cs.message_count
         m_dir, m_off, m_len, m_pk, pk, bad = cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.m_bad

@@ -3,6 +3,7 @@ answer as with full state kept, also when packets of a packed conversation come 
 (late ACKs, retransmitted FINs, data after close, stray SYNs, reused ports)."""
 from __future__ import annotations
 
+import io
 import json
 import random
 
@@ -12,7 +13,7 @@ from analyzer.engine.loader import new_engine_for
 from analyzer.engine.retired import PackedConv
 from analyzer.render.packet_json import packet_json
 from analyzer.render.rows import row
-from analyzer.render.summary_json import summary_json
+from analyzer.render.summary_json import summary_json, write_summary_json
 from analyzer.sources.open import open_capture
 from tests.test_compiled_equivalence import lenmsg_shuffled
 from tests.transport.helpers import Crafter
@@ -105,3 +106,19 @@ def test_packed_conversation_unpacks_whole(tmp_path):
     assert conv.state == "SF" and conv.teardown["kind"] == "fin-ack-piggybacked"
     assert eng.relative_seq(8) == (18, 8)
     assert [m.packets for m in conv.messages] == [[4], [4], [5]]
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_summary_text_of_packed_conversations(tmp_path, seed):
+    """The summary JSON text writes packed conversations from their blob: the same bytes as
+    with full state kept, and as json.dumps of the summary's dict."""
+    path = capture(tmp_path, seed)
+    packed, full = analyzed(path, True), analyzed(path, False)
+    texts = []
+    for eng in (packed, full):
+        buf = io.StringIO()
+        write_summary_json(eng, buf)
+        texts.append(buf.getvalue())
+    assert texts[0] == texts[1]
+    assert texts[1] == json.dumps(summary_json(full), separators=(",", ":")) + "\n"
+    assert '"malformed":"' in texts[0] and '"gaps":[{' in texts[0]
