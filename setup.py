@@ -41,6 +41,7 @@ HOT = (
     "analyzer/engine/message_cutting",
     "analyzer/engine/conv_state",
     "analyzer/engine/retired",
+    "analyzer/engine/protocol_choice",
     "analyzer/engine/feeding",
     "analyzer/engine/core",
     "analyzer/render/summary_json",

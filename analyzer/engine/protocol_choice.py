@@ -314,3 +314,6 @@ def stated_report(options: dict) -> dict:
         out[name] = ({"text": f.text(), "framing": f.grammar(), "stated": True} if f else
                      {"text": "not cut (no framing given)", "framing": None, "stated": True})
     return out
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

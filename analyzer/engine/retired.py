@@ -39,12 +39,10 @@ class PackedConv:
         self.protocol, self.spec, self.options = protocol, spec, options
         self.head, self.blob = head, blob
 
-    def endpoints(self) -> tuple[tuple, tuple]:
-        client, server = marshal.loads(self.head)[:2]
-        return tuple(client), tuple(server)
-
-    def syn_base(self, direction: int) -> int:
-        return marshal.loads(self.head)[2][direction]
+    def ends(self) -> tuple:
+        """(client, server, (SYN sequence number of each direction, or -1))."""
+        client, server, bases = marshal.loads(self.head)[:3]
+        return tuple(client), tuple(server), bases
 
     def packet_numbers(self) -> array:
         """Every packet of the conversation, in capture order."""

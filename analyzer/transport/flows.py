@@ -247,8 +247,7 @@ class FlowTable:
     conversation as it would have (reused ports); any other packet there makes `add` return
     the stand-in with direction -1: the caller brings the conversation back by feeding its
     packets again after `replay_as(stand_in)`, then adds the packet again.  The stand-in
-    tells `endpoints()` -> (client, server) and `syn_base(direction)` -> that direction's
-    SYN sequence number or -1."""
+    tells `ends()` -> (client, server, (SYN sequence number of each direction, or -1))."""
 
     __slots__ = ("conversations", "_tcp", "_udp", "_next_id", "finished", "retired",
                  "replay_id", "replay_preset", "direction", "bits", "new")
@@ -418,8 +417,10 @@ class FlowTable:
         self._forget_retired(stand_in)
         self.replay_id, self.replay_preset = fid, preset
 
-    def _forget_retired(self, stand_in) -> None:
-        client, server = stand_in.endpoints()
+    def _forget_retired(self, stand_in, client: Endpoint | None = None,
+                        server: Endpoint | None = None) -> None:
+        if client is None:
+            client, server = stand_in.ends()[:2]
         key = pair_key(client, server)
         old = self.retired.pop(key)
         if type(old) is tuple:
@@ -435,16 +436,16 @@ class FlowTable:
         if old is None:
             return None
         for stand_in in (old if type(old) is tuple else (old,)):
-            client, server = stand_in.endpoints()
+            client, server, bases = stand_in.ends()
             if src == client and dst == server:
                 direction = 0
             elif src == server and dst == client:
                 direction = 1
             else:
                 continue
-            base = stand_in.syn_base(direction)
+            base = bases[direction]
             if (flags & (SYN | ACK)) == SYN and base >= 0 and seq != base:
-                self._forget_retired(stand_in)
+                self._forget_retired(stand_in, client, server)
                 return True
             return stand_in
         return None
