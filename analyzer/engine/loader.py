@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gc
 import mmap
-from itertools import islice
 
 from analyzer.engine.queries import Engine
 from analyzer.sources import sidecar as sidecar_file
 from analyzer.sources.merged import capture_files, open_captures
 from analyzer.sources.open import open_capture
+from analyzer.sources.record import batches_of
 
 _BATCH = 0x4000
 open_source = open_capture      # the capture reader for a path (pcap or pcapng, by magic)
@@ -65,10 +65,11 @@ def display_name(paths: list[str]) -> str:
 def _feed_all(eng: Engine, src, progress, total: int, limit: int | None) -> None:
     """Feed in batches of 16k packets (the lock is taken once a batch); between batches,
     report progress and let go of the file pages already read."""
-    records = iter(src) if limit is None else _first(src, limit)
+    batches = src.batches(_BATCH) if limit is None else batches_of(_first(src, limit), _BATCH)
     dropped = 0
     buf = src.buffer
-    while eng.feed_many(islice(records, _BATCH)) == _BATCH:
+    for batch in batches:
+        eng.feed_many(batch)
         if progress is not None:
             progress(src.progress, total)
         dropped = drop_read_pages(buf, src.progress, dropped)

@@ -20,7 +20,7 @@ from typing import BinaryIO, Iterator
 
 from analyzer.errors import CaptureFormatError
 from analyzer.sources import stdin_spool
-from analyzer.sources.record import PacketLocation, Record
+from analyzer.sources.record import PacketLocation, Record, batches_of
 
 # No link layer wirelab knows has frames this big; a caplen above it is a corrupt header.
 MAX_CAPLEN = 0x40000 * 4   # 1 MiB (libpcap's own per-DLT maximum is 256 KiB)
@@ -141,6 +141,10 @@ class CaptureSource:
         self._released = 0
         return self._scan(self._start_state(), True)   # the generator itself: no extra layer
 
+    def batches(self, size: int) -> Iterator[list]:
+        """The Records of one whole pass, in lists of up to `size` (for bulk feeding)."""
+        return batches_of(iter(self), size)
+
     def _parse_header(self) -> None:  # pragma: no cover - abstract
         """Read and check the file header (CaptureFormatError when it is not this format)."""
         raise NotImplementedError
@@ -206,12 +210,13 @@ class CaptureSource:
         buf = self._buf
         start = self._released
         end = upto - upto % mmap.PAGESIZE
-        if end > start and isinstance(buf, mmap.mmap) and _DONTNEED is not None:
-            try:
-                buf.madvise(_DONTNEED, start, end - start)
-            except (OSError, ValueError):
-                pass
-            self._released = end
+        if end > start:
+            if isinstance(buf, mmap.mmap) and _DONTNEED is not None:
+                try:
+                    buf.madvise(_DONTNEED, start, end - start)
+                except (OSError, ValueError):
+                    pass
+            self._released = end        # where releasing got to (also for a bytes buffer)
 
     def warn_once(self, key: str, text: str) -> None:
         """Add `text` unless a warning of kind `key` was already given (for warnings that

@@ -18,7 +18,7 @@ from typing import Iterator
 from analyzer.errors import CaptureFormatError
 from analyzer.sources.capture import CaptureSource
 from analyzer.sources.open import open_capture
-from analyzer.sources.record import PacketLocation, Record
+from analyzer.sources.record import PacketLocation, Record, batches_of
 
 _new = tuple.__new__      # a Record without NamedTuple.__new__'s argument parsing
 
@@ -120,6 +120,10 @@ class MergedSource:
         for rec in heapq.merge(*iters, key=_ts):
             self.packets += 1
             yield rec
+
+    def batches(self, size: int) -> Iterator[list]:
+        """The Records of one whole pass, in lists of up to `size` (for bulk feeding)."""
+        return batches_of(iter(self), size)
 
     def scan_headers(self) -> Iterator[PacketLocation]:
         iters = [self._shifted_headers(k) for k in range(len(self.sources))]

@@ -1,3 +1,16 @@
-# pcapfile.py compiled as a twin by setup.py: the record loop (PcapSource._scan) runs once per
-# packet of every classic pcap file read; its classes stay Python classes
+# pcapfile.py compiled as a twin by setup.py: the record loop (_records_into) runs once per
+# packet of every classic pcap file read, the header numbers read in C; its classes stay
+# Python classes
 import cython
+
+cdef bint COMPILED
+
+
+@cython.locals(got=cython.Py_ssize_t, i0=cython.Py_ssize_t, i1=cython.Py_ssize_t,
+               i2=cython.Py_ssize_t, i3=cython.Py_ssize_t, sec=cython.ulonglong,
+               frac=cython.ulonglong, caplen=cython.ulonglong, origlen=cython.ulonglong,
+               data_pos=cython.Py_ssize_t, nxt=cython.Py_ssize_t)
+cpdef tuple _records_into(object buf, const unsigned char[:] view, object unpack, bint little,
+                          Py_ssize_t pos, Py_ssize_t end, Py_ssize_t rsize, double scale,
+                          object lt, Py_ssize_t usual, list out, Py_ssize_t limit,
+                          Py_ssize_t stop_at, bint take_first)

@@ -35,6 +35,26 @@ MAGICS: dict[bytes, tuple[str, float, int]] = {
 _new = tuple.__new__
 LEGACY_SNAPLEN_MAX = 262144   # Wireshark's maximum packet size for Ethernet
 _ACCEPT, _CORRUPT, _INCOMPLETE = "accept", "corrupt", "incomplete"   # _unusual_record's verdicts
+# why _records_into stopped: its limit, the end, a record to check, pages to release
+_MORE, _END, _UNUSUAL, _RELEASE = "more", "end", "unusual", "release"
+# True in the compiled twin (setup.py writes it so): there the record headers are read in C
+COMPILED = False
+
+
+_new = tuple.__new__
+LEGACY_SNAPLEN_MAX = 262144   # Wireshark's maximum packet size for Ethernet
+_ACCEPT, _CORRUPT, _INCOMPLETE = "accept", "corrupt", "incomplete"   # _unusual_record's verdicts
+# why _records_into stopped: its limit, the end, a record to check, pages to release
+_MORE, _END, _UNUSUAL, _RELEASE = "more", "end", "unusual", "release"
+# True in the compiled twin (setup.py writes it so): there the record headers are read in C
+COMPILED = False
+
+
+def _u32(view, pos: int, little: bool) -> int:
+    """The unsigned 32-bit number at `pos` of a buffer, in the file's byte order."""
+    if little:
+        return view[pos] | (view[pos + 1] << 8) | (view[pos + 2] << 16) | (view[pos + 3] << 24)
+    return (view[pos] << 24) | (view[pos + 1] << 16) | (view[pos + 2] << 8) | view[pos + 3]
 
 
 class PcapSource(CaptureSource):
@@ -112,37 +132,65 @@ class PcapSource(CaptureSource):
     def _scan(self, pos: int, final: bool):
         """Yield the records from offset `pos`; return where the next one starts, or None
         after a corrupt record.  final=False (following a growing file): an incomplete
-        last record is not warned about, it is waited for."""
+        last record is not warned about, it is waited for.  One record read at a time, so
+        damage further on is only warned about once the reader gets there."""
+        got: list = []
+        while True:
+            pos, status = self._scan_into(pos, final, got, 1)
+            if got:
+                yield _new(Record, got.pop())
+            if status is not _MORE:
+                return None if status is _CORRUPT else pos
+
+    def batches(self, size: int):
+        """The Records of one whole pass, in lists of up to `size` (plain tuples in Record's
+        order, for the engine's bulk feed): the record loop in one call a list."""
+        self.packets = 0
+        self._released = 0
+        pos = self._start_state()
+        status = _MORE
+        while status is _MORE:
+            got = []
+            pos, status = self._scan_into(pos, True, got, size)
+            if got:
+                yield got
+
+    def _scan_into(self, pos: int, final: bool, out: list, limit: int):
+        """Append up to `limit` records from offset `pos` to `out` as (ts, linktype, data,
+        origlen, offset) tuples; returns (offset of the next record, _MORE when `limit` was
+        reached, _END when no whole record is left there (warned about if final), or
+        (None, _CORRUPT) after a corrupt record).  packets and progress move on once a call."""
         buf = self._buf
         end = len(buf)
-        unpack = self._rec.unpack_from
-        rsize = self._rec_size
-        scale = self._scale
-        lt = self.linktype
-        usual = self._usual                     # a caplen above it takes _unusual_record
         n = self.packets
-        release_at = pos + RELEASE_EVERY
+        got = 0
+        release_at = self._released + RELEASE_EVERY
+        take_unusual = False
         try:
-            while pos + rsize <= end:
-                if pos >= release_at:
+            while True:
+                pos, k, why = _records_into(
+                    buf, buf, self._rec.unpack_from, self.endian == "<", pos, end,
+                    self._rec_size, self._scale, self.linktype, self._usual, out, limit - got,
+                    release_at, take_unusual)
+                got += k
+                n += k
+                if k:
+                    take_unusual = False
+                if why is _RELEASE:
                     self._release(pos)
                     release_at = pos + RELEASE_EVERY
-                sec, frac, caplen, origlen = unpack(buf, pos)
-                data_pos = pos + rsize
-                nxt = data_pos + caplen
-                if caplen > usual or nxt > end:
+                elif why is _UNUSUAL:
+                    caplen = self._rec.unpack_from(buf, pos)[2]
                     verdict = self._unusual_record(pos, caplen, end, n, final)
                     if verdict is not _ACCEPT:
-                        return None if verdict is _CORRUPT else pos
-                n += 1
-                self.packets = n
-                self.progress = nxt
-                yield _new(Record, (sec + frac * scale, lt, buf[data_pos:nxt], origlen, data_pos))
-                pos = nxt
-            if pos < end and final:
-                self._warn_short_header(pos, end, n)
-            return pos
+                        return (None, _CORRUPT) if verdict is _CORRUPT else (pos, _END)
+                    take_unusual = True
+                else:
+                    if why is _END and pos < end and final:
+                        self._warn_short_header(pos, end, n)
+                    return pos, why
         finally:
+            self.packets = n
             self.progress = max(self.progress, min(pos, end))
 
     def scan_headers(self) -> Iterator[PacketLocation]:
@@ -170,6 +218,47 @@ class PcapSource(CaptureSource):
             pos = nxt
         if pos < end:
             self._warn_short_header(pos, end, n)
+
+
+def _records_into(buf, view, unpack, little: bool, pos: int, end: int, rsize: int,
+                  scale: float, lt: int, usual: int, out: list, limit: int, stop_at: int,
+                  take_first: bool):
+    """The record loop of PcapSource._scan_into over `buf` (`view`: the same buffer, which the
+    twin reads the record headers of in C; `unpack` the header struct's unpack_from, used
+    here).  Appends up to `limit` records to `out` and stops at the first record whose caplen
+    is above `usual` or runs past `end` (unless `take_first`: one already checked), or at
+    `stop_at`; returns (offset reached, records appended, why it stopped: _MORE, _END,
+    _UNUSUAL or _RELEASE)."""
+    got = 0
+    if COMPILED:
+        # byte i of a header number is at i0..i3 (little-endian) or i3..i0 (big-endian)
+        i0, i1, i2, i3 = (0, 1, 2, 3) if little else (3, 2, 1, 0)
+    while pos + rsize <= end:
+        if got == limit:
+            return pos, got, _MORE
+        if pos >= stop_at:
+            return pos, got, _RELEASE
+        if COMPILED:                    # (the top byte first: 64-bit C shifts)
+            sec, frac = view[pos + i3], view[pos + 4 + i3]
+            caplen, origlen = view[pos + 8 + i3], view[pos + 12 + i3]
+            sec = (sec << 24) | (view[pos + i2] << 16) | (view[pos + i1] << 8) | view[pos + i0]
+            frac = ((frac << 24) | (view[pos + 4 + i2] << 16) | (view[pos + 4 + i1] << 8)
+                    | view[pos + 4 + i0])
+            caplen = ((caplen << 24) | (view[pos + 8 + i2] << 16) | (view[pos + 8 + i1] << 8)
+                      | view[pos + 8 + i0])
+            origlen = ((origlen << 24) | (view[pos + 12 + i2] << 16)
+                       | (view[pos + 12 + i1] << 8) | view[pos + 12 + i0])
+        else:
+            sec, frac, caplen, origlen = unpack(buf, pos)
+        data_pos = pos + rsize
+        nxt = data_pos + caplen
+        if (caplen > usual or nxt > end) and not take_first:
+            return pos, got, _UNUSUAL
+        take_first = False
+        out.append((sec + frac * scale, lt, buf[data_pos:nxt], origlen, data_pos))
+        got += 1
+        pos = nxt
+    return pos, got, _END
 
 
 def read_pcap(path: str) -> Iterator[Record]:

@@ -1,7 +1,9 @@
-"""The units sources hand out: a `Record` per packet, a `PacketLocation` per packet of a header scan."""
+"""The units sources hand out: a `Record` per packet, a `PacketLocation` per packet of a header
+scan, Records in lists (`batches_of`)."""
 from __future__ import annotations
 
-from typing import NamedTuple, Tuple
+from itertools import islice
+from typing import Iterator, NamedTuple, Tuple
 
 
 class Record(NamedTuple):
@@ -16,3 +18,12 @@ class Record(NamedTuple):
 # (offset of the packet data = Record.offset, caplen = len(Record.data), origlen, ts, linktype).
 # A plain tuple, not a NamedTuple: a third cheaper to make, and a header scan makes millions.
 PacketLocation = Tuple[int, int, int, float, int]
+
+
+def batches_of(records: Iterator, size: int) -> Iterator[list]:
+    """`records` in lists of up to `size` (none empty)."""
+    while True:
+        got = list(islice(records, size))
+        if not got:
+            return
+        yield got
