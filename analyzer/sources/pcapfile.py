@@ -41,22 +41,6 @@ _MORE, _END, _UNUSUAL, _RELEASE = "more", "end", "unusual", "release"
 COMPILED = False
 
 
-_new = tuple.__new__
-LEGACY_SNAPLEN_MAX = 262144   # Wireshark's maximum packet size for Ethernet
-_ACCEPT, _CORRUPT, _INCOMPLETE = "accept", "corrupt", "incomplete"   # _unusual_record's verdicts
-# why _records_into stopped: its limit, the end, a record to check, pages to release
-_MORE, _END, _UNUSUAL, _RELEASE = "more", "end", "unusual", "release"
-# True in the compiled twin (setup.py writes it so): there the record headers are read in C
-COMPILED = False
-
-
-def _u32(view, pos: int, little: bool) -> int:
-    """The unsigned 32-bit number at `pos` of a buffer, in the file's byte order."""
-    if little:
-        return view[pos] | (view[pos + 1] << 8) | (view[pos + 2] << 16) | (view[pos + 3] << 24)
-    return (view[pos] << 24) | (view[pos + 1] << 16) | (view[pos + 2] << 8) | view[pos + 3]
-
-
 class PcapSource(CaptureSource):
     """A classic pcap file.  Iterate for Records; see CaptureSource for the rest."""
 
@@ -132,15 +116,23 @@ class PcapSource(CaptureSource):
     def _scan(self, pos: int, final: bool):
         """Yield the records from offset `pos`; return where the next one starts, or None
         after a corrupt record.  final=False (following a growing file): an incomplete
-        last record is not warned about, it is waited for.  One record read at a time, so
-        damage further on is only warned about once the reader gets there."""
+        last record is not warned about, it is waited for.  Records are read 64 at a time;
+        packets and progress move on as each is yielded, and damage is only looked at (and
+        warned about) once the reader gets there."""
         got: list = []
         while True:
-            pos, status = self._scan_into(pos, final, got, 1)
-            if got:
-                yield _new(Record, got.pop())
+            nxt, status = self._scan_into(pos, final, got, 64)
+            n = self.packets
+            for rec in got:
+                n += 1
+                self.packets = n
+                self.progress = pos = rec[4] + len(rec[2])
+                yield _new(Record, rec)
+            got.clear()
             if status is not _MORE:
-                return None if status is _CORRUPT else pos
+                self._reached(nxt)
+                return None if status is _CORRUPT else nxt
+            pos = nxt
 
     def batches(self, size: int):
         """The Records of one whole pass, in lists of up to `size` (plain tuples in Record's
@@ -150,48 +142,59 @@ class PcapSource(CaptureSource):
         pos = self._start_state()
         status = _MORE
         while status is _MORE:
-            got = []
+            got: list = []
             pos, status = self._scan_into(pos, True, got, size)
             if got:
+                self.packets += len(got)
+                last = got[-1]
+                self.progress = last[4] + len(last[2])
                 yield got
+        self._reached(pos)
+
+    def _reached(self, pos: int) -> None:
+        """Reading stopped at `pos`: progress covers it."""
+        self.progress = max(self.progress, min(pos, len(self._buf)))
 
     def _scan_into(self, pos: int, final: bool, out: list, limit: int):
-        """Append up to `limit` records from offset `pos` to `out` as (ts, linktype, data,
-        origlen, offset) tuples; returns (offset of the next record, _MORE when `limit` was
-        reached, _END when no whole record is left there (warned about if final), or
-        (None, _CORRUPT) after a corrupt record).  packets and progress move on once a call."""
+        """Append up to `limit` records from offset `pos` (the first after the `packets`
+        already counted) to `out` as (ts, linktype, data, origlen, offset) tuples; returns
+        (offset of the next record, _MORE when there may be more, _END when no whole record
+        is left there (warned about if final), or _CORRUPT at a corrupt record).
+        A call that has appended records stops before anything it would warn about: a
+        reader that stops after them hears nothing of it (as tshark -c).  The caller moves
+        packets and progress on."""
         buf = self._buf
         end = len(buf)
         n = self.packets
         got = 0
         release_at = self._released + RELEASE_EVERY
         take_unusual = False
-        try:
-            while True:
-                pos, k, why = _records_into(
-                    buf, buf, self._rec.unpack_from, self.endian == "<", pos, end,
-                    self._rec_size, self._scale, self.linktype, self._usual, out, limit - got,
-                    release_at, take_unusual)
-                got += k
-                n += k
-                if k:
-                    take_unusual = False
-                if why is _RELEASE:
-                    self._release(pos)
-                    release_at = pos + RELEASE_EVERY
-                elif why is _UNUSUAL:
-                    caplen = self._rec.unpack_from(buf, pos)[2]
-                    verdict = self._unusual_record(pos, caplen, end, n, final)
-                    if verdict is not _ACCEPT:
-                        return (None, _CORRUPT) if verdict is _CORRUPT else (pos, _END)
-                    take_unusual = True
-                else:
-                    if why is _END and pos < end and final:
-                        self._warn_short_header(pos, end, n)
-                    return pos, why
-        finally:
-            self.packets = n
-            self.progress = max(self.progress, min(pos, end))
+        while True:
+            pos, k, why = _records_into(
+                buf, buf, self._rec.unpack_from, self.endian == "<", pos, end, self._rec_size,
+                self._scale, self.linktype, self._usual, out, limit - got, release_at,
+                take_unusual)
+            got += k
+            n += k
+            if k:
+                take_unusual = False
+            if why is _RELEASE:
+                self._release(pos)
+                release_at = pos + RELEASE_EVERY
+            elif why is _UNUSUAL:
+                if got:                     # looked at once the records before it are read
+                    return pos, _MORE
+                caplen = self._rec.unpack_from(buf, pos)[2]
+                verdict = self._unusual_record(pos, caplen, end, n, final)
+                if verdict is not _ACCEPT:
+                    return pos, (_CORRUPT if verdict is _CORRUPT else _END)
+                take_unusual = True
+            else:
+                if why is _END and pos < end and final:
+                    if got:                 # (warned about by the next call, likewise)
+                        return pos, _MORE
+                    self._warn_short_header(pos, end, n)
+                return pos, why
 
     def scan_headers(self) -> Iterator[PacketLocation]:
         """A PacketLocation tuple per packet: hops from record header to record header over the map,

@@ -64,13 +64,16 @@ def test_batch_sizes(tmp_path):
     assert [len(b) for b in open_capture(path).batches(7)] == [7]
 
 
-def test_a_limit_reads_one_more_record_only(tmp_path):
-    """`-c N` reads through iteration, one record at a time: damage two records after the
-    limit is not warned about (as tshark -c), damage right after it is."""
+@pytest.mark.parametrize("damage,says", [(struct.pack("<IIII", 2, 0, 0xFFFFFFF0, 60),
+                                           "exceeds snaplen"),
+                                          (b"\x01" * 9, "truncated record header")])
+def test_a_limit_reads_one_more_record_only(tmp_path, damage, says):
+    """`-c N` reads through iteration, which reads ahead: damage two records after the limit
+    is still not warned about (as tshark -c), damage right after it is."""
     fr = craft.frames(4)
     good = craft.pcap_bytes([(1, 0, f) for f in fr])
-    path = craft.write(tmp_path, "c.pcap", good + struct.pack("<IIII", 2, 0, 0xFFFFFFF0, 60))
+    path = craft.write(tmp_path, "c.pcap", good + damage)
     assert analyze_file(path, limit=3).warnings == []
     warned = analyze_file(path, limit=4).warnings
-    assert len(warned) == 1 and "exceeds snaplen" in warned[0]
+    assert len(warned) == 1 and says in warned[0]
     assert summary_json(analyze_file(path))["warnings"] == warned
