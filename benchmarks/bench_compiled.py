@@ -66,7 +66,12 @@ from analyzer.sources.open import open_capture
 from analyzer.transport.flows import FlowTable
 gc.disable()
 path, limit = sys.argv[1], 200_000
-t = time.process_time(); recs = list(itertools.islice(open_capture(path), limit))
+t = time.process_time(); recs = []
+for batch in open_capture(path).batches(16384):     # as the loader reads a file
+    recs += batch
+    if len(recs) >= limit:
+        break
+del recs[limit:]
 read = time.process_time() - t
 t = time.process_time(); ds = [decode_frame(r[1], r[2], r[3]) for r in recs]
 decode = time.process_time() - t

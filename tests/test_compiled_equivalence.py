@@ -126,6 +126,23 @@ def generated_capture(path: Path, seed: int) -> str:
     return str(path)
 
 
+def addresses_capture(path: Path) -> str:
+    """Addresses with the top bit set and NOP NOP TS options with big values: what the
+    decoder's twin reads as C numbers."""
+    from scapy.all import IP, TCP, Ether, wrpcap
+    pkts = []
+    for i, (a, b) in enumerate([("192.168.200.255", "10.0.0.1"), ("255.254.253.252", "128.0.0.1"),
+                                ("127.0.0.1", "223.255.0.128")]):
+        opts = [("NOP", None), ("NOP", None), ("Timestamp", (0xFFFFFFF0 - i, 0x80000001 + i))]
+        for flags, data in (("S", b""), ("PA", b"\0\0\0\x02hi"), ("A", b"")):
+            p = (Ether() / IP(src=a, dst=b) /
+                 TCP(sport=40000 + i, dport=9000, flags=flags, seq=0xFFFFFF00, options=opts) / data)
+            p.time = 1700000000 + len(pkts) * 0.001
+            pkts.append(p)
+    wrpcap(str(path), pkts)
+    return str(path)
+
+
 # -- tests ---------------------------------------------------------------------------------
 @pytest.mark.slow
 @needs_twins
@@ -139,6 +156,16 @@ def test_bundled_captures_same_bytes(capture):
 @pytest.mark.parametrize("seed", [1, 2, 3, 7])
 def test_random_captures_same_bytes(tmp_path, seed):
     assert_same(random_capture(tmp_path / f"random{seed}.pcap", seed))
+
+
+@pytest.mark.slow
+@needs_twins
+def test_addresses_and_timestamps_same_bytes(tmp_path):
+    path = addresses_capture(tmp_path / "addresses.pcap")
+    assert_same(path, "--decode-as", "9000=lenmsg")
+    rows = run(["packets", path], pure=False)               # (the rows show the options)
+    assert rows == run(["packets", path], pure=True)
+    assert b"255.254.253.252" in rows and b"TSval=4294967280 TSecr=2147483649" in rows
 
 
 @pytest.mark.slow

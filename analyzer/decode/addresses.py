@@ -8,7 +8,8 @@ CACHE_MAX = 65536      # entries per cache; a full cache starts over
 
 
 class _TextCache(dict):
-    """bytes -> text; a miss converts and stores (so a hit is one C-level dict lookup)."""
+    """bytes (or int) -> text; a miss converts and stores (so a hit is one C-level dict
+    lookup)."""
 
     __slots__ = ("convert",)
 
@@ -30,6 +31,10 @@ def _ntop6(b: bytes) -> str:
 # ip4_text(b"\x7f\0\0\1") -> "127.0.0.1";  ip6_text(16 bytes) -> "::1"
 ip4_text: Callable[[bytes], str] = _TextCache(socket.inet_ntoa).__getitem__
 ip6_text: Callable[[bytes], str] = _TextCache(_ntop6).__getitem__
+# ip4_n_text(0x7F000001) -> "127.0.0.1": the same, for an address read as a number (no bytes
+# object made for it)
+ip4_n_text: Callable[[int], str] = _TextCache(lambda n: socket.inet_ntoa(n.to_bytes(4, "big"))
+                                              ).__getitem__
 
 
 def mac_text(b: bytes) -> str:

@@ -10,6 +10,7 @@ cdef bint COMPILED
                frag=cython.long,
                ttl=cython.long, proto=cython.long, sport=cython.long, dport=cython.long,
                doff=cython.long, flags=cython.long, win=cython.long, hl=cython.long,
-               seq=cython.ulonglong, ack=cython.ulonglong,
+               seq=cython.ulonglong, ack=cython.ulonglong, src_n=cython.ulong, dst_n=cython.ulong,
+               tsval=cython.ulonglong, tsecr=cython.ulonglong,
                d=CDecoded)
 cpdef object decode_frame(long linktype, object data, object origlen=*)

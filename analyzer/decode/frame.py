@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from analyzer.decode.addresses import ip4_text
+from analyzer.decode.addresses import ip4_n_text, ip4_text
 from analyzer.decode.decoded import Decoded
 from analyzer.decode.layers import network
 from analyzer.decode.link import LINK_DECODERS, unsupported
@@ -29,7 +29,9 @@ def decode_frame(linktype: int, data: bytes, origlen: int | None = None) -> Deco
             b = data
             etype, vihl, total = (b[12] << 8) | b[13], b[14], (b[16] << 8) | b[17]
             frag, ttl, proto = (b[20] << 8) | b[21], b[22], b[23]
-            src, dst = data[26:30], data[30:34]
+            src_n, dst_n = b[26], b[30]     # the addresses as numbers (no bytes made)
+            src_n = (src_n << 24) | (b[27] << 16) | (b[28] << 8) | b[29]
+            dst_n = (dst_n << 24) | (b[31] << 16) | (b[32] << 8) | b[33]
             sport, dport = (b[34] << 8) | b[35], (b[36] << 8) | b[37]
             seq, ack = b[38], b[42]         # (the top byte first: 64-bit C shifts)
             seq = (seq << 24) | (b[39] << 16) | (b[40] << 8) | b[41]
@@ -47,8 +49,12 @@ def decode_frame(linktype: int, data: bytes, origlen: int | None = None) -> Deco
             d.l4_offset = 34
             d.payload_offset = 34 + hl
             d.ip_version = 4
-            d.src = ip4_text(src)
-            d.dst = ip4_text(dst)
+            if COMPILED:
+                d.src = ip4_n_text(src_n)
+                d.dst = ip4_n_text(dst_n)
+            else:
+                d.src = ip4_text(src)
+                d.dst = ip4_text(dst)
             d.ip_proto = 6
             d.ttl = ttl
             d.transport = "tcp"
@@ -61,7 +67,12 @@ def decode_frame(linktype: int, data: bytes, origlen: int | None = None) -> Deco
             d.tcp_header_len = hl
             if hl == 20:
                 d.tcp_options = None
-            elif hl == 32 and data[54:58] == TS_ONLY:
+            elif COMPILED and hl == 32 and b[54] == 1 and b[55] == 1 and b[56] == 8 and b[57] == 10:
+                tsval, tsecr = b[58], b[62]     # NOP NOP TS (TS_ONLY), read in C
+                tsval = (tsval << 24) | (b[59] << 16) | (b[60] << 8) | b[61]
+                tsecr = (tsecr << 24) | (b[63] << 16) | (b[64] << 8) | b[65]
+                d.tcp_options = {"ts": (tsval, tsecr)}
+            elif not COMPILED and hl == 32 and data[54:58] == TS_ONLY:
                 d.tcp_options = {"ts": _u32_pair(data, 58)}
             else:
                 d.tcp_options = tcp_options(data, 54, 34 + hl)
