@@ -42,6 +42,7 @@ HOT = (
     "analyzer/engine/conv_state",
     "analyzer/engine/retired",
     "analyzer/engine/protocol_choice",
+    "analyzer/engine/conv_table",
     "analyzer/engine/feeding",
     "analyzer/engine/core",
     "analyzer/render/summary_json",

@@ -28,7 +28,8 @@ HOT = ("analyzer.sources.pcapfile", "analyzer.decode.decoded", "analyzer.decode.
        "analyzer.transport.conn_state", "analyzer.transport.flows",
        "analyzer.transport.reassembly", "analyzer.engine.message_cutting",
        "analyzer.engine.conv_state", "analyzer.engine.retired", "analyzer.engine.feeding",
-       "analyzer.engine.core", "analyzer.engine.protocol_choice", "analyzer.render.summary_json", "dissectors._stream",
+       "analyzer.engine.core", "analyzer.engine.protocol_choice",
+       "analyzer.engine.conv_table", "analyzer.render.summary_json", "dissectors._stream",
        "dissectors.lenmsg")
 PROBE = ("import importlib, sys\n"
          "print(' '.join(m for m in sys.argv[1:]\n"

@@ -89,3 +89,6 @@ class ConvKeys:
 
     def __len__(self) -> int:
         return len(self._table)
+
+from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
+accelerate(globals())

@@ -1,3 +1,11 @@
 # retired.py compiled as a twin by setup.py (packing and unpacking a closed conversation is
 # Python-level work done once per conversation; its classes stay Python classes)
 import cython
+
+from analyzer.engine._conv_state_c cimport ConvState as CConvState
+from analyzer.transport._flows_c cimport Flow as CFlow
+from analyzer.transport._reassembly_c cimport Reassembler as CReassembler
+
+
+@cython.locals(f=CFlow, r=CReassembler)
+cpdef object pack(CConvState cs, object position, object first_preset)

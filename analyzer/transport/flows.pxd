@@ -29,6 +29,12 @@ cdef class Flow:
                            long long seq, long long ack, long long flags, long long seglen)
     cpdef _track_teardown(self, long long number, long long direction, long long seq,
                           long long ack, long long flags, long long seglen)
+    # what a finished conversation is asked once (packing, the summary): C calls from twins
+    cpdef long long base_seq(self, long long direction)
+    cpdef long long syn_base(self, long long direction)
+    cpdef object window_shift(self, long long direction)
+    cpdef dict handshake(self)
+    cpdef dict teardown(self)
 
 
 @cython.final
