@@ -3,3 +3,10 @@
 import cython
 
 cpdef str _value(object v)
+
+
+@cython.locals(total=cython.Py_ssize_t, split=cython.Py_ssize_t, i=cython.Py_ssize_t,
+               a=cython.Py_ssize_t, b=cython.Py_ssize_t)
+cpdef tuple _messages_text(Py_ssize_t n, const signed char[:] m_dir, const long long[:] m_off,
+                           const long long[:] m_len, const unsigned int[:] m_pk, object pk,
+                           const unsigned int[:] pk_view, dict bad)

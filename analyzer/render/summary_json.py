@@ -111,21 +111,7 @@ def _conv_text(cid, transport, client, server, state, history, hs, td, protocol,
                choice) -> str:
     """One conversation's compact JSON, the keys in conversation_dict's order (+ choice)."""
     m_dir, m_off, m_len, m_pk, pk = arrays
-    total = len(pk)
-    split = 0
-    parts = []
-    dirs = ('"c2s"', '"s2c"')
-    for i in range(n):
-        a = m_pk[i]
-        b = m_pk[i + 1] if i + 1 < n else total
-        if b - a > 1:
-            split += 1
-            pks = ",".join(map(str, pk[a:b]))
-        else:
-            pks = str(pk[a]) if b > a else ""
-        extra = f',"malformed":{_string(bad[i])}' if i in bad else ""
-        parts.append(f'{{"index":{i},"direction":{dirs[m_dir[i]]},"offset":{m_off[i]},'
-                     f'"length":{m_len[i]},"packets":[{pks}]{extra}}}')
+    messages, split = _messages_text(n, m_dir, m_off, m_len, m_pk, pk, pk, bad)
     complete, hs_frames, rtt = hs
     kind, initiator, td_frames = td
     gap_text = ",".join(f'{{"direction":"{d}","offset":{o},"length":{ln},'
@@ -138,10 +124,31 @@ def _conv_text(cid, transport, client, server, state, history, hs, td, protocol,
             f'"frames":[{_ints(td_frames)}]}},"protocol":{_value(protocol)},'
             f'"first_packet":{_value(first)},"last_packet":{_value(last)},'
             f'"start_time":{_value(start)},"end_time":{_value(end)},"packets":{packets},'
-            f'"bytes_c2s":{b1},"bytes_s2c":{b2},"messages":[{",".join(parts)}],'
+            f'"bytes_c2s":{b1},"bytes_s2c":{b2},"messages":[{messages}],'
             f'"coalesced_packets":[{_ints(coalesced)}],"split_messages":{split},'
             f'"analysis":{_analysis_text(analysis)},'
             f'"malformed":[{",".join(map(_string, malformed))}],"gaps":[{gap_text}]{choice}}}')
+
+
+def _messages_text(n, m_dir, m_off, m_len, m_pk, pk, pk_view, bad) -> tuple[str, int]:
+    """The "messages" list of a conversation (without its brackets) from its message arrays
+    (`pk_view`: `pk` again, read as C numbers in the twin), and how many are split."""
+    total = len(pk)
+    split = 0
+    parts = []
+    dirs = ('"c2s"', '"s2c"')
+    for i in range(n):
+        a = m_pk[i]
+        b = m_pk[i + 1] if i + 1 < n else total
+        if b - a > 1:
+            split += 1
+            pks = ",".join(map(str, pk[a:b]))
+        else:
+            pks = str(pk_view[a]) if b > a else ""
+        extra = f',"malformed":{_string(bad[i])}' if bad and i in bad else ""
+        parts.append(f'{{"index":{i},"direction":{dirs[m_dir[i]]},"offset":{m_off[i]},'
+                     f'"length":{m_len[i]},"packets":[{pks}]{extra}}}')
+    return ",".join(parts), split
 
 
 def _choice_text(eng, transport: str, conv_id: int) -> str:
