@@ -18,7 +18,7 @@ import marshal
 from array import array
 
 from analyzer.engine.constants import DIRS
-from analyzer.engine.conv_state import ConvState
+from analyzer.engine.conv_state import ConvState, conv_analysis
 from analyzer.transport.flows import TCP_ANALYSIS_NAMES, endpoint_text
 from analyzer.transport.reassembly import ChunkMap
 
@@ -112,16 +112,21 @@ def analysis_counts(nonzero) -> dict:
 
 def summary_facts(p: PackedConv) -> tuple:
     """What the summary JSON writes of a packed conversation, read straight from the blob
-    (no ConvState made): (FlowFacts, message arrays (m_dir, m_off, m_len, m_pk, pk),
-    coalesced packets, malformed messages {index: why}, own analysis counts, gaps [("c2s" or
+    (no ConvState made): (client, server, state, history, handshake (complete, frames,
+    rtt_ms), teardown (kind, initiator, frames), first_packet, last_packet, start_time,
+    end_time, packets, bytes_c2s, bytes_s2c, analysis counts, message arrays (m_dir, m_off,
+    m_len, m_pk, pk), malformed messages {index: why}, coalesced packets, gaps [("c2s" or
     "s2c", offset, length)])."""
     flow, conv, reasm = marshal.loads(p.blob)
+    client, server = marshal.loads(p.head)[:2]
     arrays = (memoryview(conv[0]).cast("b"), memoryview(conv[1]).cast("q"),
               memoryview(conv[2]).cast("q"), memoryview(conv[3]).cast("I"),
               memoryview(conv[4]).cast("I"))
     gaps = [(DIRS[direction], o, ln) for direction, r in enumerate(reasm) for o, ln in r[2]]
-    return (FlowFacts(p.id, marshal.loads(p.head), flow), arrays,
-            memoryview(conv[5]).cast("I"), dict(conv[8]), dict(conv[10]), gaps)
+    first, last, packets, b1, b2, start, end, nonzero, state, history, hs, td = flow[:12]
+    return (endpoint_text(client), endpoint_text(server), state, history, hs, td, first, last,
+            start, end, packets, b1, b2, conv_analysis(analysis_counts(nonzero), dict(conv[10])),
+            arrays, dict(conv[8]), memoryview(conv[5]).cast("I"), gaps)
 
 
 class ReasmFacts:

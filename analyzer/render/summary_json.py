@@ -7,7 +7,7 @@ from json.encoder import encode_basestring_ascii
 
 from analyzer.engine.auth_check import checker_for, is_auth
 from analyzer.engine.constants import DIRS, LOOPBACK_DUP
-from analyzer.engine.conv_state import conv_analysis, malformed_texts
+from analyzer.engine.conv_state import malformed_texts
 from analyzer.engine.retired import PackedConv, summary_facts
 from analyzer.engine.types import Conversation, Message
 
@@ -95,15 +95,12 @@ def conversation_json_text(eng, cs, secret: bytes | None = None) -> str:
 
 def packed_json_text(eng, p: PackedConv) -> str:
     """conversation_json_text of a packed (not auth) conversation, from its blob."""
-    f, arrays, coalesced, bad, own, gaps = summary_facts(p)
-    hs, td = f.handshake(), f.teardown()
+    (client, server, state, history, hs, td, first, last, start, end, packets, b1, b2, analysis,
+     arrays, bad, coalesced, gaps) = summary_facts(p)
     return _conv_text(
-        p.id, "tcp", f.endpoint_text(0), f.endpoint_text(1), f.state(), f.history(),
-        (hs["complete"], hs["frames"], hs["rtt_ms"]), (td["kind"], td["initiator"], td["frames"]),
-        p.protocol, f.first_packet, f.last_packet, f.start_time, f.end_time, f.packets,
-        f.bytes_c2s, f.bytes_s2c, len(arrays[0]), arrays, bad, coalesced,
-        conv_analysis(f.analysis_counts, own), malformed_texts(bad, arrays[0], arrays[1]), gaps,
-        _choice_text(eng, "tcp", p.id))
+        p.id, "tcp", client, server, state, history, hs, td, p.protocol, first, last, start,
+        end, packets, b1, b2, len(arrays[0]), arrays, bad, coalesced, analysis,
+        malformed_texts(bad, arrays[0], arrays[1]), gaps, _choice_text(eng, "tcp", p.id))
 
 
 def _conv_text(cid, transport, client, server, state, history, hs, td, protocol, first, last,
@@ -198,14 +195,18 @@ def _value(v) -> str:
     """A number, bool, None or str as json.dumps writes it."""
     t = type(v)
     if t is int:
-        return int.__repr__(v)
+        return repr(v)
     if t is float and v - v == 0.0:              # finite (json.dumps writes NaN/Infinity)
-        return float.__repr__(v)
+        return repr(v)
     if t is str:
         return _string(v)
     if v is None:
         return "null"
+    if t is bool:
+        return "true" if v else "false"
     return _compact(v)
+
+
 def conversation_json(eng, conv, summaries: bool = False, secret: bytes | None = None) -> dict:
     """One conversation of the summary JSON (a Conversation, key or ConvState)."""
     with eng.lock:
