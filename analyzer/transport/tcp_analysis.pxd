@@ -9,6 +9,11 @@ cdef long long A_OUT_OF_ORDER, A_LOST_PACKET, A_ACK_LOST_PACKET, A_DUPLICATE_ACK
 cdef long long A_ZERO_WINDOW, A_ZERO_WINDOW_PROBE, A_KEEP_ALIVE, A_KEEP_ALIVE_ACK
 cdef long long A_WINDOW_UPDATE, A_WINDOW_FULL, A_REUSED_PORTS, A_ZERO_WINDOW_PROBE_ACK
 cdef long long SYN, ACK, FIN, RST
+cdef bint COMPILED
+
+
+@cython.locals(x=cython.double, r=cython.longlong, frac=cython.double)
+cpdef object ts_ns(double ts)
 
 
 @cython.final

@@ -18,6 +18,8 @@ from analyzer.decode.decoded import ACK, FIN, RST, SYN
 from analyzer.transport.analysis_flags import ANALYSIS_BIT
 
 M32 = 0xFFFFFFFF
+# True in the compiled twin (setup.py writes it so): ts_ns works in C numbers there
+COMPILED = False
 
 A_RETRANSMISSION = ANALYSIS_BIT["retransmission"]
 A_FAST_RETRANSMISSION = ANALYSIS_BIT["fast_retransmission"]
@@ -58,8 +60,17 @@ def le_seq(x: int, y: int) -> bool:
 
 def ts_ns(ts: float) -> int:
     """Capture time as integer nanoseconds, exact for microsecond timestamps (a float of
-    ~1.7e9 s cannot carry nanoseconds exactly; thresholds compare exactly like Wireshark)."""
-    return round(ts * 1e6) * 1000
+    ~1.7e9 s cannot carry nanoseconds exactly; thresholds compare exactly like Wireshark):
+    round(ts * 1e6) * 1000, which the twin works out in C numbers below 2**52 (rounding
+    halves to even, as round() does)."""
+    x = ts * 1e6
+    if COMPILED and 0.0 <= x < 4503599627370496.0:
+        r = int(x)
+        frac = x - r
+        if frac > 0.5 or (frac == 0.5 and r & 1):
+            r += 1
+        return r * 1000
+    return round(x) * 1000
 
 
 def _elapsed_ns(now: int, then: int) -> int:
@@ -137,7 +148,7 @@ class TcpConversationAnalysis:
         (Written for speed: the helpers gt_seq/lt_seq are inlined as
         `((y - x) & M32) >= 0x80000000` for "x after y".)
         """
-        ts = round(ts * 1e6) * 1000                      # ts_ns()
+        ts = ts_ns(ts)
         dirs = self.dirs
         fwd = dirs[direction]
         rev = dirs[1 - direction]
