@@ -20,7 +20,8 @@ cdef class Reassembler:
     cdef public ChunkMap chunks
     cdef public bint cap_hit
 
-    @cython.locals(base=object, nxt=cython.longlong, delta=cython.longlong, n=cython.longlong,
+    @cython.locals(known=object, base=cython.longlong, nxt=cython.longlong, delta=cython.longlong,
+                   n=cython.longlong,
                    ch=ChunkMap, off=cython.longlong, end=cython.longlong, bits=cython.longlong,
                    old_end=cython.longlong, cut=cython.longlong,
                    fin=cython.longlong)

@@ -124,9 +124,10 @@ class Reassembler:
             seq = (seq + 1) % MOD          # SYN occupies one sequence number; data follows it
             if self.base is None:
                 self.base = seq
-        base = self.base
-        if base is None:
-            self.base = base = seq
+        known = self.base
+        if known is None:
+            self.base = known = seq
+        base = known                        # (a C number in the twin)
         if flags & FIN and self.fin_off < 0:
             self._fin_at(self.stream_offset(seq) + len(data))
         if not data:
