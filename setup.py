@@ -52,20 +52,32 @@ HOT = (
 ACCELERATE_LINES = ("from dissectors.accelerated import accelerate",
                     "accelerate(globals())")
 COMPILED_FALSE, COMPILED_TRUE = "COMPILED = False", "COMPILED = True"
+CIMPORTED = "# the twin cimports it (setup.py)"     # an import line a twin leaves out
 DIRECTIVES = {"language_level": 3, "binding": False, "infer_types": True,
               "boundscheck": False, "wraparound": True, "cdivision": False, "annotation_typing": False}
 
 
 def twin_source(py: Path, pxd: Path) -> str:
-    """The twin's source: the module without its accelerate() lines and with `COMPILED =
+    """The twin's source: the module without its accelerate() lines, without the import lines
+    marked CIMPORTED (its .pxd cimports a C version of those names) and with `COMPILED =
     True` for a module-level `COMPILED = False` (a path only C makes faster), plus the source
     hash and the hot modules whose C types its .pxd cimports (their twins must run with it)."""
     raw = py.read_bytes()
     lines = [COMPILED_TRUE if ln == COMPILED_FALSE else ln
-             for ln in raw.decode("utf-8").splitlines() if not ln.startswith(ACCELERATE_LINES)]
-    lines.append(f'WIRELAB_SOURCE_HASH = "{hashlib.sha256(raw + pxd.read_bytes()).hexdigest()}"')
+             for ln in raw.decode("utf-8").splitlines()
+             if not ln.startswith(ACCELERATE_LINES) and not ln.endswith(CIMPORTED)]
+    built_from = raw + pxd.read_bytes() + b"".join(p.read_bytes() for p in pxd_only_cimports(pxd))
+    lines.append(f'WIRELAB_SOURCE_HASH = "{hashlib.sha256(built_from).hexdigest()}"')
     lines.append(f"WIRELAB_TWIN_USES = {twin_uses(pxd.read_text(encoding='utf-8'))!r}")
     return "\n".join(lines) + "\n"
+
+
+def pxd_only_cimports(pxd: Path) -> list[Path]:
+    """The .pxd-only modules (C helpers such as dissectors/c_arrays.pxd) a .pxd cimports: part
+    of what its twin is built from (dissectors/accelerated.py hashes them alike)."""
+    return [ROOT / (m.group(1).replace(".", "/") + ".pxd") for m in
+            re.finditer(r"^from ((?:analyzer|dissectors)(?:\.\w+)*\.c_\w+) cimport",
+                        pxd.read_text(encoding="utf-8"), re.MULTILINE)]
 
 
 def twin_uses(pxd_text: str) -> tuple[str, ...]:
@@ -185,7 +197,8 @@ def extensions() -> list[Extension]:
     for ext in generate_twins():
         try:
             built += cythonize([ext], compiler_directives=DIRECTIVES, quiet=True,
-                               include_path=[str(TWINS)], build_dir=str(TWINS.parent / "cython"))
+                               include_path=[str(TWINS), str(ROOT)],
+                               build_dir=str(TWINS.parent / "cython"))
         except Exception as exc:  # noqa: BLE001 - Cython cannot translate it: that one runs pure
             print(f"wirelab: {ext.name} not compiled ({exc}): that module runs pure",
                   file=sys.stderr)

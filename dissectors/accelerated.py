@@ -15,21 +15,34 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import re
 
 HASH_NAME = "WIRELAB_SOURCE_HASH"   # the module-level names setup.py adds to each twin
 USES_NAME = "WIRELAB_TWIN_USES"
 
 
 def source_hash(py_path: str) -> str:
-    """SHA-256 of a hot module's .py followed by the .pxd beside it (a twin is built from
-    both: C types changed alone make another twin)."""
+    """SHA-256 of a hot module's .py followed by the .pxd beside it and the .pxd-only C
+    helpers that .pxd cimports (`from dissectors.c_arrays cimport append`): a twin is built
+    from all of them, so C types or helpers changed alone make another twin (setup.py)."""
     h = hashlib.sha256()
-    for path in (py_path, os.path.splitext(py_path)[0] + ".pxd"):
+    pxd = os.path.splitext(py_path)[0] + ".pxd"
+    for path in (py_path, pxd):
         try:
             with open(path, "rb") as f:
                 h.update(f.read())
         except FileNotFoundError:
             pass
+    try:
+        with open(pxd, encoding="utf-8") as f:
+            helpers = re.findall(r"^from ((?:analyzer|dissectors)(?:\.\w+)*\.c_\w+) cimport",
+                                 f.read(), re.MULTILINE)
+    except FileNotFoundError:
+        helpers = []
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for module in helpers:
+        with open(os.path.join(root, *module.split(".")) + ".pxd", "rb") as f:
+            h.update(f.read())
     return h.hexdigest()
 
 

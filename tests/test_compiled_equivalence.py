@@ -21,9 +21,10 @@ from tests.transport.test_random_vs_tshark import random_conversation
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTURES = sorted(p for p in (ROOT / "captures").glob("*.pcap*") if p.suffix != ".jsonl")
-# a hot module is one with an augmenting .pxd beside it
+# a hot module is one with an augmenting .pxd beside it (a .pxd alone, such as
+# dissectors/c_arrays.pxd, holds C helpers the twins cimport)
 HOT = sorted(p.with_suffix(".py") for folder in ("analyzer", "dissectors")
-             for p in (ROOT / folder).rglob("*.pxd"))
+             for p in (ROOT / folder).rglob("*.pxd") if p.with_suffix(".py").exists())
 
 
 def module_of(path: Path) -> str:
@@ -251,6 +252,23 @@ def test_twin_of_changed_c_types_is_not_used(tmp_path):
                    encoding="utf-8")
     used = compiled_modules(tmp_path)
     assert {m for m, twin in used.items() if twin == "pure"} == {module}
+
+
+@needs_twins
+def test_twins_of_a_changed_c_helper_are_not_used(tmp_path):
+    """dissectors/c_arrays.pxd (C helpers, no module of its own) changed after the build: the
+    twins that cimport it run pure, and so do the twins using their C types."""
+    for folder in ("analyzer", "dissectors"):
+        shutil.copytree(ROOT / folder, tmp_path / folder,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    helper = tmp_path / "dissectors" / "c_arrays.pxd"
+    helper.write_text(helper.read_text(encoding="utf-8") + "# edited after the build\n",
+                      encoding="utf-8")
+    users = {"analyzer.engine.conv_state", "analyzer.transport.reassembly"}
+    expected = set().union(*(dependents(m) for m in users))
+    used = compiled_modules(tmp_path)
+    assert {m for m, twin in used.items() if twin == "pure"} == expected
+    assert "analyzer.engine.feeding" in expected and "dissectors.lenmsg" not in expected
 
 
 def load_setup():

@@ -2,6 +2,8 @@
 # A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
 import cython
 
+from dissectors.c_arrays cimport append
+
 
 @cython.final
 cdef class ConvState:

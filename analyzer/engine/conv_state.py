@@ -9,6 +9,7 @@ from typing import Callable
 
 from analyzer.engine.constants import DIRS
 from analyzer.engine.types import Message
+from dissectors.arrays import append  # the twin cimports it (setup.py)
 
 
 def conv_analysis(flow_counts: dict, own: dict) -> dict:
@@ -69,12 +70,12 @@ class ConvState:
 
     def add_message(self, direction: int, start: int, end: int, packets, malformed) -> int:
         i = len(self.m_dir)
-        self.m_dir.append(direction)
-        self.m_off.append(start)
-        self.m_len.append(end - start)
-        self.m_pk.append(len(self.pk))
+        append(self.m_dir, direction)
+        append(self.m_off, start)
+        append(self.m_len, end - start)
+        append(self.m_pk, len(self.pk))
         self.pk.extend(packets)
-        self.d_idx[direction].append(i)
+        append(self.d_idx[direction], i)
         if packets:
             first = packets[0]
             if first == self.last_pkt[direction] and (

@@ -33,6 +33,7 @@ from typing import Callable
 
 from analyzer.decode.decoded import FIN, SYN
 from analyzer.transport.analysis_flags import ANALYSIS_BIT
+from dissectors.arrays import append  # the twin cimports it (setup.py)
 
 MOD = 1 << 32
 HALF = 1 << 31
@@ -63,10 +64,10 @@ class ChunkMap:
         self.length = array("I")
 
     def add(self, offset: int, packet: int, start: int, length: int) -> None:
-        self.offset.append(offset)
-        self.packet.append(packet)
-        self.start.append(start)
-        self.length.append(length)
+        append(self.offset, offset)
+        append(self.packet, packet)
+        append(self.start, start)
+        append(self.length, length)
 
     def __len__(self) -> int:
         return len(self.offset)
@@ -139,10 +140,10 @@ class Reassembler:
             n = len(data)
             ch = self.chunks
             if ch is not None:
-                ch.offset.append(nxt)
-                ch.packet.append(packet)
-                ch.start.append(start)
-                ch.length.append(n)
+                append(ch.offset, nxt)
+                append(ch.packet, packet)
+                append(ch.start, start)
+                append(ch.length, n)
             self.next_off = nxt + n
             self.delivered += n
             self.on_data(nxt, packet, start, data)
@@ -218,10 +219,10 @@ class Reassembler:
         n = len(data)
         ch = self.chunks
         if ch is not None:
-            ch.offset.append(off)
-            ch.packet.append(packet)
-            ch.start.append(start)
-            ch.length.append(n)
+            append(ch.offset, off)
+            append(ch.packet, packet)
+            append(ch.start, start)
+            append(ch.length, n)
         self.next_off = off + n
         self.delivered += n
         self.on_data(off, packet, start, data)

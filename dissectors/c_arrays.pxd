@@ -1,0 +1,33 @@
+# The C append the hot modules' twins cimport instead of dissectors/arrays.py's array.append
+# (setup.py leaves the .py's import line out of a twin).  Same result as array.append: an
+# array of long long ('q'), unsigned int ('I') or signed char ('b') that exports no buffer
+# grows in C; a value out of the item's range, an array exporting a buffer (array.append
+# raises BufferError) or another item type takes array.append itself.
+from cpython.array cimport array, resize_smart
+from cpython.object cimport Py_SIZE
+
+cdef extern from *:
+    """
+    #define wirelab_array_exports(a) (((arrayobject *)(a))->ob_exports)
+    """
+    int wirelab_array_exports(array a)
+
+
+cdef inline int append(array a, long long v) except -1:
+    cdef Py_ssize_t n = Py_SIZE(a)
+    cdef char code = a.ob_descr.typecode
+    if wirelab_array_exports(a) == 0:
+        if code == c'q':
+            resize_smart(a, n + 1)
+            a.data.as_longlongs[n] = v
+            return 0
+        if code == c'I' and 0 <= v <= 0xFFFFFFFF:
+            resize_smart(a, n + 1)
+            a.data.as_uints[n] = <unsigned int>v
+            return 0
+        if code == c'b' and -128 <= v <= 127:
+            resize_smart(a, n + 1)
+            a.data.as_schars[n] = <signed char>v
+            return 0
+    a.append(v)
+    return 0

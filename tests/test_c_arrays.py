@@ -1,0 +1,57 @@
+"""The hot modules append to their arrays through dissectors.arrays.append, which their
+compiled twins replace with a C append (dissectors/c_arrays.pxd): the result must be
+array.append's in every case, errors included.  Run compiled (the default build) these
+exercise the C version, through the reassembler's chunk map and the conversation state."""
+from __future__ import annotations
+
+import random
+from array import array
+
+import pytest
+
+from analyzer.engine.conv_state import ConvState
+from analyzer.transport.flows import Flow
+from analyzer.transport.reassembly import ChunkMap
+
+
+def test_chunk_map_grows_as_array_append_does():
+    rng = random.Random(3)
+    ch, ref = ChunkMap(), [array("q"), array("I"), array("I"), array("I")]
+    for _ in range(5000):
+        row = (rng.randrange(-2**62, 2**62), rng.randrange(2**32), rng.randrange(2**32),
+               rng.choice((0, 1, 2**32 - 1)))
+        ch.add(*row)
+        for a, v in zip(ref, row):
+            a.append(v)
+    assert (ch.offset, ch.packet, ch.start, ch.length) == tuple(ref)
+
+
+@pytest.mark.parametrize("row", [(0, -1, 0, 0), (0, 2**32, 0, 0), (2**63, 0, 0, 0)])
+def test_out_of_range_fails_as_array_append_does(row):
+    ch = ChunkMap()
+    with pytest.raises(OverflowError):
+        ch.add(*row)
+
+
+def test_an_array_exporting_a_buffer_is_not_resized():
+    ch = ChunkMap()
+    ch.add(1, 2, 3, 4)
+    view = memoryview(ch.packet)
+    with pytest.raises(BufferError):
+        ch.add(5, 6, 7, 8)
+    view.release()
+    ch.add(9, 10, 11, 12)
+    assert list(ch.packet) == [2, 10] and list(ch.offset) == [1, 5, 9]
+
+
+def test_messages_appended_to_the_conversation_state():
+    cs = ConvState(Flow("tcp", 0, ("127.0.0.1", 1), ("127.0.0.1", 2), 1, 0.0))
+    ends = [0]
+    for i in range(300):
+        ends.append(ends[-1] + 1 + i % 7)
+        assert cs.add_message(i % 2, ends[-2], ends[-1], [i + 1], None) == i
+    assert list(cs.m_dir) == [i % 2 for i in range(300)]
+    assert list(cs.m_off) == ends[:-1]
+    assert list(cs.m_len) == [1 + i % 7 for i in range(300)]
+    assert list(cs.m_pk) == list(range(300)) and list(cs.pk) == list(range(1, 301))
+    assert list(cs.d_idx[1]) == list(range(1, 300, 2))
