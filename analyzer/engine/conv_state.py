@@ -74,7 +74,10 @@ class ConvState:
         append(self.m_off, start)
         append(self.m_len, end - start)
         append(self.m_pk, len(self.pk))
-        self.pk.extend(packets)
+        if len(packets) == 1:
+            append(self.pk, packets[0])
+        else:
+            self.pk.extend(packets)
         append(self.d_idx[direction], i)
         if packets:
             first = packets[0]

@@ -6,6 +6,7 @@ from analyzer.decode._decoded_c cimport Decoded as CDecoded
 from analyzer.engine._conv_state_c cimport ConvState as CConvState
 from analyzer.transport._flows_c cimport Flow as CFlow, FlowTable as CFlowTable
 from analyzer.transport._reassembly_c cimport Reassembler as CReassembler
+from dissectors.c_arrays cimport append
 
 cdef long long FIN, SYN, ENGINE_BITS, LOOPBACK_DUP, MALFORMED, SIZE_LIMITED
 

@@ -15,6 +15,7 @@ from analyzer.decode.decoded import FIN, SYN
 from analyzer.engine.constants import (COOKED_HEADER, ENGINE_BITS, LOOPBACK_DUP, MALFORMED,
                                        SIZE_LIMITED)
 from analyzer.transport.analysis_flags import analysis_list
+from dissectors.arrays import append  # the twin cimports it (setup.py)
 
 
 def feed_records(core, records, rows: int = 64) -> int:
@@ -145,7 +146,7 @@ def into_conversation(core, state_of_flow: dict, n: int, data, d, flow, directio
     plen_hdr = d.payload_len
     if d.transport == "tcp":
         flags = d.flags
-        cs.pkts.append(n)
+        append(cs.pkts, n)
         r = cs.reasm[direction]
         if plen:
             po = d.payload_offset
