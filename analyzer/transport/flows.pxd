@@ -58,3 +58,6 @@ cdef class FlowTable:
 
     @cython.locals(flow=object)
     cpdef add(self, long long number, object ts, CDecoded d)
+
+    cpdef object _retired_at(self, tuple src, tuple dst, long long seq, long long flags)
+    cpdef _forget_retired(self, object stand_in, object client=*, object server=*)

@@ -424,7 +424,7 @@ class FlowTable:
         key = pair_key(client, server)
         old = self.retired.pop(key)
         if type(old) is tuple:
-            rest = tuple(x for x in old if x is not stand_in)
+            rest = tuple([x for x in old if x is not stand_in])
             if rest:
                 self.retired[key] = rest[0] if len(rest) == 1 else rest
 
