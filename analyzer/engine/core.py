@@ -238,24 +238,31 @@ class EngineCore:
             self.states.put(self._reviving.position, cs)
         else:
             self.states.append(cs)
-        if flow.transport == "tcp":
-            for direction in (0, 1):
-                cs.reasm[direction] = self._reassembler(cs, direction)
+        tcp = flow.transport == "tcp"
+        if tcp:
+            kw = {} if self.max_held is None else {"max_held": self.max_held}
+            for direction in (0, 1):        # what they deliver: set below, once decided
+                cs.reasm[direction] = Reassembler(fetch=self.payload_of, **kw)
         chooser = self.protocols
-        if flow.transport == "tcp" and chooser.forced_infer(flow.server[1], flow.client[1]):
+        if tcp and chooser.forced_infer(flow.server[1], flow.client[1]):
             cs.options = {"infer": True}        # undecided until the framing is inferred
             chooser.note((flow.transport, flow.id), by="decode-as")
-            return cs
-        spec, options = chooser.for_ports(flow.transport, flow.server[1], flow.client[1])
-        if spec is not None:
-            by = "decode-as" if any(p in chooser.decode_as for p in (flow.server[1],
-                                                                     flow.client[1])) else "port"
-            stated = {"framing": stated_report(options)} if spec is FRAMED else {}
-            chooser.note((flow.transport, flow.id), by=by, **stated)
-            self._set_protocol(cs, spec, options)
+        else:
+            spec, options = chooser.for_ports(flow.transport, flow.server[1], flow.client[1])
+            if spec is not None:
+                by = "decode-as" if any(p in chooser.decode_as for p in (flow.server[1],
+                                                                         flow.client[1])) else "port"
+                stated = {"framing": stated_report(options)} if spec is FRAMED else {}
+                chooser.note((flow.transport, flow.id), by=by, **stated)
+                self._set_protocol(cs, spec, options)
+        if tcp and not cs.decided:             # the bytes go to probing first
+            for direction in (0, 1):
+                self._probe_bytes(cs, direction)
         return cs
 
-    def _reassembler(self, cs: ConvState, direction: int) -> Reassembler:
+    def _probe_bytes(self, cs: ConvState, direction: int) -> None:
+        """Until the conversation's protocol is decided, its reassembler of `direction` hands
+        its bytes to probing (then _set_protocol points it at the message cutter)."""
         def on_data(off, packet, start, data):
             if cs.decided:
                 m = cs.mappers[direction]
@@ -277,8 +284,8 @@ class EngineCore:
             else:
                 cs.probe_pending.append((direction, off, 0, -1, length))
 
-        kw = {} if self.max_held is None else {"max_held": self.max_held}
-        return Reassembler(on_data, on_gap, fetch=self.payload_of, **kw)
+        r = cs.reasm[direction]
+        r.on_data, r.on_gap = on_data, on_gap
 
     def _decide_by_probe(self, cs: ConvState, final: bool = False) -> None:
         """Probe (a match the bytes contradict is rejected), else infer the framing; wait
