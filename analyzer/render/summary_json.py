@@ -64,16 +64,17 @@ def write_summary_json(eng, fp, summaries: bool = False, secret: bytes | None = 
         text = json.dumps(summary_head(eng), separators=(",", ":"))
         fp.write(text[:-1] + ',"conversations":[')
         table = eng.states
+        sep = ""
         for k, entry in enumerate(table.entries):
-            if k:
-                fp.write(",")
             if summaries:
-                fp.write(json.dumps(conversation_json(eng, table[k], True, secret),
-                                    separators=(",", ":")))
+                text = json.dumps(conversation_json(eng, table[k], True, secret),
+                                  separators=(",", ":"))
             elif type(entry) is PackedConv and not is_auth(entry):
-                fp.write(packed_json_text(eng, entry))
+                text = packed_json_text(eng, entry)
             else:
-                fp.write(conversation_json_text(eng, table[k], secret))
+                text = conversation_json_text(eng, table[k], secret)
+            fp.write(sep + text)
+            sep = ","
         fp.write("]}\n")
 
 
