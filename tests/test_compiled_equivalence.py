@@ -214,18 +214,22 @@ def dependents(module: str) -> set[str]:
         found |= more
 
 
+def copy_edited(root: Path, edited: str) -> None:
+    """A copy of the package under `root` (twins included) whose file `edited` (relative
+    path) changed after the build."""
+    for folder in ("analyzer", "dissectors"):
+        shutil.copytree(ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    path = root / edited
+    path.write_text(path.read_text(encoding="utf-8") + "# edited after the build\n",
+                    encoding="utf-8")
+
+
 @needs_twins
 def test_stale_twin_is_not_used(tmp_path):
     """A copy of the package whose hot module changed after the build: that module runs
     pure (silently), and so do the modules whose twins use its C types (their objects would
     not be of those types); the others keep their twins, and the results stay the same."""
-    for folder in ("analyzer", "dissectors"):
-        shutil.copytree(ROOT / folder, tmp_path / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    changed = ROOT / CURRENT[0].replace(".", "/")
-    copy = tmp_path / changed.relative_to(ROOT).with_suffix(".py")
-    copy.write_text(copy.read_text(encoding="utf-8") + "# edited after the build\n",
-                    encoding="utf-8")
+    copy_edited(tmp_path, CURRENT[0].replace(".", "/") + ".py")
     used = compiled_modules(tmp_path)
     pure = dependents(CURRENT[0])
     assert CURRENT[0] == "analyzer.decode.decoded" and "analyzer.decode.frame" in pure
@@ -244,12 +248,7 @@ def test_twin_of_changed_c_types_is_not_used(tmp_path):
     """Only the .pxd of a hot module changed after the build: its twin is not used either."""
     module = "dissectors.lenmsg"
     assert module in CURRENT and dependents(module) == {module}
-    for folder in ("analyzer", "dissectors"):
-        shutil.copytree(ROOT / folder, tmp_path / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    pxd = tmp_path / "dissectors" / "lenmsg.pxd"
-    pxd.write_text(pxd.read_text(encoding="utf-8") + "# edited after the build\n",
-                   encoding="utf-8")
+    copy_edited(tmp_path, "dissectors/lenmsg.pxd")
     used = compiled_modules(tmp_path)
     assert {m for m, twin in used.items() if twin == "pure"} == {module}
 
@@ -258,12 +257,7 @@ def test_twin_of_changed_c_types_is_not_used(tmp_path):
 def test_twins_of_a_changed_c_helper_are_not_used(tmp_path):
     """dissectors/c_arrays.pxd (C helpers, no module of its own) changed after the build: the
     twins that cimport it run pure, and so do the twins using their C types."""
-    for folder in ("analyzer", "dissectors"):
-        shutil.copytree(ROOT / folder, tmp_path / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    helper = tmp_path / "dissectors" / "c_arrays.pxd"
-    helper.write_text(helper.read_text(encoding="utf-8") + "# edited after the build\n",
-                      encoding="utf-8")
+    copy_edited(tmp_path, "dissectors/c_arrays.pxd")
     users = {"analyzer.engine.conv_state", "analyzer.transport.reassembly"}
     expected = set().union(*(dependents(m) for m in users))
     used = compiled_modules(tmp_path)
