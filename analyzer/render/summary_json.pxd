@@ -3,6 +3,9 @@
 import cython
 
 cpdef str _value(object v)
+cpdef str _ints(object values)
+cpdef str _analysis_text(dict analysis)
+cpdef str _choice_text(object eng, str transport, long long conv_id)
 
 
 @cython.locals(total=cython.Py_ssize_t, split=cython.Py_ssize_t, i=cython.Py_ssize_t,

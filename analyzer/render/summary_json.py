@@ -156,7 +156,7 @@ def _choice_text(eng, transport: str, conv_id: int) -> str:
     info = eng.protocols.choice_of((transport, conv_id))
     if info is None:
         return ""
-    key = tuple(info.items()) if all(type(v) is str for v in info.values()) else None
+    key = tuple(info.items()) if all([type(v) is str for v in info.values()]) else None
     text = _CHOICE_TEXTS.get(key) if key is not None else None
     if text is None:
         out: dict = {}
