@@ -8,3 +8,8 @@ import cython
 cdef class ReceiveBuffer:
     cdef public bytearray _b
     cdef public long long _pos
+
+
+cdef class CodecBase:
+    cdef public object _error
+    cdef public bint _closed

@@ -73,6 +73,7 @@ class CodecBase:
     leave it None.
     """
 
+    __slots__ = ("_error", "_closed")     # (subclasses without __slots__ get a __dict__)
     receive_sizes = None
 
     def __init__(self) -> None:

@@ -1,2 +1,14 @@
-# dissectors/lenmsg.py compiled as a twin by setup.py (its classes stay Python classes: the
-# codec derives from a Python base class); this file is the Cython augmenting .pxd
+# dissectors/lenmsg.py compiled as a twin by setup.py; this file is the Cython augmenting
+# .pxd: the codec a C class (its base, CodecBase, one too), so that receive_sizes, run for
+# every lenmsg segment the analyzer cuts, reads its state as C fields
+# A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
+import cython
+
+from dissectors.__stream_c cimport CodecBase, ReceiveBuffer
+
+
+@cython.final
+cdef class Connection(CodecBase):
+    cdef public object our_role, variant, _len, hint_port, _need
+    cdef public long long max_frame
+    cdef public ReceiveBuffer _buf

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .base import CLIENT, MAX_FRAME, SERVER, Event, LocalProtocolError, RemoteProtocolError, Role  # noqa: F401
-from ._stream import VARIANTS, CodecBase, ReceiveBuffer, length_struct, preview
+from ._stream import VARIANTS, length_struct, preview
+from ._stream import CodecBase, ReceiveBuffer  # the twin cimports it (setup.py)
 
 HEADER_SIZE = 4
 
@@ -67,6 +68,8 @@ def check_length(n: int, max_frame: int, what: str = "frame", variant: str = "ne
 class Connection(CodecBase):
     """lenmsg codec.  Options: variant ("network"|"native"), max_frame, hint_port (the port
     a --decode-as hint in an error names)."""
+
+    __slots__ = ("our_role", "variant", "_len", "max_frame", "hint_port", "_buf", "_need")
 
     def __init__(self, our_role: Role, *, variant: str | None = None, max_frame: int = MAX_FRAME,
                  hint_port: int | None = None):
