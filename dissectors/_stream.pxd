@@ -1,5 +1,6 @@
 # C types for _stream.py when setup.py compiles it as a twin (Cython augmenting .pxd): the
-# receive buffer every stream codec asks for its length at each segment
+# receive buffer every stream codec asks for its length at each segment, and the codecs' base
+# class (C fields; compiled codecs such as lenmsg derive from it in C)
 # A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
 import cython
 
