@@ -126,7 +126,7 @@ class PcapSource(CaptureSource):
             for rec in got:
                 n += 1
                 self.packets = n
-                self.progress = pos = rec[4] + len(rec[2])
+                self.progress = rec[4] + len(rec[2])
                 yield _new(Record, rec)
             got.clear()
             if status is not _MORE:
