@@ -10,7 +10,7 @@ cdef class MessageMapper:
     cdef public CConvState conv
     cdef public long long direction
     cdef public object codec, codec_factory, boundaries, dead, sizes
-    cdef public bint resync
+    cdef public bint resync, pending
     cdef public long long bidx, msg_start, pos, fed_end
     cdef public list chunks, tail_packets
 

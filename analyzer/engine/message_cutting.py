@@ -46,7 +46,8 @@ class MessageMapper:
     """One direction of one conversation: stream bytes in, messages out (into `conv`)."""
 
     __slots__ = ("conv", "direction", "codec", "codec_factory", "resync", "boundaries", "bidx",
-                 "msg_start", "pos", "fed_end", "chunks", "dead", "tail_packets", "sizes")
+                 "msg_start", "pos", "fed_end", "chunks", "dead", "tail_packets", "sizes",
+                 "pending")
 
     def __init__(self, conv, direction: int,
                  codec_factory: Callable[[], object] | None = None,
@@ -54,7 +55,10 @@ class MessageMapper:
         self.conv = conv                # a ConvState: add_message(direction, ...)
         self.direction = direction
         self.codec_factory = codec_factory
-        self.codec = codec_factory() if codec_factory is not None and boundaries is None else None
+        # codec mode: the codec is made when the first byte comes (many conversations bring
+        # none: a port scan, a handshake and a teardown); `pending` until then
+        self.pending = codec_factory is not None and boundaries is None
+        self.codec = None
         self.resync = resync or boundaries is not None
         self.boundaries = sorted(boundaries) if boundaries is not None else None
         self.bidx = 0
@@ -64,13 +68,18 @@ class MessageMapper:
         self.chunks: list = []         # (offset, end, packet) not yet wholly in messages
         self.dead: str | None = None   # codec error / gap reason: the rest is one message
         self.tail_packets: list[int] = []
-        # a codec whose every event ends a message may offer receive_sizes(data) -> the wire
-        # lengths only (dissectors.lenmsg): no event objects on the hot path
-        self.sizes = self.codec.receive_sizes if self.codec is not None else None
+        self.sizes = None
 
     @property
     def active(self) -> bool:
-        return self.codec is not None or self.boundaries is not None
+        return self.codec is not None or self.pending or self.boundaries is not None
+
+    def _make_codec(self) -> None:
+        self.codec = self.codec_factory()
+        self.pending = False
+        # a codec whose every event ends a message may offer receive_sizes(data) -> the wire
+        # lengths only (dissectors.lenmsg): no event objects on the hot path
+        self.sizes = getattr(self.codec, "receive_sizes", None)
 
     # -- input from the reassembler ------------------------------------------------------
     def data(self, offset: int, packet: int, start: int, data: bytes) -> None:
@@ -81,10 +90,12 @@ class MessageMapper:
                 self.tail_packets.append(packet)
             return
         if self.codec is None:
-            if self.boundaries is not None:
-                self.chunks.append((offset, end, packet))
-                self._boundary_data()
-            return
+            if not self.pending:
+                if self.boundaries is not None:
+                    self.chunks.append((offset, end, packet))
+                    self._boundary_data()
+                return
+            self._make_codec()
         chunks = self.chunks
         chunks.append((offset, end, packet))
         sizes = self.sizes
@@ -137,9 +148,9 @@ class MessageMapper:
                 self._message(self.msg_start, offset, reason)
             self.msg_start = self.pos = offset + length
             self.chunks.clear()
-            if self.codec is not None:
-                self.codec = self.codec_factory()
-                self.sizes = self.codec.receive_sizes if self.codec is not None else None
+            if self.codec is not None:          # a fresh codec for the next byte
+                self.codec = self.sizes = None
+                self.pending = True
             return
         self.dead = reason
 
@@ -151,7 +162,7 @@ class MessageMapper:
             if self.fed_end > self.msg_start:
                 self._message(self.msg_start, self.fed_end)
             return
-        if self.dead is None:
+        if self.dead is None and self.codec is not None:
             try:
                 self._take(self.codec.receive_data(b""))
             except ProtocolError as exc:
@@ -170,6 +181,7 @@ class MessageMapper:
                                   self.dead)
             self.msg_start = self.fed_end
         self.codec = None
+        self.pending = False
 
     # -- internals -----------------------------------------------------------------------
     def _take(self, events) -> None:

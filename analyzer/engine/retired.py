@@ -116,17 +116,31 @@ def summary_facts(p: PackedConv) -> tuple:
     rtt_ms), teardown (kind, initiator, frames), first_packet, last_packet, start_time,
     end_time, packets, bytes_c2s, bytes_s2c, analysis counts, message arrays (m_dir, m_off,
     m_len, m_pk, pk), malformed messages {index: why}, coalesced packets, gaps [("c2s" or
-    "s2c", offset, length)])."""
+    "s2c", offset, length)]).  The analysis counts come as the key packed_analysis takes:
+    (the flow's nonzero counts, the engine's own counts), both tuples of (name, count)."""
     flow, conv, reasm = marshal.loads(p.blob)
     client, server = marshal.loads(p.head)[:2]
-    arrays = (memoryview(conv[0]).cast("b"), memoryview(conv[1]).cast("q"),
-              memoryview(conv[2]).cast("q"), memoryview(conv[3]).cast("I"),
-              memoryview(conv[4]).cast("I"))
+    if conv[0]:
+        arrays = (memoryview(conv[0]).cast("b"), memoryview(conv[1]).cast("q"),
+                  memoryview(conv[2]).cast("q"), memoryview(conv[3]).cast("I"),
+                  memoryview(conv[4]).cast("I"))
+    else:
+        arrays = _NO_MESSAGES
     gaps = [(DIRS[direction], o, ln) for direction, r in enumerate(reasm) for o, ln in r[2]]
     first, last, packets, b1, b2, start, end, nonzero, state, history, hs, td = flow[:12]
     return (endpoint_text(client), endpoint_text(server), state, history, hs, td, first, last,
-            start, end, packets, b1, b2, conv_analysis(analysis_counts(nonzero), dict(conv[10])),
-            arrays, dict(conv[8]), memoryview(conv[5]).cast("I"), gaps)
+            start, end, packets, b1, b2, (nonzero, conv[10]), arrays, dict(conv[8]),
+            memoryview(conv[5]).cast("I") if conv[5] else _NO_MESSAGES[3], gaps)
+
+
+def packed_analysis(key: tuple) -> dict:
+    """A packed conversation's analysis counts (as Conversation.analysis has them) from
+    summary_facts' key (flow's nonzero counts, engine's own counts)."""
+    nonzero, own = key
+    return conv_analysis(analysis_counts(nonzero), dict(own))
+
+
+_NO_MESSAGES = (array("b"), array("q"), array("q"), array("I"), array("I"))
 
 
 class ReasmFacts:

@@ -5,6 +5,7 @@ import cython
 cpdef str _value(object v)
 cpdef str _ints(object values)
 cpdef str _analysis_text(dict analysis)
+cpdef str _packed_analysis_text(tuple key)
 cpdef str _choice_text(object eng, str transport, long long conv_id)
 
 

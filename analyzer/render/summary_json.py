@@ -8,7 +8,7 @@ from json.encoder import encode_basestring_ascii
 from analyzer.engine.auth_check import checker_for, is_auth
 from analyzer.engine.constants import DIRS, LOOPBACK_DUP
 from analyzer.engine.conv_state import malformed_texts
-from analyzer.engine.retired import PackedConv, summary_facts
+from analyzer.engine.retired import PackedConv, packed_analysis, summary_facts
 from analyzer.engine.types import Conversation, Message
 
 
@@ -89,7 +89,7 @@ def conversation_json_text(eng, cs, secret: bytes | None = None) -> str:
         c.protocol, c.first_packet, c.last_packet, c.start_time, c.end_time, c.packets,
         c.bytes_c2s, c.bytes_s2c, cs.message_count,
         (cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk), cs.m_bad, c.coalesced_packets,
-        c.analysis, c.malformed, c.gaps, _choice_text(eng, c.transport, c.id))
+        _analysis_text(c.analysis), c.malformed, c.gaps, _choice_text(eng, c.transport, c.id))
     auth = auth_json(eng, cs, secret)
     return text if auth is None else f'{text[:-1]},"auth":{_compact(auth)}}}'
 
@@ -100,16 +100,21 @@ def packed_json_text(eng, p: PackedConv) -> str:
      arrays, bad, coalesced, gaps) = summary_facts(p)
     return _conv_text(
         p.id, "tcp", client, server, state, history, hs, td, p.protocol, first, last, start,
-        end, packets, b1, b2, len(arrays[0]), arrays, bad, coalesced, analysis,
-        malformed_texts(bad, arrays[0], arrays[1]), gaps, _choice_text(eng, "tcp", p.id))
+        end, packets, b1, b2, len(arrays[0]), arrays, bad, coalesced,
+        _packed_analysis_text(analysis), malformed_texts(bad, arrays[0], arrays[1]) if bad else (),
+        gaps, _choice_text(eng, "tcp", p.id))
 
 
 def _conv_text(cid, transport, client, server, state, history, hs, td, protocol, first, last,
                start, end, packets, b1, b2, n, arrays, bad, coalesced, analysis, malformed, gaps,
                choice) -> str:
-    """One conversation's compact JSON, the keys in conversation_dict's order (+ choice)."""
-    m_dir, m_off, m_len, m_pk, pk = arrays
-    messages, split = _messages_text(n, m_dir, m_off, m_len, m_pk, pk, pk, bad)
+    """One conversation's compact JSON, the keys in conversation_dict's order (+ choice);
+    `analysis`: the analysis counts' text (_analysis_text)."""
+    if n:
+        m_dir, m_off, m_len, m_pk, pk = arrays
+        messages, split = _messages_text(n, m_dir, m_off, m_len, m_pk, pk, pk, bad)
+    else:
+        messages, split = "", 0
     complete, hs_frames, rtt = hs
     kind, initiator, td_frames = td
     gap_text = ",".join(f'{{"direction":"{d}","offset":{o},"length":{ln},'
@@ -124,7 +129,7 @@ def _conv_text(cid, transport, client, server, state, history, hs, td, protocol,
             f'"start_time":{_value(start)},"end_time":{_value(end)},"packets":{packets},'
             f'"bytes_c2s":{b1},"bytes_s2c":{b2},"messages":[{messages}],'
             f'"coalesced_packets":[{_ints(coalesced)}],"split_messages":{split},'
-            f'"analysis":{_analysis_text(analysis)},'
+            f'"analysis":{analysis},'
             f'"malformed":[{",".join(map(_string, malformed))}],"gaps":[{gap_text}]{choice}}}')
 
 
@@ -189,6 +194,20 @@ def _analysis_text(analysis: dict) -> str:
         text = _compact(analysis)
         if len(_ANALYSIS_TEXTS) < 4096:
             _ANALYSIS_TEXTS[key] = text
+    return text
+
+
+_PACKED_ANALYSIS_TEXTS: dict[tuple, str] = {}
+
+
+def _packed_analysis_text(key: tuple) -> str:
+    """_analysis_text of a packed conversation's counts, from summary_facts' key (kept for the
+    next one alike: most conversations have no findings)."""
+    text = _PACKED_ANALYSIS_TEXTS.get(key)
+    if text is None:
+        text = _analysis_text(packed_analysis(key))
+        if len(_PACKED_ANALYSIS_TEXTS) < 4096:
+            _PACKED_ANALYSIS_TEXTS[key] = text
     return text
 
 
