@@ -13,4 +13,4 @@ cdef bint COMPILED
                seq=cython.ulonglong, ack=cython.ulonglong, src_n=cython.ulong, dst_n=cython.ulong,
                tsval=cython.ulonglong, tsecr=cython.ulonglong,
                d=CDecoded)
-cpdef object decode_frame(long linktype, object data, object origlen=*)
+cpdef object decode_frame(long linktype, object data, object origlen=*, bint options=*)

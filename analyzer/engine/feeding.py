@@ -85,7 +85,7 @@ def feed_records(core, records, rows: int = 64) -> int:
             elif outgoing:
                 core._outgoing = None
                 outgoing = False
-            d = frame.decode_frame(linktype, data, origlen)
+            d = frame.decode_frame(linktype, data, origlen, False)
             flags = d.flags
             plen_hdr = d.payload_len
             if plen_hdr < 0:

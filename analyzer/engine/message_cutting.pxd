@@ -16,7 +16,7 @@ cdef class MessageMapper:
 
     @cython.locals(conv=CConvState, direction=cython.longlong, pos=cython.longlong,
                    ms=cython.longlong, chunks=list, c=tuple, packets=list, sizes=object,
-                   ends=object, k=cython.Py_ssize_t)
+                   ends=object, k=cython.Py_ssize_t, alone=bint, end=cython.longlong)
     cpdef data(self, long long offset, long long packet, long long start, object data)
 
     @cython.locals(chunks=list, start=cython.longlong, c=tuple, out=list, k=cython.Py_ssize_t)

@@ -97,7 +97,11 @@ class MessageMapper:
                 return
             self._make_codec()
         chunks = self.chunks
-        chunks.append((offset, end, packet))
+        # no earlier bytes wait for their message's end: this chunk goes into `chunks` only if
+        # a message is left open in it (most segments bring whole messages)
+        alone = not chunks and end > offset
+        if not alone:
+            chunks.append((offset, end, packet))
         sizes = self.sizes
         try:
             if sizes is not None:
@@ -106,9 +110,13 @@ class MessageMapper:
                 events = self.codec.receive_data(data)
         except ProtocolError as exc:
             self.dead = str(exc) or type(exc).__name__
+            if alone:
+                chunks.append((offset, end, packet))
             return
         except Exception as exc:  # a codec bug must not stop the analysis of the rest
             self.dead = f"decoder failed: {type(exc).__name__}: {exc}"
+            if alone:
+                chunks.append((offset, end, packet))
             return
         if sizes is not None:           # the codec gave wire lengths only, each ends a message
             ends = None
@@ -116,6 +124,8 @@ class MessageMapper:
             sizes = [ev.wire_length for ev in events]
             ends = [ev.end_of_message for ev in events]
         else:
+            if alone:
+                chunks.append((offset, end, packet))
             return
         # _take + _message inlined: this runs once per message of the capture
         pos = self.pos
@@ -126,6 +136,8 @@ class MessageMapper:
                 ms = self.msg_start
                 if pos <= ms:
                     packets = []
+                elif alone:
+                    packets = [packet] if end > ms else []
                 elif len(chunks) == 1:
                     c = chunks[0]
                     if c[1] <= pos:
@@ -136,6 +148,8 @@ class MessageMapper:
                 conv.add_message(direction, ms, pos, packets, None)
                 self.msg_start = pos
         self.pos = pos
+        if alone and self.msg_start < end:      # a message left open here
+            chunks.append((offset, end, packet))
 
     def gap(self, offset: int, length: int) -> None:
         self.fed_end = offset + length

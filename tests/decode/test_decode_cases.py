@@ -221,3 +221,30 @@ def test_fast_path_taken_frames_equal_general_path():
     for f in _FASTABLE:
         assert _slots(decode_frame(1, f)) == _slots(decode_general(1, f))
         assert decode_frame(1, f).transport == "tcp"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(_FASTABLE), st.integers(0, 200), st.integers(0, 255), st.integers(40, 200))
+def test_options_unread_changes_nothing_else(frame, pos, value, cut):
+    """options=False (the engine's loop): the same Decoded, but a fast-path segment without
+    SYN may leave its TCP options unread; a SYN's are always read (the flow table wants its
+    window scale)."""
+    b = bytearray(frame)
+    b[pos % len(b)] = value
+    b = bytes(b[:cut])
+    full, lean = _slots(decode_frame(1, b)), _slots(decode_frame(1, b, None, False))
+    if lean["tcp_options"] != full["tcp_options"]:
+        assert lean["tcp_options"] is None and not full["flags"] & 0x02
+    lean["tcp_options"] = full["tcp_options"]
+    assert lean == full
+
+
+def test_options_unread_only_without_syn():
+    ts = [("NOP", None), ("NOP", None), ("Timestamp", (7, 8))]
+    assert decode_frame(1, tcp_frame(options=ts), None, False).tcp_options is None
+    syn = raw(Ether(**ETH) / IP(src="127.0.0.1", dst="127.0.0.1") /
+              TCP(sport=40000, dport=9001, flags="S", options=ts))
+    assert decode_frame(1, syn, None, False).tcp_options == {"ts": (7, 8)}
+    ws = raw(Ether(**ETH) / IP(src="127.0.0.1", dst="127.0.0.1") /
+             TCP(sport=40000, dport=9001, flags="SA", options=[("MSS", 1460), ("WScale", 2)]))
+    assert decode_frame(1, ws, None, False).tcp_options == {"mss": 1460, "wscale": 2}
