@@ -12,3 +12,11 @@ cdef class Connection(CodecBase):
     cdef public object our_role, variant, _len, hint_port, _need
     cdef public long long max_frame
     cdef public ReceiveBuffer _buf
+
+    @cython.locals(out=list, pos=cython.Py_ssize_t, end=cython.Py_ssize_t, n=cython.longlong,
+                   stop=cython.Py_ssize_t, max_frame=cython.longlong, b=cython.p_uchar,
+                   big=bint)
+    cpdef list receive_sizes(self, object data)
+
+
+cdef bint COMPILED

@@ -1,10 +1,12 @@
 """lenmsg.Connection.receive_sizes (the analyzer's hot path) == receive_data's wire lengths,
-errors included, for random streams cut at random places."""
+errors included, for random streams cut at random places; both ways of reading the lengths
+(struct here, byte by byte as the compiled twin does: COMPILED)."""
 import random
 import struct
 
 import pytest
 
+from dissectors import lenmsg
 from dissectors.base import SERVER
 from dissectors.lenmsg import Connection
 
@@ -16,17 +18,20 @@ def _outcome(fn, data):
         return (type(exc).__name__, str(exc))
 
 
+@pytest.mark.parametrize("byte_reading", [False, True])
 @pytest.mark.parametrize("variant", ["network", "native"])
-def test_receive_sizes_matches_receive_data(variant):
+def test_receive_sizes_matches_receive_data(variant, byte_reading, monkeypatch):
+    monkeypatch.setattr(lenmsg, "COMPILED", byte_reading)   # (the pure module's switch)
     rng = random.Random(7)
     st = struct.Struct("!I" if variant == "network" else "<i")
-    bad = st.pack(2000) if variant == "network" else struct.pack("<i", -3)
+    bads = [st.pack(v) for v in ((2000, 0x80000001, 0xFFFFFFFF) if variant == "network"
+                                 else (-3, -2 ** 31, 2000, 0x7FFFFFFF))]
     errors = 0
     for _ in range(1500):
         stream = b""
         for _ in range(rng.randint(0, 6)):
             if rng.random() < 0.05:
-                stream += bad
+                stream += rng.choice(bads)
             n = rng.choice([0, 1, 5, 30, rng.randint(0, 100)])
             stream += st.pack(n) + bytes(rng.getrandbits(8) for _ in range(n))
         if rng.random() < 0.3:
