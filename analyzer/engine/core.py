@@ -102,9 +102,11 @@ class EngineCore:
         """Finish a closed TCP conversation now and keep it packed.  Not packed: what another
         conversation's choice may depend on (inferred or probed framings, sidecar sessions),
         and conversations still undecided."""
-        if not cs.decided or cs.protocol == "inferred" or any(
-                m is not None and m.boundaries is not None for m in cs.mappers):
+        if not cs.decided or cs.protocol == "inferred":
             return
+        for m in cs.mappers:
+            if m is not None and m.boundaries is not None:
+                return
         choice = self.protocols.choice_of(("tcp", cs.id))
         if choice is not None and choice.get("by") not in ("port", "decode-as"):
             return
@@ -250,8 +252,9 @@ class EngineCore:
         else:
             spec, options = chooser.for_ports(flow.transport, flow.server[1], flow.client[1])
             if spec is not None:
-                by = "decode-as" if any(p in chooser.decode_as for p in (flow.server[1],
-                                                                         flow.client[1])) else "port"
+                decode_as = chooser.decode_as
+                by = "decode-as" if decode_as and (flow.server[1] in decode_as
+                                                   or flow.client[1] in decode_as) else "port"
                 stated = {"framing": stated_report(options)} if spec is FRAMED else {}
                 chooser.note((flow.transport, flow.id), by=by, **stated)
                 self._set_protocol(cs, spec, options)

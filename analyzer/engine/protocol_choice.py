@@ -142,14 +142,22 @@ class ProtocolChooser:
 
     def forced_infer(self, server_port: int, client_port: int) -> bool:
         """--decode-as PORT=infer names one of the ports."""
-        return any(self.decode_as.get(p, ("",))[0] == registry.INFER
-                   for p in (server_port, client_port))
+        decode_as = self.decode_as
+        if not decode_as:
+            return False
+        for p in (server_port, client_port):
+            if decode_as.get(p, ("",))[0] == registry.INFER:
+                return True
+        return False
 
     def note(self, key: tuple[str, int], **info) -> None:
         """Record why conversation `key` got its protocol (shown by the summary views)."""
         old = self.choices.get(key)
         new = {**old, **info} if old else info
-        if all(type(v) is str for v in new.values()):     # {"by": "port"}: one shared copy
+        for v in new.values():
+            if type(v) is not str:
+                break
+        else:                                               # {"by": "port"}: one shared copy
             new = self._same_choice.setdefault(tuple(new.items()), new)
         self.choices[key] = new
 

@@ -56,12 +56,10 @@ class PackedConv:
 def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
     """Pack a finished TCP conversation (see the module docstring)."""
     f = cs.flow
-    hs, td = f.handshake(), f.teardown()
     head = (f.client, f.server, (f.syn_base(0), f.syn_base(1)), first_preset)
     flow = (f.first_packet, f.last_packet, f.packets, f.bytes_c2s, f.bytes_s2c, f.start_time,
             f.end_time, tuple([(k, v) for k, v in f.analysis_counts.items() if v]),
-            f.state(), f.history(), (hs["complete"], tuple(hs["frames"]), hs["rtt_ms"]),
-            (td["kind"], td["initiator"], tuple(td["frames"])),
+            f.state(), f.history(), f.handshake_facts(), f.teardown_facts(),
             (f.window_shift(0), f.window_shift(1)), (f.base_seq(0), f.base_seq(1)),
             f.initial_rtt)
     conv = (cs.m_dir.tobytes(), cs.m_off.tobytes(), cs.m_len.tobytes(), cs.m_pk.tobytes(),

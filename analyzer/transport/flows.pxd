@@ -35,6 +35,8 @@ cdef class Flow:
     cpdef object window_shift(self, long long direction)
     cpdef dict handshake(self)
     cpdef dict teardown(self)
+    cpdef tuple handshake_facts(self)
+    cpdef tuple teardown_facts(self)
 
 
 @cython.final

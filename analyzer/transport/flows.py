@@ -138,37 +138,46 @@ class Flow:
         return self._tcp.initial_rtt if self._tcp is not None else None
 
     def handshake(self) -> dict:
-        frames = [f for f in (self._syn, self._synack, self._hs_ack) if f is not None]
-        complete = len(frames) == 3
-        rtt = round((self._hs_ack_ts - self._syn_ts) * 1000.0, 3) if complete else None
-        return {"complete": complete, "frames": frames, "rtt_ms": rtt}
+        complete, frames, rtt = self.handshake_facts()
+        return {"complete": complete, "frames": list(frames), "rtt_ms": rtt}
 
     def teardown(self) -> dict:
+        kind, initiator, frames = self.teardown_facts()
+        return {"kind": kind, "initiator": initiator, "frames": list(frames)}
+
+    def handshake_facts(self) -> tuple:
+        """handshake() as a tuple: (complete, frames (a tuple), rtt_ms)."""
+        frames = tuple([f for f in (self._syn, self._synack, self._hs_ack) if f is not None])
+        complete = len(frames) == 3
+        rtt = round((self._hs_ack_ts - self._syn_ts) * 1000.0, 3) if complete else None
+        return complete, frames, rtt
+
+    def teardown_facts(self) -> tuple:
+        """teardown() as a tuple: (kind, initiator, frames (a tuple))."""
         who = ("client", "server")
         if self._rst is not None and self._rst_before_close:
-            return {"kind": "rst", "initiator": who[self._rst_dir], "frames": [self._rst]}
+            return "rst", who[self._rst_dir], (self._rst,)
         order = self._fin_order
         if not order:
-            return {"kind": "none", "initiator": None, "frames": []}
+            return "none", None, ()
         x = order[0]
         if len(order) == 1 or self._data_after_fin:
             frames = [f for f in (self._fin[x], self._fin_ack[x]) if f is not None]
             if len(order) == 2:
                 y = order[1]
                 frames += [f for f in (self._fin[y], self._fin_ack[y]) if f is not None]
-            return {"kind": "half-close", "initiator": who[x],
-                    "frames": list(dict.fromkeys(frames))}
+            return "half-close", who[x], tuple(dict.fromkeys(frames))
         y = order[1]
         if not self._second_fin_acks_first:
             frames = sorted({f for f in (self._fin[x], self._fin[y], self._fin_ack[x],
                                          self._fin_ack[y]) if f is not None})
-            return {"kind": "simultaneous", "initiator": who[x], "frames": frames}
+            return "simultaneous", who[x], tuple(frames)
         if self._fin_ack[x] == self._fin[y]:
             frames = [f for f in (self._fin[x], self._fin[y], self._fin_ack[y]) if f is not None]
-            return {"kind": "fin-ack-piggybacked", "initiator": who[x], "frames": frames}
+            return "fin-ack-piggybacked", who[x], tuple(frames)
         frames = [f for f in (self._fin[x], self._fin_ack[x], self._fin[y], self._fin_ack[y])
                   if f is not None]
-        return {"kind": "four-way", "initiator": who[x], "frames": frames}
+        return "four-way", who[x], tuple(frames)
 
     def endpoint_text(self, which) -> str:
         """which: "client"/"server" or 0/1."""
