@@ -27,10 +27,9 @@ from analyzer.engine.message_cutting import MessageMapper, describe
 from analyzer.engine.packet_index import PacketIndex
 from analyzer.engine.protocol_choice import (FRAMED, ProtocolChooser, codec_factory, framing_of,
                                              stated_report, verify)
-from analyzer.engine.retired import PackedConv, pack
+from analyzer.engine.retired import PackedConv
 from analyzer.transport.flows import FlowTable
 from analyzer.transport.reassembly import Reassembler
-from analyzer.transport.tcp_analysis import A_REUSED_PORTS
 
 
 class EngineCore:
@@ -98,32 +97,6 @@ class EngineCore:
             self.frame_store[:0] = [None] * (n - len(self.frame_store))
 
     # -- closed conversations packed small (analyzer.engine.retired) ------------------------
-    def _pack(self, cs: ConvState) -> None:
-        """Finish a closed TCP conversation now and keep it packed.  Not packed: what another
-        conversation's choice may depend on (inferred or probed framings, sidecar sessions),
-        and conversations still undecided."""
-        if not cs.decided or cs.protocol == "inferred":
-            return
-        for m in cs.mappers:
-            if m is not None and m.boundaries is not None:
-                return
-        choice = self.protocols.choice_of(("tcp", cs.id))
-        if choice is not None and choice.get("by") not in ("port", "decode-as"):
-            return
-        for r in cs.reasm:
-            r.finish()
-        for m in cs.mappers:
-            if m is not None:
-                m.finish()
-        flow = cs.flow
-        pos = self.states.position_of("tcp", cs.id)
-        packed = pack(cs, pos, self.index.analysis[flow.first_packet - 1] & A_REUSED_PORTS)
-        self.states.put(pos, packed)
-        del self._state_of_flow[flow]
-        self.flows.retire(flow, packed)
-        # it refers to itself (codec callbacks): freed here, not by the cyclic GC (off now)
-        cs.reasm = cs.mappers = cs.flow = cs.cache = None
-
     def _unpack_for_feeding(self, packed: PackedConv) -> None:
         """Bring a packed conversation back: its packets fed again from the capture."""
         self.flows.replay_as(packed, packed.id, packed.first_preset())

@@ -1,8 +1,9 @@
 """The engine's per-packet loop: Records in (`feed_records`), each packet's columns appended
 and the packet passed into its conversation's state (`into_conversation`: reassembly,
 message cutting).  Everything rarer (new conversations, loopback twins, live frames kept,
-packing and bringing back closed conversations, UDP datagrams) is a method of
-analyzer.engine.core.EngineCore, called from here.
+bringing back packed conversations, UDP datagrams) is a method of
+analyzer.engine.core.EngineCore, called from here; closed conversations are packed by
+analyzer.engine.retired.finish_and_pack.
 
 Kept apart from the core so setup.py compiles it as a twin: with the C types of feeding.pxd
 the decoder's result, the flow table, the flow and the reassembler are C structs here, read
@@ -14,6 +15,7 @@ import analyzer.decode.frame as frame
 from analyzer.decode.decoded import FIN, SYN
 from analyzer.engine.constants import (COOKED_HEADER, ENGINE_BITS, LOOPBACK_DUP, MALFORMED,
                                        SIZE_LIMITED)
+from analyzer.engine.retired import finish_and_pack
 from analyzer.transport.analysis_flags import analysis_list
 from dissectors.arrays import append  # the twin cimports it (setup.py)
 
@@ -125,7 +127,7 @@ def feed_records(core, records, rows: int = 64) -> int:
                 v_stream[n - 1] = flow.id
                 v_dir[n - 1] = direction
             if flow.closed and pack_closed:
-                core._pack(state_of_flow[flow])
+                finish_and_pack(core, state_of_flow[flow])
     finally:
         v_ts = v_off = v_cap = v_orig = v_link = v_bits = None
         v_flags = v_plen = v_stream = v_kind = v_dir = None

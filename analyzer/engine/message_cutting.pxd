@@ -19,6 +19,8 @@ cdef class MessageMapper:
                    ends=object, k=cython.Py_ssize_t, alone=bint, end=cython.longlong)
     cpdef data(self, long long offset, long long packet, long long start, object data)
 
+    cpdef finish(self)
+
     @cython.locals(chunks=list, start=cython.longlong, c=tuple, out=list, k=cython.Py_ssize_t)
     cpdef list _packets_until(self, long long end)
 

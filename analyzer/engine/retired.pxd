@@ -5,6 +5,13 @@ import cython
 from analyzer.engine._conv_state_c cimport ConvState as CConvState
 from analyzer.transport._flows_c cimport Flow as CFlow
 from analyzer.transport._reassembly_c cimport Reassembler as CReassembler
+from analyzer.engine._message_cutting_c cimport MessageMapper as CMessageMapper
+
+cdef long long A_REUSED_PORTS
+
+
+@cython.locals(r=CReassembler, m=CMessageMapper, mappers=list, flow=CFlow, choice=object)
+cpdef finish_and_pack(object core, CConvState cs)
 
 
 @cython.locals(f=CFlow, r=CReassembler)

@@ -21,6 +21,7 @@ from analyzer.engine.constants import DIRS
 from analyzer.engine.conv_state import ConvState, conv_analysis
 from analyzer.transport.flows import TCP_ANALYSIS_NAMES, endpoint_text
 from analyzer.transport.reassembly import ChunkMap
+from analyzer.transport.tcp_analysis import A_REUSED_PORTS
 
 
 
@@ -51,6 +52,35 @@ class PackedConv:
     def first_preset(self) -> int:
         """The analysis bits flows gave the first packet before analysing it (reused ports)."""
         return marshal.loads(self.head)[3]
+
+
+def finish_and_pack(core, cs: ConvState) -> None:
+    """Finish a closed TCP conversation of the engine `core` (an EngineCore) now and keep it
+    packed in its place.  Not packed: what another conversation's choice may depend on
+    (inferred or probed framings, sidecar sessions), and conversations still undecided."""
+    if not cs.decided or cs.protocol == "inferred":
+        return
+    mappers = cs.mappers
+    for m in mappers:
+        if m is not None and m.boundaries is not None:
+            return
+    choice = core.protocols.choice_of(("tcp", cs.id))
+    if choice is not None and choice.get("by") not in ("port", "decode-as"):
+        return
+    for r in cs.reasm:
+        r.finish()
+    for m in mappers:
+        if m is not None:
+            m.finish()
+    flow = cs.flow
+    states = core.states
+    pos = states.position_of("tcp", cs.id)
+    packed = pack(cs, pos, core.index.analysis[flow.first_packet - 1] & A_REUSED_PORTS)
+    states.put(pos, packed)
+    del core._state_of_flow[flow]
+    core.flows.retire(flow, packed)
+    # it refers to itself (codec callbacks): freed here, not by the cyclic GC (off now)
+    cs.reasm = cs.mappers = cs.flow = cs.cache = None
 
 
 def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:

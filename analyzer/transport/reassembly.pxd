@@ -30,6 +30,8 @@ cdef class Reassembler:
     cpdef long long segment(self, long long packet, long long seq, long long flags, object data,
                             long long start=*)
 
+    cpdef finish(self)
+
     @cython.locals(n=cython.longlong, ch=ChunkMap)
     cpdef _deliver(self, long long off, long long packet, long long start, object data)
 
