@@ -74,6 +74,7 @@ class EngineCore:
         self._outgoing: list | None = None
         self._file = None
         self.summary_only = summary_only
+        self._factories: dict[tuple, object] = {}  # (id(spec), direction, port) -> codec maker
 
     # -- feeding -------------------------------------------------------------------------
     def feed(self, rec) -> int:
@@ -336,7 +337,8 @@ class EngineCore:
                 cs.mappers[direction] = None    # no framing found for this direction
             else:
                 cs.mappers[direction] = MessageMapper(
-                    cs, direction, codec_factory(spec, options, direction, cs.flow.server[1]),
+                    cs, direction, self._codec_factory(spec, options, direction,
+                                                       cs.flow.server[1]),
                     resync=not spec.framed)
         for direction in (0, 1):            # from now on the reassembler feeds the mapper
             r, m = cs.reasm[direction], cs.mappers[direction]
@@ -344,8 +346,11 @@ class EngineCore:
                 r.deliver_nothing()
             else:
                 r.on_data, r.on_gap = m.data, m.gap
-        pending, cs.probe_pending = cs.probe_pending, []
-        cs.probe_buf = [bytearray(), bytearray()]
+        pending = cs.probe_pending
+        if pending:
+            cs.probe_pending = []
+        if cs.probe_buf[0] or cs.probe_buf[1]:
+            cs.probe_buf = [bytearray(), bytearray()]
         for direction, off, packet, start, data in pending:
             m = cs.mappers[direction]
             if m is None:
@@ -354,6 +359,19 @@ class EngineCore:
                 m.gap(off, data)
             else:
                 m.data(off, packet, start, data)
+
+    def _codec_factory(self, spec, options: dict, direction: int, port: int):
+        """protocol_choice.codec_factory; the same function again for the same codec without
+        options (a protocol chosen by its port: most conversations)."""
+        if options:
+            return codec_factory(spec, options, direction, port)
+        key = (id(spec), direction, port)       # (the factory kept keeps `spec` alive)
+        factory = self._factories.get(key)
+        if factory is None:
+            factory = codec_factory(spec, options, direction, port)
+            if len(self._factories) < 4096:
+                self._factories[key] = factory
+        return factory
 
     def _udp_datagram(self, cs: ConvState, direction: int, n: int, payload: bytes) -> None:
         if not cs.decided:
