@@ -32,9 +32,17 @@ def _ntop6(b: bytes) -> str:
 ip4_text: Callable[[bytes], str] = _TextCache(socket.inet_ntoa).__getitem__
 ip6_text: Callable[[bytes], str] = _TextCache(_ntop6).__getitem__
 # ip4_n_text(0x7F000001) -> "127.0.0.1": the same, for an address read as a number (no bytes
-# object made for it)
-ip4_n_text: Callable[[int], str] = _TextCache(lambda n: socket.inet_ntoa(n.to_bytes(4, "big"))
-                                              ).__getitem__
+# object made for it); its cache, IP4_N_TEXTS, a plain dict the decoder's twin looks in first
+IP4_N_TEXTS: dict[int, str] = {}
+
+
+def ip4_n_text(n: int) -> str:
+    s = IP4_N_TEXTS.get(n)
+    if s is None:
+        if len(IP4_N_TEXTS) >= CACHE_MAX:
+            IP4_N_TEXTS.clear()
+        s = IP4_N_TEXTS[n] = socket.inet_ntoa(n.to_bytes(4, "big"))
+    return s
 
 
 def mac_text(b: bytes) -> str:

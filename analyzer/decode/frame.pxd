@@ -4,6 +4,7 @@ import cython
 from analyzer.decode._decoded_c cimport Decoded as CDecoded
 
 cdef bint COMPILED
+cdef dict _N_TEXTS
 
 
 @cython.locals(b=cython.p_uchar, etype=cython.long, vihl=cython.long, total=cython.long,
@@ -12,5 +13,5 @@ cdef bint COMPILED
                doff=cython.long, flags=cython.long, win=cython.long, hl=cython.long,
                seq=cython.ulonglong, ack=cython.ulonglong, src_n=cython.ulong, dst_n=cython.ulong,
                tsval=cython.ulonglong, tsecr=cython.ulonglong,
-               d=CDecoded)
+               d=CDecoded, text=object)
 cpdef object decode_frame(long linktype, object data, object origlen=*, bint options=*)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import struct
 
-from analyzer.decode.addresses import ip4_n_text, ip4_text
+from analyzer.decode.addresses import IP4_N_TEXTS, ip4_n_text, ip4_text
 from analyzer.decode.decoded import Decoded
 from analyzer.decode.layers import network
 from analyzer.decode.link import LINK_DECODERS, unsupported
@@ -19,6 +19,7 @@ _u32_pair = struct.Struct("!II").unpack_from
 # one in C, here one struct unpack is faster than ~30 indexing operations
 COMPILED = False
 _new = Decoded.__new__       # skips __init__ (every field is set by the fast path)
+_N_TEXTS = IP4_N_TEXTS
 
 
 def decode_frame(linktype: int, data: bytes, origlen: int | None = None,
@@ -52,9 +53,11 @@ def decode_frame(linktype: int, data: bytes, origlen: int | None = None,
             d.l4_offset = 34
             d.payload_offset = 34 + hl
             d.ip_version = 4
-            if COMPILED:
-                d.src = ip4_n_text(src_n)
-                d.dst = ip4_n_text(dst_n)
+            if COMPILED:                    # (ip4_n_text's cache looked in first)
+                text = _N_TEXTS.get(src_n)
+                d.src = text if text is not None else ip4_n_text(src_n)
+                text = _N_TEXTS.get(dst_n)
+                d.dst = text if text is not None else ip4_n_text(dst_n)
             else:
                 d.src = ip4_text(src)
                 d.dst = ip4_text(dst)

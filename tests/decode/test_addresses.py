@@ -17,3 +17,23 @@ def test_a_full_cache_starts_over(monkeypatch):
     texts = [ip4_text(bytes([10, 0, 0, i])) for i in range(10)]
     assert texts == [f"10.0.0.{i}" for i in range(10)]
     assert len(cache) <= 3
+
+
+def test_numeric_addresses_and_their_bounded_cache(monkeypatch):
+    from analyzer.decode.addresses import IP4_N_TEXTS, ip4_n_text
+    assert ip4_n_text(0x7F000001) == "127.0.0.1" and ip4_n_text(0xFFFFFFFF) == "255.255.255.255"
+    monkeypatch.setattr(addresses, "CACHE_MAX", 3)
+    texts = [ip4_n_text((10 << 24) + i) for i in range(10)]
+    assert texts == [f"10.0.0.{i}" for i in range(10)]
+    assert 0 < len(IP4_N_TEXTS) <= 3
+
+
+def test_decoder_reads_addresses_through_the_cache():
+    from scapy.all import IP, TCP, Ether, raw
+    from analyzer.decode import decode_frame
+    from analyzer.decode.addresses import IP4_N_TEXTS
+    IP4_N_TEXTS.clear()
+    f = raw(Ether() / IP(src="192.168.1.2", dst="10.9.8.7") / TCP(sport=1, dport=2) / b"x")
+    for _ in range(3):                  # a miss, then hits: the same text every time
+        d = decode_frame(1, f)
+        assert (d.src, d.dst) == ("192.168.1.2", "10.9.8.7")
