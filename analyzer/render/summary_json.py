@@ -65,6 +65,7 @@ def write_summary_json(eng, fp, summaries: bool = False, secret: bytes | None = 
         fp.write(text[:-1] + ',"conversations":[')
         table = eng.states
         sep = ""
+        texts: list[str] = []           # written 256 conversations at a time (fewer writes)
         for k, entry in enumerate(table.entries):
             if summaries:
                 text = json.dumps(conversation_json(eng, table[k], True, secret),
@@ -73,8 +74,13 @@ def write_summary_json(eng, fp, summaries: bool = False, secret: bytes | None = 
                 text = packed_json_text(eng, entry)
             else:
                 text = conversation_json_text(eng, table[k], secret)
-            fp.write(sep + text)
-            sep = ","
+            texts.append(text)
+            if len(texts) == 256:
+                fp.write(sep + ",".join(texts))
+                texts.clear()
+                sep = ","
+        if texts:
+            fp.write(sep + ",".join(texts))
         fp.write("]}\n")
 
 
