@@ -1,6 +1,8 @@
 """Fixtures shared across the test folders: small crafted captures."""
 from __future__ import annotations
 
+import signal
+
 import pytest
 from scapy.utils import wrpcap
 
@@ -20,6 +22,15 @@ def gap_pcap(tmp_path_factory) -> str:
     path = str(tmp_path_factory.mktemp("tui") / "gap.pcap")
     wrpcap(path, pk)
     return path
+
+
+def pytest_configure(config) -> None:
+    """A suite started with SIGINT ignored (a background job of a non-interactive shell,
+    nohup) would pass that on to every child: the tests that stop `serve`, `capture` and
+    `demo` with Ctrl-C as a user does would then wait in vain.  Python's own handler again:
+    children start with SIGINT at its default."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items) -> None:
