@@ -127,36 +127,29 @@ class Connection(CodecBase):
                 and not len(self._buf):
             pos, end = 0, len(data)
             max_frame = self.max_frame
-            if COMPILED and type(data) is bytes and self.variant in VARIANTS:
+            unpack = self._len.unpack_from
+            in_c = COMPILED and type(data) is bytes and self.variant in VARIANTS
+            if in_c:
                 b = data
-                big = self.variant == "network"     # '!I'; else native, '<i'
-                while end - pos >= HEADER_SIZE:
-                    if big:
-                        n = b[pos]
-                        n = (n << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3]
-                    else:
-                        n = b[pos + 3]
-                        n = (n << 24) | (b[pos + 2] << 16) | (b[pos + 1] << 8) | b[pos]
-                        if n >= 0x80000000:
-                            n -= 0x100000000
-                    if n < 0 or n > max_frame:
-                        break                 # receive_data below raises the same error
-                    stop = pos + HEADER_SIZE + n
-                    if stop > end:
-                        break
-                    out.append(HEADER_SIZE + n)
-                    pos = stop
-            else:
-                unpack = self._len.unpack_from
-                while end - pos >= HEADER_SIZE:
+            big = self.variant == "network"         # '!I'; else native, '<i'
+            while end - pos >= HEADER_SIZE:
+                if not in_c:
                     (n,) = unpack(data, pos)
-                    if n < 0 or n > max_frame:
-                        break                 # receive_data below raises the same error
-                    stop = pos + HEADER_SIZE + n
-                    if stop > end:
-                        break
-                    out.append(HEADER_SIZE + n)
-                    pos = stop
+                elif big:
+                    n = b[pos]
+                    n = (n << 24) | (b[pos + 1] << 16) | (b[pos + 2] << 8) | b[pos + 3]
+                else:
+                    n = b[pos + 3]
+                    n = (n << 24) | (b[pos + 2] << 16) | (b[pos + 1] << 8) | b[pos]
+                    if n >= 0x80000000:
+                        n -= 0x100000000
+                if n < 0 or n > max_frame:
+                    break                     # receive_data below raises the same error
+                stop = pos + HEADER_SIZE + n
+                if stop > end:
+                    break
+                out.append(HEADER_SIZE + n)
+                pos = stop
             if pos == end:
                 return out
             data = data[pos:]
