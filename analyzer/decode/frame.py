@@ -19,6 +19,7 @@ _u32_pair = struct.Struct("!II").unpack_from
 # one in C, here one struct unpack is faster than ~30 indexing operations
 COMPILED = False
 _new = Decoded.__new__       # skips __init__ (every field is set by the fast path)
+CDecoded = Decoded  # the twin cimports it (setup.py)
 _N_TEXTS = IP4_N_TEXTS
 
 
@@ -47,7 +48,8 @@ def decode_frame(linktype: int, data: bytes, origlen: int | None = None,
         hl = (doff >> 4) << 2
         if (etype == 0x0800 and vihl == 0x45 and proto == 6 and not frag & 0x3FFF
                 and 20 <= hl <= total - 20 and 14 + total <= len(data)):
-            d = _new(Decoded)               # every slot is set below: skip __init__
+            # every slot is set below: skip __init__ (the twin calls the C type's tp_new)
+            d = CDecoded.__new__(CDecoded) if COMPILED else _new(Decoded)
             d.linktype = 1
             d.l3_offset = 14
             d.l4_offset = 34
