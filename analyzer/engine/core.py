@@ -80,14 +80,14 @@ class EngineCore:
     def feed(self, rec) -> int:
         """Add one Record; returns its packet number."""
         with self.lock:
-            feed_records(self, (rec,), 1)
+            feed_records(self, (rec,))
             return len(self.index.ts)
 
     def feed_many(self, records) -> int:
-        """Add Records while holding the lock once; returns how many."""
-        rows = len(records) if isinstance(records, (list, tuple)) else 64
+        """Add Records (an iterable, or a source's batch: a list or RecordColumns) while
+        holding the lock once; returns how many."""
         with self.lock:
-            return feed_records(self, records, rows)
+            return feed_records(self, records)
 
     def keep_frame(self, n: int, data) -> None:
         """Keep packet n's frame bytes in memory (live sources, or keep_frames=True)."""

@@ -13,6 +13,9 @@ cdef long long FIN, SYN, ENGINE_BITS, LOOPBACK_DUP, MALFORMED, SIZE_LIMITED
 
 @cython.locals(d=CDecoded, flows=CFlowTable, flow=CFlow, n=cython.longlong, i=cython.longlong,
                start=cython.longlong, end=cython.longlong, grow=cython.longlong,
+               count=cython.Py_ssize_t, k=cython.Py_ssize_t, in_columns=bint, sized=bint,
+               c_ts=cython.double[::1], c_link=cython.uint[::1], c_orig=cython.longlong[::1],
+               c_off=cython.longlong[::1],
                flags=cython.longlong, plen_hdr=cython.longlong, bits=cython.longlong,
                direction=cython.longlong, fbits=cython.longlong, kind=cython.longlong,
                keep=bint, outgoing=bint, pack_closed=bint, full=bint, state_of_flow=dict,
@@ -20,7 +23,7 @@ cdef long long FIN, SYN, ENGINE_BITS, LOOPBACK_DUP, MALFORMED, SIZE_LIMITED
                v_cap=cython.uint[::1], v_orig=cython.uint[::1], v_link=cython.ushort[::1],
                v_bits=cython.uint[::1], v_flags=cython.uchar[::1], v_plen=cython.uint[::1],
                v_stream=cython.int[::1], v_kind=cython.schar[::1], v_dir=cython.schar[::1])
-cpdef long long feed_records(object core, object records, long long rows=*)
+cpdef long long feed_records(object core, object records)
 
 
 @cython.locals(cs=CConvState, r=CReassembler, plen=cython.longlong, plen_hdr=cython.longlong,

@@ -16,13 +16,16 @@ from analyzer.decode.decoded import FIN, SYN
 from analyzer.engine.constants import (COOKED_HEADER, ENGINE_BITS, LOOPBACK_DUP, MALFORMED,
                                        SIZE_LIMITED)
 from analyzer.engine.retired import finish_and_pack
+from analyzer.sources.record import RecordColumns
 from analyzer.transport.analysis_flags import analysis_list
 from dissectors.arrays import append  # the twin cimports it (setup.py)
 
 
-def feed_records(core, records, rows: int = 64) -> int:
+def feed_records(core, records) -> int:
     """Feed every Record of `records` into `core` (an EngineCore whose lock the caller holds);
-    returns how many.  `rows`: how many rows to make first (1 for a single record)."""
+    returns how many.  `records`: a RecordColumns (the pcap reader's batches), a list or
+    tuple of Records, or any iterable of them (taken one at a time: a generator may act
+    between two records, as the Dask partitions' does)."""
     idx = core.index
     full = not core.summary_only        # else the view-only columns stay empty
     columns = [idx.ts, idx.offset, idx.caplen, idx.origlen, idx.linktype, idx.analysis]
@@ -34,15 +37,41 @@ def feed_records(core, records, rows: int = 64) -> int:
     undecoded = core.undecoded
     keep = core.keep_frames
     outgoing = core._outgoing is not None       # the previous frame was a cooked outgoing copy
+    in_columns = type(records) is RecordColumns
+    sized = in_columns or isinstance(records, (list, tuple))
+    count = len(records) if sized else -1
     start = i = end = len(idx.ts)               # rows: next to fill, end of the rows made
-    grow = rows if rows > 0 else 64
-    # the rows are made a chunk at a time (zeros) and filled in place: in the twin through
-    # typed views of the arrays, with no Python int per column (their appends cost ~0.6 us a
-    # packet); the rows not filled are cut off at the end
+    grow = count if sized else 64
+    # the rows are made a chunk at a time (zeros: all at once when the count is known) and
+    # filled in place: in the twin through typed views of the arrays, with no Python int per
+    # column (their appends cost ~0.6 us a packet); the rows not filled are cut off at the end
     v_ts = v_off = v_cap = v_orig = v_link = v_bits = None
     v_flags = v_plen = v_stream = v_kind = v_dir = None
+    c_ts = c_link = c_orig = c_off = None
+    frames = records
+    if in_columns:
+        c_ts, c_link, c_orig, c_off = records.ts, records.linktype, records.origlen, records.offset
+        frames = records.data
+    elif not sized:
+        frames = iter(records)
+    k = 0
     try:
-        for rec in records:
+        while True:
+            if in_columns:
+                if k == count:
+                    break
+                ts, linktype, data = c_ts[k], c_link[k], frames[k]
+                origlen, offset = c_orig[k], c_off[k]
+            elif sized:
+                if k == count:
+                    break
+                ts, linktype, data, origlen, offset = frames[k]
+            else:
+                rec = next(frames, None)
+                if rec is None:
+                    break
+                ts, linktype, data, origlen, offset = rec
+            k += 1
             if i == end:
                 v_ts = v_off = v_cap = v_orig = v_link = v_bits = None
                 v_flags = v_plen = v_stream = v_kind = v_dir = None
@@ -58,7 +87,6 @@ def feed_records(core, records, rows: int = 64) -> int:
                 if full:
                     v_flags, v_plen, v_stream = idx.tcp_flags, idx.payload_len, idx.stream
                     v_kind, v_dir = core.flow_kind, idx.direction
-            ts, linktype, data, origlen, offset = rec
             n = i + 1
             i = n
             if n == 1:
@@ -131,6 +159,7 @@ def feed_records(core, records, rows: int = 64) -> int:
     finally:
         v_ts = v_off = v_cap = v_orig = v_link = v_bits = None
         v_flags = v_plen = v_stream = v_kind = v_dir = None
+        c_ts = c_link = c_orig = c_off = None
         if i < end:
             for col in columns:
                 del col[i:]

@@ -6,11 +6,19 @@ import cython
 cdef bint COMPILED
 
 
-@cython.locals(got=cython.Py_ssize_t, i0=cython.Py_ssize_t, i1=cython.Py_ssize_t,
-               i2=cython.Py_ssize_t, i3=cython.Py_ssize_t, sec=cython.ulonglong,
-               frac=cython.ulonglong, caplen=cython.ulonglong, origlen=cython.ulonglong,
-               data_pos=cython.Py_ssize_t, nxt=cython.Py_ssize_t)
 cpdef tuple _records_into(object buf, const unsigned char[:] view, object unpack, bint little,
                           Py_ssize_t pos, Py_ssize_t end, Py_ssize_t rsize, double scale,
-                          object lt, Py_ssize_t usual, list out, Py_ssize_t limit,
+                          object lt, Py_ssize_t usual, object out, Py_ssize_t limit,
+                          Py_ssize_t stop_at, bint take_first)
+
+
+@cython.locals(got=cython.Py_ssize_t, i0=cython.Py_ssize_t, i1=cython.Py_ssize_t,
+               i2=cython.Py_ssize_t, i3=cython.Py_ssize_t, sec=cython.ulonglong,
+               frac=cython.ulonglong, caplen=cython.ulonglong, olen=cython.ulonglong,
+               data_pos=cython.Py_ssize_t, nxt=cython.Py_ssize_t, row=cython.Py_ssize_t)
+cpdef tuple _fill_records(object buf, const unsigned char[:] view, object unpack, bint little,
+                          Py_ssize_t pos, Py_ssize_t end, Py_ssize_t rsize, double scale,
+                          unsigned int lt, Py_ssize_t usual, list data, double[::1] ts,
+                          unsigned int[::1] linktype, long long[::1] origlen,
+                          long long[::1] offset, Py_ssize_t base, Py_ssize_t limit,
                           Py_ssize_t stop_at, bint take_first)

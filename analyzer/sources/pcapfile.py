@@ -18,7 +18,7 @@ from typing import Iterator
 from analyzer.errors import CaptureFormatError
 from analyzer.sources import linktypes
 from analyzer.sources.capture import MAX_CAPLEN, RELEASE_EVERY, CaptureSource
-from analyzer.sources.record import PacketLocation, Record
+from analyzer.sources.record import PacketLocation, Record, RecordColumns
 
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 
@@ -32,7 +32,6 @@ MAGICS: dict[bytes, tuple[str, float, int]] = {
     b"\xa1\xb2\xcd\x34": (">", 1e-6, 24),
 }
 
-_new = tuple.__new__
 LEGACY_SNAPLEN_MAX = 262144   # Wireshark's maximum packet size for Ethernet
 _ACCEPT, _CORRUPT, _INCOMPLETE = "accept", "corrupt", "incomplete"   # _unusual_record's verdicts
 # why _records_into stopped: its limit, the end, a record to check, pages to release
@@ -119,35 +118,33 @@ class PcapSource(CaptureSource):
         last record is not warned about, it is waited for.  Records are read 64 at a time;
         packets and progress move on as each is yielded, and damage is only looked at (and
         warned about) once the reader gets there."""
-        got: list = []
         while True:
+            got = RecordColumns()
             nxt, status = self._scan_into(pos, final, got, 64)
             n = self.packets
             for rec in got:
                 n += 1
                 self.packets = n
                 self.progress = rec[4] + len(rec[2])
-                yield _new(Record, rec)
-            got.clear()
+                yield rec
             if status is not _MORE:
                 self._reached(nxt)
                 return None if status is _CORRUPT else nxt
             pos = nxt
 
     def batches(self, size: int):
-        """The Records of one whole pass, in lists of up to `size` (plain tuples in Record's
-        order, for the engine's bulk feed): the record loop in one call a list."""
+        """The Records of one whole pass, up to `size` at a time in columns (RecordColumns,
+        for the engine's bulk feed): the record loop in one call a batch."""
         self.packets = 0
         self._released = 0
         pos = self._start_state()
         status = _MORE
         while status is _MORE:
-            got: list = []
+            got = RecordColumns()
             pos, status = self._scan_into(pos, True, got, size)
-            if got:
+            if len(got):
                 self.packets += len(got)
-                last = got[-1]
-                self.progress = last[4] + len(last[2])
+                self.progress = got.offset[-1] + len(got.data[-1])
                 yield got
         self._reached(pos)
 
@@ -155,9 +152,9 @@ class PcapSource(CaptureSource):
         """Reading stopped at `pos`: progress covers it."""
         self.progress = max(self.progress, min(pos, len(self._buf)))
 
-    def _scan_into(self, pos: int, final: bool, out: list, limit: int):
+    def _scan_into(self, pos: int, final: bool, out: RecordColumns, limit: int):
         """Append up to `limit` records from offset `pos` (the first after the `packets`
-        already counted) to `out` as (ts, linktype, data, origlen, offset) tuples; returns
+        already counted) to the columns `out`; returns
         (offset of the next record, _MORE when there may be more, _END when no whole record
         is left there (warned about if final), or _CORRUPT at a corrupt record).
         A call that has appended records stops before anything it would warn about: a
@@ -224,14 +221,29 @@ class PcapSource(CaptureSource):
 
 
 def _records_into(buf, view, unpack, little: bool, pos: int, end: int, rsize: int,
-                  scale: float, lt: int, usual: int, out: list, limit: int, stop_at: int,
-                  take_first: bool):
+                  scale: float, lt: int, usual: int, out: RecordColumns, limit: int,
+                  stop_at: int, take_first: bool):
     """The record loop of PcapSource._scan_into over `buf` (`view`: the same buffer, which the
     twin reads the record headers of in C; `unpack` the header struct's unpack_from, used
-    here).  Appends up to `limit` records to `out` and stops at the first record whose caplen
-    is above `usual` or runs past `end` (unless `take_first`: one already checked), or at
-    `stop_at`; returns (offset reached, records appended, why it stopped: _MORE, _END,
-    _UNUSUAL or _RELEASE)."""
+    here).  Appends up to `limit` records to the columns `out` and stops at the first record
+    whose caplen is above `usual` or runs past `end` (unless `take_first`: one already
+    checked), or at `stop_at`; returns (offset reached, records appended, why it stopped:
+    _MORE, _END, _UNUSUAL or _RELEASE)."""
+    base = len(out.data)
+    out.grow(limit)                 # rows filled in place (C numbers in the twin), cut after
+    try:
+        return _fill_records(buf, view, unpack, little, pos, end, rsize, scale, lt, usual,
+                             out.data, out.ts, out.linktype, out.origlen, out.offset, base,
+                             limit, stop_at, take_first)
+    finally:
+        out.cut()
+
+
+def _fill_records(buf, view, unpack, little: bool, pos: int, end: int, rsize: int,
+                  scale: float, lt: int, usual: int, data, ts, linktype, origlen, offset,
+                  base: int, limit: int, stop_at: int, take_first: bool):
+    """_records_into's loop: rows base, base + 1, ... of the number columns are filled and
+    the frames appended to `data`."""
     got = 0
     if COMPILED:
         # byte i of a header number is at i0..i3 (little-endian) or i3..i0 (big-endian)
@@ -243,26 +255,30 @@ def _records_into(buf, view, unpack, little: bool, pos: int, end: int, rsize: in
             return pos, got, _RELEASE
         if COMPILED:                    # (the top byte first: 64-bit C shifts)
             sec, frac = view[pos + i3], view[pos + 4 + i3]
-            caplen, origlen = view[pos + 8 + i3], view[pos + 12 + i3]
+            caplen, olen = view[pos + 8 + i3], view[pos + 12 + i3]
             sec = (sec << 24) | (view[pos + i2] << 16) | (view[pos + i1] << 8) | view[pos + i0]
             frac = ((frac << 24) | (view[pos + 4 + i2] << 16) | (view[pos + 4 + i1] << 8)
                     | view[pos + 4 + i0])
             caplen = ((caplen << 24) | (view[pos + 8 + i2] << 16) | (view[pos + 8 + i1] << 8)
                       | view[pos + 8 + i0])
-            origlen = ((origlen << 24) | (view[pos + 12 + i2] << 16)
-                       | (view[pos + 12 + i1] << 8) | view[pos + 12 + i0])
+            olen = ((olen << 24) | (view[pos + 12 + i2] << 16)
+                    | (view[pos + 12 + i1] << 8) | view[pos + 12 + i0])
         else:
-            sec, frac, caplen, origlen = unpack(buf, pos)
+            sec, frac, caplen, olen = unpack(buf, pos)
         data_pos = pos + rsize
         nxt = data_pos + caplen
         if (caplen > usual or nxt > end) and not take_first:
             return pos, got, _UNUSUAL
         take_first = False
-        out.append((sec + frac * scale, lt, buf[data_pos:nxt], origlen, data_pos))
+        row = base + got
+        ts[row] = sec + frac * scale
+        linktype[row] = lt
+        origlen[row] = olen
+        offset[row] = data_pos
+        data.append(buf[data_pos:nxt])
         got += 1
         pos = nxt
     return pos, got, _END
-
 
 def read_pcap(path: str) -> Iterator[Record]:
     """Records of a classic pcap file (kept for old callers; prefer open_capture)."""

@@ -1,7 +1,8 @@
 """The units sources hand out: a `Record` per packet, a `PacketLocation` per packet of a header
-scan, Records in lists (`batches_of`)."""
+scan, Records in lists (`batches_of`) or in columns (`RecordColumns`)."""
 from __future__ import annotations
 
+from array import array
 from itertools import islice
 from typing import Iterator, NamedTuple, Tuple
 
@@ -27,3 +28,49 @@ def batches_of(records: Iterator, size: int) -> Iterator[list]:
         if not got:
             return
         yield got
+
+
+class RecordColumns:
+    """Records in columns, for the engine's bulk feed (the classic pcap reader's batches): no
+    object a packet but its bytes.  `ts` (array "d"), `linktype` (array "I"), `origlen` and
+    `offset` (arrays "q"), `data` (a list of bytes); row k is Record k.  Iterates as Records."""
+
+    __slots__ = ("ts", "linktype", "data", "origlen", "offset")
+
+    def __init__(self) -> None:
+        self.ts = array("d")
+        self.linktype = array("I")
+        self.data: list[bytes] = []
+        self.origlen = array("q")
+        self.offset = array("q")
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Record]:
+        new = tuple.__new__
+        for row in zip(self.ts, self.linktype, self.data, self.origlen, self.offset):
+            yield new(Record, row)
+
+    def grow(self, n: int) -> None:
+        """`n` more rows of zeros in the number columns (to be filled in place)."""
+        for col in (self.ts, self.linktype, self.origlen, self.offset):
+            col.frombytes(bytes(n * col.itemsize))
+
+    def cut(self) -> None:
+        """The number columns cut back to the rows `data` has."""
+        n = len(self.data)
+        for col in (self.ts, self.linktype, self.origlen, self.offset):
+            del col[n:]
+
+    @classmethod
+    def of(cls, records) -> "RecordColumns":
+        """Records (or tuples in Record's order) in columns."""
+        out = cls()
+        for ts, linktype, data, origlen, offset in records:
+            out.ts.append(ts)
+            out.linktype.append(linktype)
+            out.data.append(data)
+            out.origlen.append(origlen)
+            out.offset.append(offset)
+        return out

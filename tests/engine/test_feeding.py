@@ -1,6 +1,7 @@
 """The per-packet loop (analyzer.engine.feeding) gives the same engine however the records
 are handed in: one at a time (`feed`, live capture), a list (the TUI's batches), chunks of an
-iterator of any size (the loader, the Dask partitions); `summary_only` leaves the view-only
+iterator of any size (the Dask partitions), columns (RecordColumns: the pcap reader's batches,
+what the loader feeds); `summary_only` leaves the view-only
 columns empty and everything else the same.  Loopback twins of a cooked capture, packed
 conversations fed again and malformed frames are in the captures used."""
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from analyzer.engine.loader import new_engine_for
 from analyzer.render.summary_json import summary_json
 from analyzer.sources.open import open_capture
+from analyzer.sources.record import RecordColumns
 from tests.engine.craft import Conn, lenmsg, write_cooked
 from tests.engine.test_packed_conversations import capture, views
 
@@ -44,6 +46,24 @@ def in_chunks(path: str, sizes, as_lists: bool, **options):
     return eng
 
 
+def by_batches(path: str, size: int, own: bool, **options):
+    """Fed the pcap reader's batches (`own`), or lists of `size` Records put in columns."""
+    eng = engine(path, **options)
+    src = open_capture(path)
+    if own:
+        batches = list(src.batches(size))
+        assert all(type(b) is RecordColumns for b in batches)
+    else:
+        records = iter(src)
+        batches = []
+        while chunk := list(islice(records, size)):
+            batches.append(RecordColumns.of(chunk))
+    for batch in batches:
+        eng.feed_many(batch)
+    eng.finish()
+    return eng
+
+
 def columns(eng) -> dict:
     return {name: getattr(eng.index, name).tolist() for name in COLUMNS} | {
         "kind": eng.flow_kind.tolist()}
@@ -66,7 +86,9 @@ def test_same_engine_however_records_come(tmp_path, seed):
     single = one_at_a_time(path)
     expected = (views(single), columns(single))
     for eng in (in_chunks(path, [n], as_lists=True), in_chunks(path, odd, as_lists=True),
-                in_chunks(path, odd, as_lists=False), in_chunks(path, [n + 7], as_lists=False)):
+                in_chunks(path, odd, as_lists=False), in_chunks(path, [n + 7], as_lists=False),
+                by_batches(path, 1, True), by_batches(path, 64, True),
+                by_batches(path, 5000, True), by_batches(path, 3, False)):
         assert eng.packet_count == n
         assert (views(eng), columns(eng)) == expected
 
@@ -77,6 +99,9 @@ def test_cooked_twins_across_chunk_edges(tmp_path):
     assert sum(1 for b in single.index.analysis if b) >= 40      # the copies set aside
     for sizes in ([1] * 500, [3, 1, 2] * 200, [7] * 100):
         eng = in_chunks(path, sizes, as_lists=False)
+        assert (views(eng), columns(eng)) == (views(single), columns(single))
+    for size in (1, 2, 7, 1000):
+        eng = by_batches(path, size, True)
         assert (views(eng), columns(eng)) == (views(single), columns(single))
 
 
