@@ -280,6 +280,7 @@ def _fill_records(buf, view, unpack, little: bool, pos: int, end: int, rsize: in
         pos = nxt
     return pos, got, _END
 
+
 def read_pcap(path: str) -> Iterator[Record]:
     """Records of a classic pcap file (kept for old callers; prefer open_capture)."""
     src = PcapSource(path)
