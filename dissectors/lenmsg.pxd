@@ -15,7 +15,7 @@ cdef class Connection(CodecBase):
 
     @cython.locals(out=list, pos=cython.Py_ssize_t, end=cython.Py_ssize_t, n=cython.longlong,
                    stop=cython.Py_ssize_t, max_frame=cython.longlong, b=cython.p_uchar,
-                   big=bint, in_c=bint)
+                   big=bint, in_c=bint, variant=object)
     cpdef list receive_sizes(self, object data)
 
 

@@ -127,11 +127,14 @@ class Connection(CodecBase):
                 and not len(self._buf):
             pos, end = 0, len(data)
             max_frame = self.max_frame
-            unpack = self._len.unpack_from
-            in_c = COMPILED and type(data) is bytes and self.variant in VARIANTS
+            variant = self.variant
+            in_c = COMPILED and type(data) is bytes and (variant == "network" or
+                                                         variant == "native")
             if in_c:
                 b = data
-            big = self.variant == "network"         # '!I'; else native, '<i'
+            else:
+                unpack = self._len.unpack_from
+            big = variant == "network"              # '!I'; else native, '<i'
             while end - pos >= HEADER_SIZE:
                 if not in_c:
                     (n,) = unpack(data, pos)
