@@ -75,6 +75,9 @@ class EngineCore:
         self._file = None
         self.summary_only = summary_only
         self._factories: dict[tuple, object] = {}  # (id(spec), direction, port) -> codec maker
+        # a new conversation's reassemblers are made with these
+        self._reasm_kw = {"fetch": self.payload_of} if max_held is None else {
+            "fetch": self.payload_of, "max_held": max_held}
 
     # -- feeding -------------------------------------------------------------------------
     def feed(self, rec) -> int:
@@ -216,9 +219,9 @@ class EngineCore:
             self.states.append(cs)
         tcp = flow.transport == "tcp"
         if tcp:
-            kw = {} if self.max_held is None else {"max_held": self.max_held}
+            kw = self._reasm_kw
             for direction in (0, 1):        # what they deliver: set below, once decided
-                cs.reasm[direction] = Reassembler(fetch=self.payload_of, **kw)
+                cs.reasm[direction] = Reassembler(**kw)
         chooser = self.protocols
         if tcp and chooser.forced_infer(flow.server[1], flow.client[1]):
             cs.options = {"infer": True}        # undecided until the framing is inferred
@@ -229,8 +232,11 @@ class EngineCore:
                 decode_as = chooser.decode_as
                 by = "decode-as" if decode_as and (flow.server[1] in decode_as
                                                    or flow.client[1] in decode_as) else "port"
-                stated = {"framing": stated_report(options)} if spec is FRAMED else {}
-                chooser.note((flow.transport, flow.id), by=by, **stated)
+                if spec is FRAMED:
+                    chooser.note((flow.transport, flow.id), by=by,
+                                 framing=stated_report(options))
+                else:
+                    chooser.note_by((flow.transport, flow.id), by)
                 self._set_protocol(cs, spec, options)
         if tcp and not cs.decided:             # the bytes go to probing first
             for direction in (0, 1):

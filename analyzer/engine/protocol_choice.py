@@ -161,6 +161,18 @@ class ProtocolChooser:
             new = self._same_choice.setdefault(tuple(new.items()), new)
         self.choices[key] = new
 
+    def note_by(self, key: tuple[str, int], by: str) -> None:
+        """note(key, by=by): the shared {"by": by} of a key with no choice yet (the protocol of
+        most conversations is chosen by their port this way, once)."""
+        if key in self.choices:
+            self.note(key, by=by)
+            return
+        same = self._same_choice.get((("by", by),))
+        if same is None:
+            self.note(key, by=by)
+        else:
+            self.choices[key] = same
+
     def choice_of(self, key: tuple[str, int]) -> dict | None:
         """{"by": "port"|"decode-as"|"probe"|"inference", "confidence", "rejected",
         "framing": {"c2s": ..., "s2c": ..., "threshold"}} of a conversation, or None."""
