@@ -67,13 +67,14 @@ from analyzer.sources.open import open_capture
 from analyzer.transport.flows import FlowTable
 gc.disable()
 path, limit = sys.argv[1], 200_000
-t = time.process_time(); recs = []
+t = time.process_time(); batches = []; got = 0
 for batch in open_capture(path).batches(16384):     # as the loader reads a file
-    recs += batch
-    if len(recs) >= limit:
+    batches.append(batch)
+    got += len(batch)
+    if got >= limit:
         break
-del recs[limit:]
 read = time.process_time() - t
+recs = list(itertools.islice(itertools.chain.from_iterable(batches), limit)); del batches
 t = time.process_time(); ds = [decode_frame(r[1], r[2], r[3]) for r in recs]
 decode = time.process_time() - t
 table = FlowTable(); t = time.process_time()
