@@ -75,9 +75,8 @@ class EngineCore:
         self._file = None
         self.summary_only = summary_only
         self._factories: dict[tuple, object] = {}  # (id(spec), direction, port) -> codec maker
-        # a new conversation's reassemblers are made with these
-        self._reasm_kw = {"fetch": self.payload_of} if max_held is None else {
-            "fetch": self.payload_of, "max_held": max_held}
+        # a new conversation's reassemblers are made with these (and fetch=self.payload_of)
+        self._reasm_kw = {} if max_held is None else {"max_held": max_held}
 
     # -- feeding -------------------------------------------------------------------------
     def feed(self, rec) -> int:
@@ -221,7 +220,7 @@ class EngineCore:
         if tcp:
             kw = self._reasm_kw
             for direction in (0, 1):        # what they deliver: set below, once decided
-                cs.reasm[direction] = Reassembler(**kw)
+                cs.reasm[direction] = Reassembler(fetch=self.payload_of, **kw)
         chooser = self.protocols
         if tcp and chooser.forced_infer(flow.server[1], flow.client[1]):
             cs.options = {"infer": True}        # undecided until the framing is inferred

@@ -168,6 +168,7 @@ def packed_analysis(key: tuple) -> dict:
     return conv_analysis(analysis_counts(nonzero), dict(own))
 
 
+# summary_facts' message arrays of a conversation without messages (shared: read only)
 _NO_MESSAGES = (array("b"), array("q"), array("q"), array("I"), array("I"))
 
 
