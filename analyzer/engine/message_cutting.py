@@ -103,6 +103,7 @@ class MessageMapper:
         if not alone:
             chunks.append((offset, end, packet))
         sizes = self.sizes
+        events = ends = None
         try:
             if sizes is not None:
                 sizes = sizes(data)
@@ -110,23 +111,16 @@ class MessageMapper:
                 events = self.codec.receive_data(data)
         except ProtocolError as exc:
             self.dead = str(exc) or type(exc).__name__
-            if alone:
-                chunks.append((offset, end, packet))
-            return
+            sizes = events = None
         except Exception as exc:  # a codec bug must not stop the analysis of the rest
             self.dead = f"decoder failed: {type(exc).__name__}: {exc}"
-            if alone:
-                chunks.append((offset, end, packet))
-            return
-        if sizes is not None:           # the codec gave wire lengths only, each ends a message
-            ends = None
-        elif events:
+            sizes = events = None
+        if events:                      # events: their wire lengths, some end a message
             sizes = [ev.wire_length for ev in events]
             ends = [ev.end_of_message for ev in events]
-        else:
-            if alone:
-                chunks.append((offset, end, packet))
-            return
+        elif sizes is None:             # no event, or the codec failed: no message ends here
+            sizes = ()
+        # (else the codec gave wire lengths only, each ends a message)
         # _take + _message inlined: this runs once per message of the capture
         pos = self.pos
         conv, direction = self.conv, self.direction

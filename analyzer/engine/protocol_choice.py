@@ -164,10 +164,7 @@ class ProtocolChooser:
     def note_by(self, key: tuple[str, int], by: str) -> None:
         """note(key, by=by): the shared {"by": by} of a key with no choice yet (the protocol of
         most conversations is chosen by their port this way, once)."""
-        if key in self.choices:
-            self.note(key, by=by)
-            return
-        same = self._same_choice.get((("by", by),))
+        same = None if key in self.choices else self._same_choice.get((("by", by),))
         if same is None:
             self.note(key, by=by)
         else:

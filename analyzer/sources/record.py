@@ -62,15 +62,3 @@ class RecordColumns:
         n = len(self.data)
         for col in (self.ts, self.linktype, self.origlen, self.offset):
             del col[n:]
-
-    @classmethod
-    def of(cls, records) -> "RecordColumns":
-        """Records (or tuples in Record's order) in columns."""
-        out = cls()
-        for ts, linktype, data, origlen, offset in records:
-            out.ts.append(ts)
-            out.linktype.append(linktype)
-            out.data.append(data)
-            out.origlen.append(origlen)
-            out.offset.append(offset)
-        return out

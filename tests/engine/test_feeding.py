@@ -18,6 +18,7 @@ from analyzer.sources.open import open_capture
 from analyzer.sources.record import RecordColumns
 from tests.engine.craft import Conn, lenmsg, write_cooked
 from tests.engine.test_packed_conversations import capture, views
+from tests.sources.test_record_columns import columns_of
 
 COLUMNS = ("ts", "offset", "caplen", "origlen", "linktype", "stream", "direction",
            "tcp_flags", "analysis", "payload_len")
@@ -57,7 +58,7 @@ def by_batches(path: str, size: int, own: bool, **options):
         records = iter(src)
         batches = []
         while chunk := list(islice(records, size)):
-            batches.append(RecordColumns.of(chunk))
+            batches.append(columns_of(chunk))
     for batch in batches:
         eng.feed_many(batch)
     eng.finish()
