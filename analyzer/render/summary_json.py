@@ -10,6 +10,7 @@ from analyzer.engine.constants import DIRS, LOOPBACK_DUP
 from analyzer.engine.conv_state import malformed_texts
 from analyzer.engine.retired import PackedConv, packed_analysis, summary_facts
 from analyzer.engine.types import Conversation, Message
+from analyzer.render.message_list import messages_text  # the twin cimports it (setup.py)
 
 
 def loopback_duplicates(eng) -> int:
@@ -118,7 +119,7 @@ def _conv_text(cid, transport, client, server, state, history, hs, td, protocol,
     `analysis`: the analysis counts' text (_analysis_text)."""
     if n:
         m_dir, m_off, m_len, m_pk, pk = arrays
-        messages, split = _messages_text(n, m_dir, m_off, m_len, m_pk, pk, pk, bad)
+        messages, split = messages_text(n, m_dir, m_off, m_len, m_pk, pk, bad)
     else:
         messages, split = "", 0
     complete, hs_frames, rtt = hs
@@ -137,27 +138,6 @@ def _conv_text(cid, transport, client, server, state, history, hs, td, protocol,
             f'"coalesced_packets":[{_ints(coalesced)}],"split_messages":{split},'
             f'"analysis":{analysis},'
             f'"malformed":[{",".join(map(_string, malformed))}],"gaps":[{gap_text}]{choice}}}')
-
-
-def _messages_text(n, m_dir, m_off, m_len, m_pk, pk, pk_view, bad) -> tuple[str, int]:
-    """The "messages" list of a conversation (without its brackets) from its message arrays
-    (`pk_view`: `pk` again, read as C numbers in the twin), and how many are split."""
-    total = len(pk)
-    split = 0
-    parts = []
-    dirs = ('"c2s"', '"s2c"')
-    for i in range(n):
-        a = m_pk[i]
-        b = m_pk[i + 1] if i + 1 < n else total
-        if b - a > 1:
-            split += 1
-            pks = ",".join(map(str, pk[a:b]))
-        else:
-            pks = str(pk_view[a]) if b > a else ""
-        extra = f',"malformed":{_string(bad[i])}' if bad and i in bad else ""
-        parts.append(f'{{"index":{i},"direction":{dirs[m_dir[i]]},"offset":{m_off[i]},'
-                     f'"length":{m_len[i]},"packets":[{pks}]{extra}}}')
-    return ",".join(parts), split
 
 
 def _choice_text(eng, transport: str, conv_id: int) -> str:

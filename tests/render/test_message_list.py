@@ -1,0 +1,98 @@
+"""The "messages" list of the summary JSON written from a conversation's message arrays
+(analyzer/render/message_list.py, and the C version the compiled summary_json twin cimports,
+analyzer/render/c_message_list.pxd): both must give json.dumps' text of the same list, for
+random arrays with split, empty and malformed messages, negative and 64-bit numbers."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+from array import array
+
+import pytest
+
+from analyzer.render import message_list, summary_json
+
+DIRS = ("c2s", "s2c")
+
+
+def _random_arrays(rng: random.Random):
+    n = rng.choice([1, 2, 3, 10, rng.randint(1, 200)])
+    m_dir, m_off, m_len, m_pk, pk = array("b"), array("q"), array("q"), array("I"), array("I")
+    bad = {}
+    for i in range(n):
+        m_dir.append(rng.randint(0, 1))
+        m_off.append(rng.choice([0, 7, rng.randint(-2 ** 63, 2 ** 63 - 1), 2 ** 63 - 1, -2 ** 63]))
+        m_len.append(rng.choice([0, 1, rng.randint(0, 2 ** 40), -1]))
+        m_pk.append(len(pk))
+        for _ in range(rng.choice([0, 1, 1, 1, 2, rng.randint(0, 30)])):
+            pk.append(rng.choice([1, rng.randint(0, 2 ** 32 - 1), 2 ** 32 - 1]))
+        if rng.random() < 0.1:
+            bad[i] = rng.choice(['stream ended inside a message', 'quote " back \\ slash',
+                                 'not ascii: \u00e9\u4e2d\U0001f600', '', '\x00\n\t'])
+    return n, m_dir, m_off, m_len, m_pk, pk, bad
+
+
+def _expected(n, m_dir, m_off, m_len, m_pk, pk, bad):
+    out, split = [], 0
+    for i in range(n):
+        a, b = m_pk[i], (m_pk[i + 1] if i + 1 < n else len(pk))
+        split += b - a > 1
+        m = {"index": i, "direction": DIRS[m_dir[i]], "offset": m_off[i], "length": m_len[i],
+             "packets": list(pk[a:b])}
+        if i in bad:
+            m["malformed"] = bad[i]
+        out.append(m)
+    return json.dumps(out, separators=(",", ":"))[1:-1], split
+
+
+def _pure_summary_json(monkeypatch):
+    """analyzer/render/summary_json.py loaded again as plain Python (its twin not swapped in)."""
+    monkeypatch.setenv("WIRELAB_PURE", "1")
+    spec = importlib.util.spec_from_file_location("pure_summary_json", summary_json.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert not hasattr(module, "__compiled__")
+    return module
+
+
+def test_pure_messages_text_is_json_dumps_text():
+    rng = random.Random(11)
+    for _ in range(400):
+        arrays = _random_arrays(rng)
+        assert message_list.messages_text(*arrays) == _expected(*arrays)
+
+
+def _conv_text(module, arrays):
+    n, m_dir, m_off, m_len, m_pk, pk, bad = arrays
+    return module._conv_text(
+        3, "tcp", "10.0.0.1:5", "10.0.0.2:6", "SF", "ShAF", (True, [1, 2, 3], 0.5),
+        ("fin", "client", [7, 8, 9]), "lenmsg", 1, 9, 1.5, 2.5, 9, 10, 20, n,
+        (m_dir, m_off, m_len, m_pk, pk), bad, [], "{}", [], [], "")
+
+
+def test_compiled_summary_writes_the_same_messages(monkeypatch):
+    if not hasattr(summary_json, "__compiled__"):
+        pytest.skip("summary_json runs pure in this build (no twin to compare)")
+    pure = _pure_summary_json(monkeypatch)
+    rng = random.Random(12)
+    for _ in range(400):
+        arrays = _random_arrays(rng)
+        text = _conv_text(summary_json, arrays)
+        assert text == _conv_text(pure, arrays)
+        got = json.loads(text)
+        assert json.dumps(got["messages"], separators=(",", ":"))[1:-1] == _expected(*arrays)[0]
+    # memoryviews of the packed blob's bytes, as summary_facts gives them
+    n, m_dir, m_off, m_len, m_pk, pk, bad = _random_arrays(rng)
+    views = tuple(memoryview(a.tobytes()).cast(a.typecode) for a in (m_dir, m_off, m_len, m_pk, pk))
+    assert _conv_text(summary_json, (n, *views, bad)) == _conv_text(pure, (n, *views, bad))
+
+
+def test_message_arrays_out_of_step_raise(monkeypatch):
+    """A message whose packets would run past the packet array: an error, not a read past it."""
+    if not hasattr(summary_json, "__compiled__"):
+        pytest.skip("summary_json runs pure in this build")
+    arrays = (2, array("b", [0, 1]), array("q", [0, 4]), array("q", [4, 4]), array("I", [0, 5]),
+              array("I", [1, 2]), {})
+    with pytest.raises(IndexError):
+        _conv_text(summary_json, arrays)
