@@ -4,6 +4,7 @@ import cython
 cimport analyzer.decode._frame_c as frame
 from analyzer.decode._decoded_c cimport Decoded as CDecoded
 from analyzer.engine._conv_state_c cimport ConvState as CConvState
+from analyzer.engine._message_cutting_c cimport MessageMapper as CMessageMapper
 from analyzer.transport._flows_c cimport Flow as CFlow, FlowTable as CFlowTable
 from analyzer.transport._reassembly_c cimport Reassembler as CReassembler
 from dissectors.c_arrays cimport append
@@ -26,7 +27,7 @@ cdef long long FIN, SYN, ENGINE_BITS, LOOPBACK_DUP, MALFORMED, SIZE_LIMITED
 cpdef long long feed_records(object core, object records)
 
 
-@cython.locals(cs=CConvState, r=CReassembler, plen=cython.longlong, plen_hdr=cython.longlong,
+@cython.locals(cs=CConvState, r=CReassembler, m=CMessageMapper, off=cython.longlong, plen=cython.longlong, plen_hdr=cython.longlong,
                flags=cython.longlong, po=cython.longlong, own=cython.longlong, counts=dict)
 cpdef long long into_conversation(object core, dict state_of_flow, long long n, object data,
                                   CDecoded d, CFlow flow, long long direction,

@@ -181,12 +181,15 @@ def into_conversation(core, state_of_flow: dict, n: int, data, d, flow, directio
         r = cs.reasm[direction]
         if plen:
             po = d.payload_offset
-            if plen < plen_hdr:
-                bits |= SIZE_LIMITED
-                bits |= r.segment(n, d.seq, flags, data[po: po + plen])
-                r.truncated(d.seq, flags, plen, plen_hdr)
+            m = cs.mappers[direction] if cs.decided else None
+            off = -1 if m is None else r.take_next(n, d.seq, flags, plen)
+            if off >= 0:        # the next bytes in order: to the message cutter (r.on_data)
+                m.data(off, n, 0, data[po: po + plen])
             else:
                 bits |= r.segment(n, d.seq, flags, data[po: po + plen])
+            if plen < plen_hdr:
+                bits |= SIZE_LIMITED
+                r.truncated(d.seq, flags, plen, plen_hdr)
         elif r.base is None or flags & (SYN | FIN) or plen_hdr:   # bare ACK: nothing to do
             r.segment(n, d.seq, flags, b"")
             if plen_hdr > 0:

@@ -23,12 +23,19 @@ cdef class Reassembler:
     cdef public bint cap_hit
 
     @cython.locals(known=object, base=cython.longlong, nxt=cython.longlong, delta=cython.longlong,
-                   n=cython.longlong,
-                   ch=ChunkMap, off=cython.longlong, end=cython.longlong, bits=cython.longlong,
+                   off=cython.longlong, end=cython.longlong, bits=cython.longlong,
                    old_end=cython.longlong, cut=cython.longlong,
                    fin=cython.longlong)
     cpdef long long segment(self, long long packet, long long seq, long long flags, object data,
                             long long start=*)
+
+    @cython.locals(known=object, base=cython.longlong, nxt=cython.longlong)
+    cpdef long long take_next(self, long long packet, long long seq, long long flags,
+                              long long n)
+
+    @cython.locals(ch=ChunkMap)
+    cdef inline void _in_order(self, long long nxt, long long packet, long long start,
+                               long long n) except *
 
     cpdef finish(self)
 

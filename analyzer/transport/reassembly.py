@@ -137,15 +137,7 @@ class Reassembler:
         delta = (seq - base - nxt) % MOD
         if delta == 0 and not self.held_starts and self.fin_off < 0:
             # the common case: the next bytes in order, nothing held -> deliver right away
-            n = len(data)
-            ch = self.chunks
-            if ch is not None:
-                append(ch.offset, nxt)
-                append(ch.packet, packet)
-                append(ch.start, start)
-                append(ch.length, n)
-            self.next_off = nxt + n
-            self.delivered += n
+            self._in_order(nxt, packet, start, len(data))
             self.on_data(nxt, packet, start, data)
             return 0
         if delta >= HALF:
@@ -181,6 +173,35 @@ class Reassembler:
                     self._skip_to(self.held_starts[0])
                     self._drain()
         return bits
+
+    def take_next(self, packet: int, seq: int, flags: int, n: int) -> int:
+        """segment()'s common case for a caller that hands the bytes to its sink itself (the
+        engine's packet loop: on_data's target called directly): `n` > 0 bytes at `seq` that
+        are the next in order, no SYN or FIN, none held, no FIN seen: recorded as segment()
+        records them and their stream offset returned (what on_data would be given).  -1,
+        nothing done, for any other segment: segment() takes it."""
+        if flags & (SYN | FIN) or self.fin_off >= 0 or self.held_starts or n <= 0:
+            return -1
+        known = self.base
+        if known is None:
+            return -1
+        base = known                        # (a C number in the twin)
+        nxt = self.next_off
+        if (seq - base - nxt) % MOD != 0:
+            return -1
+        self._in_order(nxt, packet, 0, n)
+        return nxt
+
+    def _in_order(self, nxt: int, packet: int, start: int, n: int) -> None:
+        """`n` bytes delivered in order at stream offset `nxt` (nothing held)."""
+        ch = self.chunks
+        if ch is not None:
+            append(ch.offset, nxt)
+            append(ch.packet, packet)
+            append(ch.start, start)
+            append(ch.length, n)
+        self.next_off = nxt + n
+        self.delivered += n
 
     def truncated(self, seq: int, flags: int, captured: int, total: int) -> None:
         """The segment at `seq` carried `total` bytes but only `captured` were saved (snaplen):

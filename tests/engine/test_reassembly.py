@@ -174,3 +174,52 @@ def test_any_segmentation_order_and_duplication_gives_the_stream(data, isn, cuts
     assert s.stream() == data and r.gaps == [] and r.held_bytes == 0
     offs = [x[1] for x in s.out]
     assert offs == sorted(offs)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(min_size=1, max_size=200), isn=st.integers(0, 2**32 - 1),
+       cuts=st.lists(st.integers(1, 30), min_size=1, max_size=20), seed=st.integers(0, 10**6),
+       fin=st.booleans(), syn=st.booleans())
+def test_take_next_is_segments_common_case(data, isn, cuts, seed, fin, syn):
+    """The engine's packet loop offers each segment to take_next first and hands the bytes to
+    the sink itself when it returns an offset: deliveries, chunk map and counts must be
+    segment()'s, on shuffled, duplicated, SYN and FIN segments alike."""
+    import random
+    rng = random.Random(seed)
+    segs, pos, k = [], 0, 0
+    while pos < len(data):
+        n = cuts[k % len(cuts)]
+        segs.append((pos, data[pos:pos + n], 0))
+        pos += n
+        k += 1
+    order = segs[:]
+    if rng.random() < 0.5:
+        rng.shuffle(order)
+    order += [rng.choice(segs) for _ in range(rng.randint(0, 3))]
+    if fin:
+        end = rng.choice([len(data), rng.randint(0, len(data))])   # text after it: not stream
+        order.insert(rng.randint(0, len(order)), (end, b"", FIN))
+    plain, direct = Sink(), Sink()
+    r1, r2 = plain.make(), direct.make()
+    taken = 0
+    for s, r in ((plain, r1), (direct, r2)):
+        if syn:
+            s.seg(r, 1, isn, b"", SYN)
+        for i, (off, chunk, flags) in enumerate(order):
+            seq = (isn + 1 + off) % 2**32
+            s.payloads[2 + i] = chunk
+            at = r.take_next(2 + i, seq, flags, len(chunk)) if s is direct else -1
+            if at >= 0:
+                s.data(at, 2 + i, 0, chunk)
+                taken += 1
+            else:
+                r.segment(2 + i, seq, flags, chunk)
+        r.finish()
+    assert direct.out == plain.out
+    assert (r2.next_off, r2.delivered, r2.gaps, r2.fin_off) == \
+        (r1.next_off, r1.delivered, r1.gaps, r1.fin_off)
+    assert [list(a) for a in (r2.chunks.offset, r2.chunks.packet, r2.chunks.start,
+                              r2.chunks.length)] == \
+        [list(a) for a in (r1.chunks.offset, r1.chunks.packet, r1.chunks.start, r1.chunks.length)]
+    if syn and order == segs:                       # in order after a SYN: all taken directly
+        assert taken == len(segs)
