@@ -15,9 +15,16 @@ cdef class ConvState:
     cdef public dict m_bad, own
     cdef public bint decided
 
-    @cython.locals(i=cython.longlong, first=cython.longlong)
+    @cython.locals(i=cython.longlong)
     cpdef long long add_message(self, long long direction, long long start, long long end,
                                 object packets, object malformed)
+
+    @cython.locals(i=cython.longlong)
+    cpdef long long add_whole(self, long long direction, long long start, long long end,
+                              long long packet)
+
+    @cython.locals(ends=list)
+    cdef inline void _carried(self, long long direction, long long first, long long last) except *
 
 
 @cython.final

@@ -69,26 +69,46 @@ class ConvState:
         self.pkts = array("I")                       # TCP: every packet, to feed them again
 
     def add_message(self, direction: int, start: int, end: int, packets, malformed) -> int:
+        """Message [start, end) of one direction's stream, carried by `packets` (stream
+        order), malformed for the reason given (or None); returns its index."""
+        if len(packets) == 1:
+            i = self.add_whole(direction, start, end, packets[0])
+        else:
+            i = len(self.m_dir)
+            append(self.m_dir, direction)
+            append(self.m_off, start)
+            append(self.m_len, end - start)
+            append(self.m_pk, len(self.pk))
+            self.pk.extend(packets)
+            append(self.d_idx[direction], i)
+            if packets:
+                self._carried(direction, packets[0], packets[-1])
+            self.version += 1
+        if malformed:
+            self.m_bad[i] = malformed
+        return i
+
+    def add_whole(self, direction: int, start: int, end: int, packet: int) -> int:
+        """add_message of a message carried by one packet, not malformed (most messages: the
+        message cutter calls this directly, no list made)."""
         i = len(self.m_dir)
         append(self.m_dir, direction)
         append(self.m_off, start)
         append(self.m_len, end - start)
         append(self.m_pk, len(self.pk))
-        if len(packets) == 1:
-            append(self.pk, packets[0])
-        else:
-            self.pk.extend(packets)
+        append(self.pk, packet)
         append(self.d_idx[direction], i)
-        if packets:
-            first = packets[0]
-            if first == self.last_pkt[direction] and (
-                    not self.coalesced or self.coalesced[-1] != first):
-                self.coalesced.append(first)
-            self.last_pkt[direction] = packets[-1]
-        if malformed:
-            self.m_bad[i] = malformed
+        self._carried(direction, packet, packet)
         self.version += 1
         return i
+
+    def _carried(self, direction: int, first: int, last: int) -> None:
+        """A message of `direction` carried by packets first..last: a first packet that also
+        ended the direction's previous message is coalesced (several messages in it)."""
+        ends = self.last_pkt
+        if first == ends[direction] and (not self.coalesced or self.coalesced[-1] != first):
+            self.coalesced.append(first)
+        ends[direction] = last
 
     def dir_offsets(self, direction: int):
         """Stream offsets of one direction's messages, in order (a view; bisect works)."""

@@ -128,18 +128,19 @@ class MessageMapper:
             pos += sizes[k]
             if ends is None or ends[k]:
                 ms = self.msg_start
-                if pos <= ms:
-                    packets = []
-                elif alone:
-                    packets = [packet] if end > ms else []
-                elif len(chunks) == 1:
+                if pos > ms and alone and end > ms:         # all in this packet
+                    conv.add_whole(direction, ms, pos, packet)
+                elif pos > ms and not alone and len(chunks) == 1:
                     c = chunks[0]
                     if c[1] <= pos:
                         chunks.clear()
-                    packets = [c[2]] if c[1] > ms else []
+                    if c[1] > ms:
+                        conv.add_whole(direction, ms, pos, c[2])
+                    else:
+                        conv.add_message(direction, ms, pos, [], None)
                 else:
-                    packets = self._packets_until(pos)
-                conv.add_message(direction, ms, pos, packets, None)
+                    packets = [] if pos <= ms or alone else self._packets_until(pos)
+                    conv.add_message(direction, ms, pos, packets, None)
                 self.msg_start = pos
         self.pos = pos
         if alone and self.msg_start < end:      # a message left open here
