@@ -15,8 +15,8 @@ cdef class MessageMapper:
     cdef public list chunks, tail_packets
 
     @cython.locals(conv=CConvState, direction=cython.longlong, pos=cython.longlong,
-                   ms=cython.longlong, chunks=list, c=tuple, packets=list, sizes=object,
-                   ends=object, k=cython.Py_ssize_t, alone=bint, end=cython.longlong)
+                   ms=cython.longlong, chunks=list, c=tuple, packets=list, sizes=list,
+                   ends=list, reader=object, k=cython.Py_ssize_t, alone=bint, end=cython.longlong)
     cpdef data(self, long long offset, long long packet, long long start, object data)
 
     cpdef finish(self)

@@ -102,11 +102,11 @@ class MessageMapper:
         alone = not chunks and end > offset
         if not alone:
             chunks.append((offset, end, packet))
-        sizes = self.sizes
-        events = ends = None
+        reader = self.sizes
+        sizes = events = ends = None
         try:
-            if sizes is not None:
-                sizes = sizes(data)
+            if reader is not None:
+                sizes = reader(data)
             else:
                 events = self.codec.receive_data(data)
         except ProtocolError as exc:
@@ -119,7 +119,7 @@ class MessageMapper:
             sizes = [ev.wire_length for ev in events]
             ends = [ev.end_of_message for ev in events]
         elif sizes is None:             # no event, or the codec failed: no message ends here
-            sizes = ()
+            sizes = []
         # (else the codec gave wire lengths only, each ends a message)
         # _take + _message inlined: this runs once per message of the capture
         pos = self.pos
