@@ -21,7 +21,7 @@ cdef class DirectionState:
     cdef public long long base_seq
     cdef public bint base_seq_set, saw_syn, is_first_ack
     cdef public long long nextseq, nextseqframe, maxseqtobeacked, lastack
-    cdef public object nextseqtime, lastacktime
+    cdef public double nextseqtime, lastacktime
     cdef public long long lastnondupack, dupacknum, window, win_scale, lastsegmentflags
     cdef public list segments
 
@@ -42,12 +42,13 @@ cdef class TcpConversationAnalysis:
                    syn_fin=cython.longlong, r_lastack=cython.longlong, end=cython.longlong,
                    nextseq=cython.longlong, segments=list, f_max=cython.longlong, segs=list,
                    n0=cython.longlong)
-    cpdef long long packet(self, long long number, object ts, int direction, long long seq,
+    cpdef long long packet(self, long long number, double ts, int direction, long long seq,
                            long long ack, long long seglen, long long flags, long long window,
                            object wscale, long long preset=*)
 
     @cython.locals(f_next=cython.longlong, seq_not_advanced=bint, r_lastack=cython.longlong,
-                   end=cython.longlong, dupacks=cython.longlong, syn_fin=cython.longlong)
-    cdef long long _retransmission_type(self, object ts, DirectionState fwd,
+                   end=cython.longlong, dupacks=cython.longlong, syn_fin=cython.longlong,
+                   now=object)
+    cdef long long _retransmission_type(self, double ts, DirectionState fwd,
                                         DirectionState rev, long long seq, long long seglen,
                                         long long flags, long long ta)

@@ -91,11 +91,11 @@ class DirectionState:
         self.base_seq_set = False
         self.saw_syn = False        # the first packet that set base_seq was a SYN / SYN-ACK
         self.nextseq = 0
-        self.nextseqtime = 0           # ns
+        self.nextseqtime = 0.0         # capture time (s; ts_ns when compared)
         self.nextseqframe = 0
         self.maxseqtobeacked = 0
         self.lastack = 0
-        self.lastacktime = 0           # ns
+        self.lastacktime = 0.0         # capture time (s; ts_ns when compared)
         self.lastnondupack = 0
         self.dupacknum = 0
         self.window = M32           # G_MAXUINT32: nothing seen yet
@@ -148,7 +148,6 @@ class TcpConversationAnalysis:
         (Written for speed: the helpers gt_seq/lt_seq are inlined as
         `((y - x) & M32) >= 0x80000000` for "x after y".)
         """
-        ts = ts_ns(ts)
         dirs = self.dirs
         fwd = dirs[direction]
         rev = dirs[1 - direction]
@@ -281,7 +280,7 @@ class TcpConversationAnalysis:
         # dissect_tcp() after the analysis: initial RTT, first ACK, window scaling
         if flags & SYN:
             if not flags & ACK:
-                self.ts_mru_syn = ts
+                self.ts_mru_syn = ts_ns(ts)
             fwd.is_first_ack = True
             if wscale is not None:
                 fwd.win_scale = min(wscale, 14)
@@ -293,12 +292,12 @@ class TcpConversationAnalysis:
                 fwd.win_scale = _WS_NONE
         elif flags & ACK:
             if self.ts_mru_syn and not self.ts_first_rtt:
-                self.ts_first_rtt = ts - self.ts_mru_syn
+                self.ts_first_rtt = ts_ns(ts) - self.ts_mru_syn
             if fwd.is_first_ack:
                 fwd.is_first_ack = False
         return ta
 
-    def _retransmission_type(self, ts: int, fwd: DirectionState, rev: DirectionState,
+    def _retransmission_type(self, ts: float, fwd: DirectionState, rev: DirectionState,
                              seq: int, seglen: int, flags: int, ta: int) -> int:
         if ta & A_KEEP_ALIVE:
             return ta
@@ -315,12 +314,13 @@ class TcpConversationAnalysis:
         if not seq_not_advanced:
             return ta
         # fast retransmission (tcp_fastrt_precedence = TRUE: checked before out-of-order)
-        t = _elapsed_ns(ts, rev.lastacktime)
+        now = ts_ns(ts)
+        t = _elapsed_ns(now, ts_ns(rev.lastacktime))
         dupacks = rev.dupacknum & M32                       # guint32 in Wireshark
         if dupacks >= 2 and r_lastack == seq and t < _FAST_RT_WINDOW_NS:
             return ta | A_FAST_RETRANSMISSION | A_RETRANSMISSION
         # out-of-order: close in time to the highest segment seen
-        t = _elapsed_ns(ts, fwd.nextseqtime)
+        t = _elapsed_ns(now, ts_ns(fwd.nextseqtime))
         ooo_thres = self.ts_first_rtt or _DEFAULT_OOO_NS
         syn_fin = 1 if flags & (SYN | FIN) else 0
         if t < ooo_thres and f_next != ((seq + seglen + syn_fin) & M32):
