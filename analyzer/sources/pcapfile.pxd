@@ -3,6 +3,8 @@
 # Python classes
 import cython
 
+from analyzer.sources.c_frame_copy cimport frame_copy
+
 cdef bint COMPILED
 
 

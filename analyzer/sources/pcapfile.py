@@ -18,6 +18,7 @@ from typing import Iterator
 from analyzer.errors import CaptureFormatError
 from analyzer.sources import linktypes
 from analyzer.sources.capture import MAX_CAPLEN, RELEASE_EVERY, CaptureSource
+from analyzer.sources.frame_copy import frame_copy  # the twin cimports it (setup.py)
 from analyzer.sources.record import PacketLocation, Record, RecordColumns
 
 PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
@@ -275,7 +276,7 @@ def _fill_records(buf, view, unpack, little: bool, pos: int, end: int, rsize: in
         linktype[row] = lt
         origlen[row] = olen
         offset[row] = data_pos
-        data.append(buf[data_pos:nxt])
+        data.append(frame_copy(view, data_pos, nxt) if COMPILED else buf[data_pos:nxt])
         got += 1
         pos = nxt
     return pos, got, _END
