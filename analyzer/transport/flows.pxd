@@ -14,7 +14,8 @@ cdef list _COUNTED
 cdef class Flow:
     cdef public str transport
     cdef public long long id, first_packet, last_packet, packets, bytes_c2s, bytes_s2c
-    cdef public object client, server, start_time, end_time
+    cdef public object client, server
+    cdef public double start_time, end_time
     cdef public list isn, _isn_syn
     cdef public dict analysis_counts
     cdef public bint finished, closed
@@ -49,14 +50,14 @@ cdef class FlowTable:
 
     @cython.locals(fid=cython.longlong, flow=Flow)
     cpdef Flow _new_flow(self, str transport, dict table, tuple client, tuple server,
-                         long long number, object ts, bint flipped=*)
+                         long long number, double ts, bint flipped=*)
 
     @cython.locals(flow=Flow, direction=cython.longlong, flags=cython.longlong,
                    preset=cython.longlong, seglen=cython.longlong, seq=cython.longlong,
                    ack=cython.longlong, window=cython.longlong, bits=cython.longlong,
                    bit=cython.longlong, new=bint, table=dict, counts=dict,
                    tcp=CTcpAnalysis, zeek=CZeekTcp)
-    cpdef place(self, long long number, object ts, CDecoded d)
+    cpdef place(self, long long number, double ts, CDecoded d)
 
     @cython.locals(flow=object)
     cpdef add(self, long long number, object ts, CDecoded d)
