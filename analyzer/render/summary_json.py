@@ -10,7 +10,7 @@ from analyzer.engine.constants import DIRS, LOOPBACK_DUP
 from analyzer.engine.conv_state import malformed_texts
 from analyzer.engine.retired import PackedConv, packed_analysis, summary_facts
 from analyzer.engine.types import Conversation, Message
-from analyzer.render.message_list import messages_text  # the twin cimports it (setup.py)
+from analyzer.render.json_lists import ints_text, messages_text  # the twin cimports it (setup.py)
 
 
 def loopback_duplicates(eng) -> int:
@@ -129,13 +129,13 @@ def _conv_text(cid, transport, client, server, state, history, hs, td, protocol,
     return (f'{{"id":{cid},"transport":{_string(transport)},"client":{_string(client)},'
             f'"server":{_string(server)},"state":{_string(state)},'
             f'"history":{_string(history)},"handshake":{{"complete":{_value(complete)},'
-            f'"frames":[{_ints(hs_frames)}],"rtt_ms":{_value(rtt)}}},'
+            f'"frames":[{ints_text(hs_frames)}],"rtt_ms":{_value(rtt)}}},'
             f'"teardown":{{"kind":{_value(kind)},"initiator":{_value(initiator)},'
-            f'"frames":[{_ints(td_frames)}]}},"protocol":{_value(protocol)},'
+            f'"frames":[{ints_text(td_frames)}]}},"protocol":{_value(protocol)},'
             f'"first_packet":{_value(first)},"last_packet":{_value(last)},'
             f'"start_time":{_value(start)},"end_time":{_value(end)},"packets":{packets},'
             f'"bytes_c2s":{b1},"bytes_s2c":{b2},"messages":[{messages}],'
-            f'"coalesced_packets":[{_ints(coalesced)}],"split_messages":{split},'
+            f'"coalesced_packets":[{ints_text(coalesced)}],"split_messages":{split},'
             f'"analysis":{analysis},'
             f'"malformed":[{",".join(map(_string, malformed))}],"gaps":[{gap_text}]{choice}}}')
 
@@ -147,7 +147,11 @@ def _choice_text(eng, transport: str, conv_id: int) -> str:
     info = eng.protocols.choice_of((transport, conv_id))
     if info is None:
         return ""
-    key = tuple(info.items()) if all([type(v) is str for v in info.values()]) else None
+    by = info.get("by") if len(info) == 1 else None
+    if type(by) is str:                 # {"by": "port"}: most conversations
+        key = (("by", by),)
+    else:
+        key = tuple(info.items()) if all([type(v) is str for v in info.values()]) else None
     text = _CHOICE_TEXTS.get(key) if key is not None else None
     if text is None:
         out: dict = {}
@@ -159,10 +163,6 @@ def _choice_text(eng, transport: str, conv_id: int) -> str:
 
 
 _CHOICE_TEXTS: dict[tuple, str] = {}
-
-
-def _ints(values) -> str:
-    return ",".join(map(str, values))
 
 
 _compact = json.JSONEncoder(separators=(",", ":")).encode

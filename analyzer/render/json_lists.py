@@ -1,7 +1,8 @@
-"""The "messages" list of one conversation in the summary JSON, written from its message arrays
-(analyzer.engine.conv_state: m_dir, m_off, m_len, m_pk, pk, m_bad).  The compiled twin of
-analyzer.render.summary_json cimports the C version of `messages_text` instead
-(analyzer/render/c_message_list.pxd: the same text, its digits written into one buffer)."""
+"""The lists of numbers in a conversation of the summary JSON: its "messages", written from
+its message arrays (analyzer.engine.conv_state: m_dir, m_off, m_len, m_pk, pk, m_bad), and
+its frame number lists.  The compiled twin of analyzer.render.summary_json cimports the C
+versions instead (analyzer/render/c_json_lists.pxd: the same text, the digits written into
+one buffer)."""
 from __future__ import annotations
 
 from json.encoder import encode_basestring_ascii
@@ -27,3 +28,8 @@ def messages_text(n, m_dir, m_off, m_len, m_pk, pk, bad) -> tuple[str, int]:
         parts.append(f'{{"index":{i},"direction":{DIRECTIONS[m_dir[i]]},"offset":{m_off[i]},'
                      f'"length":{m_len[i]},"packets":[{pks}]{extra}}}')
     return ",".join(parts), split
+
+
+def ints_text(values) -> str:
+    """Integers as a JSON list's text without its brackets: "1,2,3"."""
+    return ",".join(map(str, values))

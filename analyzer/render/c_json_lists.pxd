@@ -1,7 +1,7 @@
-# The C messages_text the compiled twin of analyzer/render/summary_json.py cimports instead of
-# analyzer/render/message_list.py's (setup.py leaves the .py's import line out of the twin):
-# the same text, its numbers written as digits into one char buffer sized beforehand
-# (tests/render/test_message_list.py compares the two).
+# The C messages_text and ints_text the compiled twin of analyzer/render/summary_json.py
+# cimports instead of analyzer/render/json_lists.py's (setup.py leaves the .py's import line
+# out of the twin): the same text, the numbers written as digits into one char buffer sized
+# beforehand (tests/render/test_json_lists.py compares the two).
 cimport cython
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.string cimport memcpy
@@ -98,3 +98,32 @@ cdef inline tuple messages_text(Py_ssize_t n, const signed char[:] m_dir,
         return buf[:pos].decode("ascii"), split
     finally:
         PyMem_Free(buf)
+
+
+cdef inline str ints_text(object values):
+    cdef Py_ssize_t n = len(values), pos = 0
+    cdef char small[352]
+    cdef char *buf = small
+    cdef long long v
+    if n == 0:
+        return ""
+    if n > 16:
+        buf = <char *>PyMem_Malloc(n * 21)
+        if buf == NULL:
+            raise MemoryError()
+    try:
+        for item in values:
+            if type(item) is not int:
+                return ",".join(map(str, values))   # (as the pure version)
+            try:
+                v = item
+            except OverflowError:                   # (beyond 64 bits: likewise)
+                return ",".join(map(str, values))
+            if pos:
+                buf[pos] = c','
+                pos += 1
+            pos += _digits(buf + pos, v)
+        return buf[:pos].decode("ascii")
+    finally:
+        if buf != small:
+            PyMem_Free(buf)

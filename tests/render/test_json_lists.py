@@ -1,6 +1,6 @@
 """The "messages" list of the summary JSON written from a conversation's message arrays
-(analyzer/render/message_list.py, and the C version the compiled summary_json twin cimports,
-analyzer/render/c_message_list.pxd): both must give json.dumps' text of the same list, for
+(analyzer/render/json_lists.py, and the C version the compiled summary_json twin cimports,
+analyzer/render/c_json_lists.pxd): both must give json.dumps' text of the same list, for
 random arrays with split, empty and malformed messages, negative and 64-bit numbers."""
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from array import array
 
 import pytest
 
-from analyzer.render import message_list, summary_json
+from analyzer.render import json_lists, summary_json
 
 DIRS = ("c2s", "s2c")
 
@@ -60,7 +60,7 @@ def test_pure_messages_text_is_json_dumps_text():
     rng = random.Random(11)
     for _ in range(400):
         arrays = _random_arrays(rng)
-        assert message_list.messages_text(*arrays) == _expected(*arrays)
+        assert json_lists.messages_text(*arrays) == _expected(*arrays)
 
 
 def _conv_text(module, arrays):
@@ -96,3 +96,27 @@ def test_message_arrays_out_of_step_raise(monkeypatch):
               array("I", [1, 2]), {})
     with pytest.raises(IndexError):
         _conv_text(summary_json, arrays)
+
+
+def test_ints_text_is_json_dumps_text(monkeypatch):
+    """Frame number lists (tuples, lists, arrays) as json.dumps writes them, compiled or not;
+    anything else than ints written as the pure version writes it."""
+    rng = random.Random(13)
+    cases = [(), (1,), [0, 2 ** 63 - 1, -2 ** 63], array("I", [4, 5, 2 ** 32 - 1]),
+             [2 ** 64, -2 ** 70, 3], tuple(range(40)), [True, 2], (None, 1)]
+    cases += [[rng.randint(-2 ** 63, 2 ** 63 - 1) for _ in range(rng.randint(0, 60))]
+              for _ in range(200)]
+    modules = [summary_json]
+    if hasattr(summary_json, "__compiled__"):
+        modules.append(_pure_summary_json(monkeypatch))
+    for values in cases:
+        expected = json_lists.ints_text(values)
+        if all(type(v) is int for v in values):
+            assert expected == json.dumps(list(values), separators=(",", ":"))[1:-1]
+        for module in modules:
+            text = module._conv_text(
+                0, "tcp", "a", "b", "S0", "S", (False, values, None), (None, None, values),
+                None, 1, 1, 0.0, 0.0, 1, 0, 0, 0, None, {}, values, "{}", [], [], "")
+            assert f'"frames":[{expected}],"rtt_ms"' in text, values
+            assert f'"frames":[{expected}]}},"protocol"' in text, values
+            assert f'"coalesced_packets":[{expected}],"split' in text, values
