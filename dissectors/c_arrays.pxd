@@ -1,9 +1,10 @@
-# The C append the hot modules' twins cimport instead of dissectors/arrays.py's array.append
-# (setup.py leaves the .py's import line out of a twin).  Same result as array.append: an
-# array of long long ('q'), unsigned int ('I') or signed char ('b') that exports no buffer
-# grows in C; a value out of the item's range, an array exporting a buffer (array.append
-# raises BufferError) or another item type takes array.append itself.
-from cpython.array cimport array, resize_smart
+# The C append, first and clear the hot modules' twins cimport instead of dissectors/arrays.py's
+# (setup.py leaves the .py's import line out of a twin).  Same results as array.append, a[0]
+# and del a[:]: an array of long long ('q'), unsigned int ('I') or signed char ('b') that
+# exports no buffer grows, is read and is emptied in C; a value out of the item's range, an
+# array exporting a buffer (array.append raises BufferError), an empty array (a[0] raises
+# IndexError) or another item type takes the array's own operation.
+from cpython.array cimport array, resize, resize_smart
 from cpython.object cimport Py_SIZE
 
 cdef extern from *:
@@ -30,4 +31,24 @@ cdef inline int append(array a, long long v) except -1:
             a.data.as_schars[n] = <signed char>v
             return 0
     a.append(v)
+    return 0
+
+
+cdef inline long long first(array a) except? -1:
+    if Py_SIZE(a) > 0:
+        code = a.ob_descr.typecode
+        if code == c'q':
+            return a.data.as_longlongs[0]
+        if code == c'I':
+            return a.data.as_uints[0]
+        if code == c'b':
+            return a.data.as_schars[0]
+    return a[0]
+
+
+cdef inline int clear(array a) except -1:
+    if wirelab_array_exports(a) == 0:
+        resize(a, 0)
+    else:
+        del a[:]
     return 0

@@ -55,3 +55,25 @@ def test_messages_appended_to_the_conversation_state():
     assert list(cs.m_len) == [1 + i % 7 for i in range(300)]
     assert list(cs.m_pk) == list(range(300)) and list(cs.pk) == list(range(1, 301))
     assert list(cs.d_idx[1]) == list(range(1, 300, 2))
+
+
+def test_unacked_segment_ends_read_and_emptied():
+    """TCP analysis keeps each direction's unacked segment ends in an array read with
+    first() and emptied with clear() (C in the twin): an ACK covering the only segment empties
+    it, one short of its end keeps it, several are filtered."""
+    from analyzer.decode.decoded import ACK, PSH
+    from analyzer.transport.tcp_analysis import TcpConversationAnalysis
+    tcp = TcpConversationAnalysis()
+    t = 1.0
+    tcp.packet(1, t, 0, 100, 0, 10, PSH | ACK, 1000, None)
+    assert list(tcp.dirs[0].segments) == [110] and tcp.dirs[0].segments.typecode == "I"
+    tcp.packet(2, t, 1, 5000, 109, 0, ACK, 1000, None)            # short of its end: kept
+    assert list(tcp.dirs[0].segments) == [110]
+    tcp.packet(3, t, 1, 5000, 110, 0, ACK, 1000, None)            # its end: emptied
+    assert list(tcp.dirs[0].segments) == []
+    for k, seq in enumerate((110, 120, 130)):
+        tcp.packet(4 + k, t, 0, seq, 5000, 10, PSH | ACK, 1000, None)
+    tcp.packet(7, t, 1, 5000, 2**32 - 5, 0, ACK, 1000, None)      # (far behind: keeps all)
+    assert list(tcp.dirs[0].segments) == [120, 130, 140]
+    tcp.packet(8, t, 1, 5000, 125, 0, ACK, 1000, None)
+    assert list(tcp.dirs[0].segments) == [130, 140] and tcp.dirs[0].segments.typecode == "I"

@@ -2,6 +2,8 @@
 # A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
 import cython
 
+from dissectors.c_arrays cimport append, clear, first
+
 cdef long long M32, TCP_MAX_UNACKED_SEGMENTS, _FAST_RT_WINDOW_NS, _DEFAULT_OOO_NS
 cdef long long _WS_UNKNOWN, _WS_NONE
 cdef long long A_RETRANSMISSION, A_FAST_RETRANSMISSION, A_SPURIOUS_RETRANSMISSION
@@ -23,13 +25,14 @@ cdef class DirectionState:
     cdef public long long nextseq, nextseqframe, maxseqtobeacked, lastack
     cdef public double nextseqtime, lastacktime
     cdef public long long lastnondupack, dupacknum, window, win_scale, lastsegmentflags
-    cdef public list segments
+    cdef public object segments
 
 
 @cython.final
 cdef class TcpConversationAnalysis:
     cdef public tuple dirs
-    cdef public object ts_mru_syn, ts_first_rtt
+    cdef public double ts_mru_syn
+    cdef public object ts_first_rtt
 
     cpdef bint syn_starts_new_stream(self, int direction, long long seq, long long flags)
 
@@ -40,8 +43,8 @@ cdef class TcpConversationAnalysis:
                    f_next=cython.longlong, f_lastack=cython.longlong, f_window=cython.longlong,
                    nofsr=bint, shift=cython.longlong, r_max=cython.longlong,
                    syn_fin=cython.longlong, r_lastack=cython.longlong, end=cython.longlong,
-                   nextseq=cython.longlong, segments=list, f_max=cython.longlong, segs=list,
-                   n0=cython.longlong)
+                   nextseq=cython.longlong, segments=object, f_max=cython.longlong, segs=object,
+                   n0=cython.longlong, syn_ns=object)
     cpdef long long packet(self, long long number, double ts, int direction, long long seq,
                            long long ack, long long seglen, long long flags, long long window,
                            object wscale, long long preset=*)

@@ -14,8 +14,11 @@ carries the plain `retransmission` bit.
 """
 from __future__ import annotations
 
+from array import array
+
 from analyzer.decode.decoded import ACK, FIN, RST, SYN
 from analyzer.transport.analysis_flags import ANALYSIS_BIT
+from dissectors.arrays import append, clear, first  # the twin cimports it (setup.py)
 
 M32 = 0xFFFFFFFF
 # True in the compiled twin (setup.py writes it so): ts_ns works in C numbers there
@@ -102,7 +105,7 @@ class DirectionState:
         self.win_scale = _WS_UNKNOWN
         self.is_first_ack = False
         self.lastsegmentflags = 0
-        self.segments: list[int] = []   # end (nextseq) of each unacked segment
+        self.segments = array("I")      # end (nextseq) of each unacked segment
 
 
 class TcpConversationAnalysis:
@@ -112,7 +115,7 @@ class TcpConversationAnalysis:
 
     def __init__(self) -> None:
         self.dirs = (DirectionState(), DirectionState())
-        self.ts_mru_syn = 0        # ns; 0 = none yet (nstime_is_zero)
+        self.ts_mru_syn = 0.0      # capture time of the latest SYN (s; ns 0 = none yet)
         self.ts_first_rtt = 0      # ns; Wireshark's tcp.analysis.initial_rtt, 0 = unknown
 
     # -- the SYN checks dissect_tcp() makes before the analysis -------------------------------
@@ -249,7 +252,7 @@ class TcpConversationAnalysis:
             if len(segments) < TCP_MAX_UNACKED_SEGMENTS:
                 if syn_fin:
                     nextseq = (nextseq + 1) & M32
-                segments.append(nextseq)
+                append(segments, nextseq)
         if not ta & A_ZERO_WINDOW_PROBE:
             f_next = fwd.nextseq
             if not f_next or ((f_next - nextseq) & M32) >= 0x80000000:
@@ -269,18 +272,18 @@ class TcpConversationAnalysis:
         # only the ends are stored: bounded by the packet count, 10,000 per direction.
         segs = rev.segments
         if segs:
-            if len(segs) == 1:                  # the common case: no new list
-                n0 = segs[0]
+            if len(segs) == 1:                  # the common case: no new array
+                n0 = first(segs)
                 if n0 == ack or ((ack - n0) & M32) < 0x80000000:
-                    segs.clear()
+                    clear(segs)
             else:
-                rev.segments = [n0 for n0 in segs
-                                if n0 != ack and ((ack - n0) & M32) >= 0x80000000]
+                rev.segments = array("I", [n0 for n0 in segs
+                                           if n0 != ack and ((ack - n0) & M32) >= 0x80000000])
 
         # dissect_tcp() after the analysis: initial RTT, first ACK, window scaling
         if flags & SYN:
             if not flags & ACK:
-                self.ts_mru_syn = ts_ns(ts)
+                self.ts_mru_syn = ts
             fwd.is_first_ack = True
             if wscale is not None:
                 fwd.win_scale = min(wscale, 14)
@@ -292,7 +295,9 @@ class TcpConversationAnalysis:
                 fwd.win_scale = _WS_NONE
         elif flags & ACK:
             if self.ts_mru_syn and not self.ts_first_rtt:
-                self.ts_first_rtt = ts_ns(ts) - self.ts_mru_syn
+                syn_ns = ts_ns(self.ts_mru_syn)
+                if syn_ns:                      # (nstime_is_zero: no SYN time)
+                    self.ts_first_rtt = ts_ns(ts) - syn_ns
             if fwd.is_first_ack:
                 fwd.is_first_ack = False
         return ta
