@@ -5,6 +5,9 @@ from analyzer.decode._decoded_c cimport Decoded as CDecoded
 
 cdef bint COMPILED
 cdef dict _N_TEXTS
+cdef unsigned long _SEEN_N0, _SEEN_N1
+cdef str _SEEN_T0, _SEEN_T1
+cdef int _seen_last
 
 
 @cython.locals(b=cython.p_uchar, etype=cython.long, vihl=cython.long, total=cython.long,
@@ -15,3 +18,7 @@ cdef dict _N_TEXTS
                tsval=cython.ulonglong, tsecr=cython.ulonglong,
                d=CDecoded, text=object)
 cpdef object decode_frame(long linktype, object data, object origlen=*, bint options=*)
+
+
+@cython.locals(text=object)
+cdef str _ip4_seen_text(unsigned long n)

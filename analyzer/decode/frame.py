@@ -21,6 +21,11 @@ COMPILED = False
 _new = Decoded.__new__       # skips __init__ (every field is set by the fast path)
 CDecoded = Decoded  # the twin cimports it (setup.py)
 _N_TEXTS = IP4_N_TEXTS
+# the twin's last two IPv4 address texts, looked at before IP4_N_TEXTS (most packets go
+# between the same two hosts): numbers, texts, and which slot was used last
+_SEEN_N0 = _SEEN_N1 = 0
+_SEEN_T0 = _SEEN_T1 = "0.0.0.0"
+_seen_last = 0
 
 
 def decode_frame(linktype: int, data: bytes, origlen: int | None = None,
@@ -55,11 +60,9 @@ def decode_frame(linktype: int, data: bytes, origlen: int | None = None,
             d.l4_offset = 34
             d.payload_offset = 34 + hl
             d.ip_version = 4
-            if COMPILED:                    # (ip4_n_text's cache looked in first)
-                text = _N_TEXTS.get(src_n)
-                d.src = text if text is not None else ip4_n_text(src_n)
-                text = _N_TEXTS.get(dst_n)
-                d.dst = text if text is not None else ip4_n_text(dst_n)
+            if COMPILED:
+                d.src = _ip4_seen_text(src_n)
+                d.dst = _ip4_seen_text(dst_n)
             else:
                 d.src = ip4_text(src)
                 d.dst = ip4_text(dst)
@@ -91,6 +94,25 @@ def decode_frame(linktype: int, data: bytes, origlen: int | None = None,
             d.undecoded = None
             return d
     return decode_general(linktype, data, origlen)      # anything else, or bad lengths
+
+
+def _ip4_seen_text(n: int) -> str:
+    """ip4_n_text(n) for the twin's fast path: the last two texts first, then its cache."""
+    global _SEEN_N0, _SEEN_N1, _SEEN_T0, _SEEN_T1, _seen_last
+    if n == _SEEN_N0:
+        _seen_last = 0
+        return _SEEN_T0
+    if n == _SEEN_N1:
+        _seen_last = 1
+        return _SEEN_T1
+    text = _N_TEXTS.get(n)
+    if text is None:
+        text = ip4_n_text(n)
+    if _seen_last:                      # the slot not used last takes it
+        _SEEN_N0, _SEEN_T0, _seen_last = n, text, 0
+    else:
+        _SEEN_N1, _SEEN_T1, _seen_last = n, text, 1
+    return text
 
 
 def decode_general(linktype: int, data: bytes, origlen: int | None = None) -> Decoded:

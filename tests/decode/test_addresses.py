@@ -37,3 +37,24 @@ def test_decoder_reads_addresses_through_the_cache():
     for _ in range(3):                  # a miss, then hits: the same text every time
         d = decode_frame(1, f)
         assert (d.src, d.dst) == ("192.168.1.2", "10.9.8.7")
+
+
+def test_decoder_address_texts_in_any_order(monkeypatch):
+    """The compiled fast path keeps the last two address texts at hand: any order of
+    addresses (two hosts talking, a third one, 0.0.0.0, the cache starting over in between)
+    gives each packet its own addresses."""
+    import random
+    import struct
+    from analyzer.decode import decode_frame
+    monkeypatch.setattr(addresses, "CACHE_MAX", 5)
+    rng = random.Random(9)
+    hosts = [0, 1, 0x7F000001, 0xC0A80102, 0x0A090807, 0xFFFFFFFF] + \
+        [rng.getrandbits(32) for _ in range(6)]
+    for _ in range(3000):
+        src, dst = rng.choice(hosts[:3] if rng.random() < 0.5 else hosts), rng.choice(hosts)
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0,
+                         src.to_bytes(4, "big"), dst.to_bytes(4, "big"))
+        frame = bytes(12) + b"\x08\x00" + ip + struct.pack("!HHIIBBHHH", 1, 2, 0, 0, 0x50, 0x10,
+                                                             100, 0, 0)
+        d = decode_frame(1, frame)
+        assert (d.src, d.dst) == (ip4_text(src.to_bytes(4, "big")), ip4_text(dst.to_bytes(4, "big")))
