@@ -39,7 +39,6 @@ cdef class Reassembler:
 
     cpdef finish(self)
 
-    @cython.locals(n=cython.longlong, ch=ChunkMap)
     cpdef _deliver(self, long long off, long long packet, long long start, object data)
 
     @cython.locals(n=cython.longlong, gap_at=cython.longlong)

@@ -237,15 +237,7 @@ class Reassembler:
 
     # -- internals -----------------------------------------------------------------------
     def _deliver(self, off: int, packet: int, start: int, data: bytes) -> None:
-        n = len(data)
-        ch = self.chunks
-        if ch is not None:
-            append(ch.offset, off)
-            append(ch.packet, packet)
-            append(ch.start, start)
-            append(ch.length, n)
-        self.next_off = off + n
-        self.delivered += n
+        self._in_order(off, packet, start, len(data))
         self.on_data(off, packet, start, data)
 
     def _skip_to(self, off: int) -> None:

@@ -1,10 +1,10 @@
-"""The "messages" list of the summary JSON written from a conversation's message arrays
-(analyzer/render/json_lists.py, and the C version the compiled summary_json twin cimports,
-analyzer/render/c_json_lists.pxd): both must give json.dumps' text of the same list, for
-random arrays with split, empty and malformed messages, negative and 64-bit numbers."""
+"""The number lists of the summary JSON, a conversation's "messages" (from its message arrays)
+and its frame numbers (analyzer/render/json_lists.py, and the C versions the compiled
+summary_json twin cimports, analyzer/render/c_json_lists.pxd): both must give json.dumps' text
+of the same list, for random arrays with split, empty and malformed messages, negative and
+64-bit numbers."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 from array import array
@@ -12,6 +12,7 @@ from array import array
 import pytest
 
 from analyzer.render import json_lists, summary_json
+from tests.pure_module import load_pure
 
 DIRS = ("c2s", "s2c")
 
@@ -46,16 +47,6 @@ def _expected(n, m_dir, m_off, m_len, m_pk, pk, bad):
     return json.dumps(out, separators=(",", ":"))[1:-1], split
 
 
-def _pure_summary_json(monkeypatch):
-    """analyzer/render/summary_json.py loaded again as plain Python (its twin not swapped in)."""
-    monkeypatch.setenv("WIRELAB_PURE", "1")
-    spec = importlib.util.spec_from_file_location("pure_summary_json", summary_json.__file__)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert not hasattr(module, "__compiled__")
-    return module
-
-
 def test_pure_messages_text_is_json_dumps_text():
     rng = random.Random(11)
     for _ in range(400):
@@ -72,9 +63,7 @@ def _conv_text(module, arrays):
 
 
 def test_compiled_summary_writes_the_same_messages(monkeypatch):
-    if not hasattr(summary_json, "__compiled__"):
-        pytest.skip("summary_json runs pure in this build (no twin to compare)")
-    pure = _pure_summary_json(monkeypatch)
+    pure = load_pure(summary_json, monkeypatch)
     rng = random.Random(12)
     for _ in range(400):
         arrays = _random_arrays(rng)
@@ -108,7 +97,7 @@ def test_ints_text_is_json_dumps_text(monkeypatch):
               for _ in range(200)]
     modules = [summary_json]
     if hasattr(summary_json, "__compiled__"):
-        modules.append(_pure_summary_json(monkeypatch))
+        modules.append(load_pure(summary_json, monkeypatch))
     for values in cases:
         expected = json_lists.ints_text(values)
         if all(type(v) is int for v in values):

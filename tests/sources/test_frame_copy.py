@@ -3,24 +3,13 @@
 columns, a record running past the buffer's end (taken as checked) cut there as slicing does."""
 from __future__ import annotations
 
-import importlib.util
 import random
 import struct
-
-import pytest
 
 from analyzer.sources import pcapfile
 from analyzer.sources.frame_copy import frame_copy
 from analyzer.sources.record import RecordColumns
-
-
-def _pure_pcapfile(monkeypatch):
-    monkeypatch.setenv("WIRELAB_PURE", "1")
-    spec = importlib.util.spec_from_file_location("pure_pcapfile", pcapfile.__file__)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    assert not hasattr(module, "__compiled__")
-    return module
+from tests.pure_module import load_pure
 
 
 def _records(rng: random.Random) -> bytes:
@@ -48,9 +37,7 @@ def test_pure_frame_copy_is_a_slice():
 
 
 def test_compiled_record_loop_gives_the_pure_frames(monkeypatch):
-    if not hasattr(pcapfile, "__compiled__"):
-        pytest.skip("pcapfile runs pure in this build (no twin to compare)")
-    pure = _pure_pcapfile(monkeypatch)
+    pure = load_pure(pcapfile, monkeypatch)
     rng = random.Random(4)
     for _ in range(300):
         buf = _records(rng)
