@@ -68,9 +68,9 @@ class CodecBase:
     """Dead-after-RemoteProtocolError and no-data-after-EOF bookkeeping for Connection classes.
 
     Subclasses implement `_receive(data)` (data != b"") and `_eof()`, both returning events.
-    A codec whose every event ends a message may also offer `receive_sizes(data)` (a list of
-    the wire length of each complete message, no event objects: the analyzer's fast path);
-    the others leave it None.
+    A codec whose every event ends a message may also offer `receive_sizes(data, start=0,
+    stop=None)` (a list of the wire length of each message data[start:stop] completes, no
+    event objects: the analyzer's fast path); the others leave it None.
     """
 
     __slots__ = ("_error", "_closed")     # (subclasses without __slots__ get a __dict__)

@@ -317,8 +317,10 @@ class Connection(CodecBase):
     def _receive(self, data: bytes) -> list:
         return [Message(bytes(m)) for m in self._cut(data, keep=True)]
 
-    def receive_sizes(self, data: bytes) -> list[int]:
-        """The wire length of each message completed by `data` (no event objects)."""
+    def receive_sizes(self, data: bytes, start: int = 0, stop: int | None = None) -> list[int]:
+        """The wire length of each message completed by data[start:stop] (no event objects)."""
+        if start or stop is not None:
+            data = data[start:stop]
         if self._error is not None or self._closed or not data:
             return [len(m.data) for m in self.receive_data(data)]
         try:

@@ -14,9 +14,9 @@ cdef class Connection(CodecBase):
     cdef public ReceiveBuffer _buf
 
     @cython.locals(out=list, pos=cython.Py_ssize_t, end=cython.Py_ssize_t, n=cython.longlong,
-                   stop=cython.Py_ssize_t, max_frame=cython.longlong, b=cython.p_uchar,
+                   nxt=cython.Py_ssize_t, max_frame=cython.longlong, b=cython.p_uchar,
                    big=bint, in_c=bint, variant=object)
-    cpdef list receive_sizes(self, object data)
+    cpdef list receive_sizes(self, object data, Py_ssize_t start=*, object stop=*)
 
 
 cdef bint COMPILED

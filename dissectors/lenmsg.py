@@ -118,14 +118,16 @@ class Connection(CodecBase):
             out.append(Frame(buf.take(self._need)))
             self._need = None
 
-    def receive_sizes(self, data: bytes) -> list[int]:
-        """receive_data(data) for callers that only cut messages (the analyzer's
-        MessageMapper): the wire length of each complete frame, every one ending a message,
-        without building Frame objects.  Same state changes and errors as receive_data."""
-        out: list[int] = []
-        if self._need is None and self._error is None and not self._closed and data \
+    def receive_sizes(self, data: bytes, start: int = 0, stop: int | None = None) -> list[int]:
+        """receive_data(data[start:stop]) for callers that only cut messages (the analyzer's
+        MessageMapper, which hands a frame and where its payload lies): the wire length of
+        each complete frame, every one ending a message, without building Frame objects or
+        copying the bytes it reads in place.  Same state changes and errors as receive_data."""
+        out: list[int] = []                  # (offsets: 0 <= start <= stop)
+        end = len(data) if stop is None else min(stop, len(data))
+        pos = min(max(start, 0), end)
+        if self._need is None and self._error is None and not self._closed and end > pos \
                 and not len(self._buf):
-            pos, end = 0, len(data)
             max_frame = self.max_frame
             variant = self.variant
             in_c = COMPILED and type(data) is bytes and (variant == "network" or
@@ -148,15 +150,14 @@ class Connection(CodecBase):
                         n -= 0x100000000
                 if n < 0 or n > max_frame:
                     break                     # receive_data below raises the same error
-                stop = pos + HEADER_SIZE + n
-                if stop > end:
+                nxt = pos + HEADER_SIZE + n
+                if nxt > end:
                     break
                 out.append(HEADER_SIZE + n)
-                pos = stop
+                pos = nxt
             if pos == end:
                 return out
-            data = data[pos:]
-        for ev in self.receive_data(data):
+        for ev in self.receive_data(data[pos:end]):
             out.append(HEADER_SIZE + len(ev.payload))
         return out
 

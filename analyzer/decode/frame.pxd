@@ -17,7 +17,8 @@ cdef int _seen_last
                seq=cython.ulonglong, ack=cython.ulonglong, src_n=cython.ulong, dst_n=cython.ulong,
                tsval=cython.ulonglong, tsecr=cython.ulonglong,
                d=CDecoded, text=object)
-cpdef object decode_frame(long linktype, object data, object origlen=*, bint options=*)
+cpdef object decode_frame(long linktype, object data, object origlen=*, bint options=*,
+                          CDecoded into=*)
 
 
 @cython.locals(text=object)

@@ -12,7 +12,8 @@ from dissectors.c_arrays cimport append
 cdef long long FIN, SYN, ENGINE_BITS, LOOPBACK_DUP, MALFORMED, SIZE_LIMITED
 
 
-@cython.locals(d=CDecoded, flows=CFlowTable, flow=CFlow, n=cython.longlong, i=cython.longlong,
+@cython.locals(d=CDecoded, scratch=CDecoded, flows=CFlowTable, flow=CFlow, n=cython.longlong,
+               i=cython.longlong,
                ts=cython.double, linktype=cython.longlong,
                start=cython.longlong, end=cython.longlong, grow=cython.longlong,
                count=cython.Py_ssize_t, k=cython.Py_ssize_t, in_columns=bint, sized=bint,

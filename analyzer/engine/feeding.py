@@ -12,7 +12,7 @@ and called without Python objects in between.
 from __future__ import annotations
 
 import analyzer.decode.frame as frame
-from analyzer.decode.decoded import FIN, SYN
+from analyzer.decode.decoded import FIN, SYN, Decoded
 from analyzer.engine.constants import (COOKED_HEADER, ENGINE_BITS, LOOPBACK_DUP, MALFORMED,
                                        SIZE_LIMITED)
 from analyzer.engine.retired import finish_and_pack
@@ -54,6 +54,7 @@ def feed_records(core, records) -> int:
         frames = records.data
     elif not sized:
         frames = iter(records)
+    scratch = Decoded()                 # filled by the decoder's fast path, packet after packet
     k = 0
     try:
         while True:
@@ -115,7 +116,7 @@ def feed_records(core, records) -> int:
             elif outgoing:
                 core._outgoing = None
                 outgoing = False
-            d = frame.decode_frame(linktype, data, origlen, False)
+            d = frame.decode_frame(linktype, data, origlen, False, scratch)
             flags = d.flags
             plen_hdr = d.payload_len
             if plen_hdr < 0:
@@ -184,7 +185,7 @@ def into_conversation(core, state_of_flow: dict, n: int, data, d, flow, directio
             m = cs.mappers[direction] if cs.decided else None
             off = -1 if m is None else r.take_next(n, d.seq, flags, plen)
             if off >= 0:        # the next bytes in order: to the message cutter (r.on_data)
-                m.data(off, n, 0, data[po: po + plen])
+                m.data_in(off, n, data, po, po + plen)
             else:
                 bits |= r.segment(n, d.seq, flags, data[po: po + plen])
             if plen < plen_hdr:

@@ -14,10 +14,14 @@ cdef class MessageMapper:
     cdef public long long bidx, msg_start, pos, fed_end
     cdef public list chunks, tail_packets
 
+    cpdef data(self, long long offset, long long packet, long long start, object data)
+
     @cython.locals(conv=CConvState, direction=cython.longlong, pos=cython.longlong,
                    ms=cython.longlong, chunks=list, c=tuple, packets=list, sizes=list,
-                   ends=list, reader=object, k=cython.Py_ssize_t, alone=bint, end=cython.longlong)
-    cpdef data(self, long long offset, long long packet, long long start, object data)
+                   ends=list, reader=object, k=cython.Py_ssize_t, alone=bint,
+                   end=cython.longlong)
+    cpdef data_in(self, long long offset, long long packet, object buf, Py_ssize_t lo,
+                  Py_ssize_t hi)
 
     cpdef finish(self)
 

@@ -77,13 +77,18 @@ class MessageMapper:
     def _make_codec(self) -> None:
         self.codec = self.codec_factory()
         self.pending = False
-        # a codec whose every event ends a message may offer receive_sizes(data) -> the wire
-        # lengths only (dissectors.lenmsg): no event objects on the hot path
+        # a codec whose every event ends a message may offer receive_sizes(data, start, stop)
+        # -> the wire lengths only (dissectors.lenmsg): no event objects on the hot path
         self.sizes = getattr(self.codec, "receive_sizes", None)
 
     # -- input from the reassembler ------------------------------------------------------
     def data(self, offset: int, packet: int, start: int, data: bytes) -> None:
-        end = offset + len(data)
+        self.data_in(offset, packet, data, 0, len(data))
+
+    def data_in(self, offset: int, packet: int, buf: bytes, lo: int, hi: int) -> None:
+        """data() of the bytes buf[lo:hi] (the engine's packet loop hands a frame and where its
+        payload lies: a codec reading wire lengths in place needs no copy of them)."""
+        end = offset + hi - lo
         self.fed_end = end
         if self.dead is not None:
             if not self.tail_packets or self.tail_packets[-1] != packet:
@@ -106,9 +111,9 @@ class MessageMapper:
         sizes = events = ends = None
         try:
             if reader is not None:
-                sizes = reader(data)
+                sizes = reader(buf, lo, hi)
             else:
-                events = self.codec.receive_data(data)
+                events = self.codec.receive_data(buf[lo:hi])
         except ProtocolError as exc:
             self.dead = str(exc) or type(exc).__name__
             sizes = events = None

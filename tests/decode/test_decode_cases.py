@@ -248,3 +248,26 @@ def test_options_unread_only_without_syn():
     ws = raw(Ether(**ETH) / IP(src="127.0.0.1", dst="127.0.0.1") /
              TCP(sport=40000, dport=9001, flags="SA", options=[("MSS", 1460), ("WScale", 2)]))
     assert decode_frame(1, ws, None, False).tcp_options == {"mss": 1460, "wscale": 2}
+
+
+def test_a_reused_decoded_is_filled_like_a_new_one():
+    """decode_frame(..., into=d) (the engine's loop hands the same Decoded, packet after
+    packet): a fast-path frame fills every field of `d` as a new Decoded would have them, over
+    whatever the previous frame left; any other frame gets a new Decoded and `d` is left as
+    it was."""
+    import random
+    from analyzer.decode.decoded import Decoded
+    rng = random.Random(21)
+    scratch = Decoded()
+    frames = list(_FASTABLE) + [raw(Ether(**ETH) / IP() / UDP() / b"u"), b"\x00" * 30]
+    for _ in range(600):
+        b = bytearray(rng.choice(frames))
+        if rng.random() < 0.5:
+            b[rng.randrange(len(b))] = rng.randrange(256)
+        b = bytes(b[:rng.randint(20, len(b))]) if rng.random() < 0.3 else bytes(b)
+        before = _slots(scratch)
+        options = rng.random() < 0.5
+        got = decode_frame(1, b, None, options, scratch)
+        assert _slots(got) == _slots(decode_frame(1, b, None, options))
+        if got is not scratch:
+            assert _slots(scratch) == before

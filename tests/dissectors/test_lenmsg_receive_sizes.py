@@ -18,9 +18,12 @@ def _outcome(fn, data):
         return (type(exc).__name__, str(exc))
 
 
+@pytest.mark.parametrize("in_place", [False, True])
 @pytest.mark.parametrize("byte_reading", [False, True])
 @pytest.mark.parametrize("variant", ["network", "native"])
-def test_receive_sizes_matches_receive_data(variant, byte_reading, monkeypatch):
+def test_receive_sizes_matches_receive_data(variant, byte_reading, in_place, monkeypatch):
+    """in_place: each part handed inside a larger buffer with where it lies (start, stop), as
+    the analyzer hands a frame and its payload's place."""
     monkeypatch.setattr(lenmsg, "COMPILED", byte_reading)   # (the pure module's switch)
     rng = random.Random(7)
     st = struct.Struct("!I" if variant == "network" else "<i")
@@ -46,7 +49,12 @@ def test_receive_sizes_matches_receive_data(variant, byte_reading, monkeypatch):
         b = Connection(SERVER, variant=variant, max_frame=1000)
         for p in parts:
             ra = _outcome(lambda d: [ev.wire_length for ev in a.receive_data(d)], p)
-            rb = _outcome(b.receive_sizes, p)
+            if in_place:
+                head, tail = bytes(rng.randint(0, 60)), bytes(rng.randint(0, 9))
+                rb = _outcome(lambda d: b.receive_sizes(head + d + tail, len(head),
+                                                        len(head) + len(d)), p)
+            else:
+                rb = _outcome(b.receive_sizes, p)
             assert ra == rb, (parts, p)
             errors += isinstance(ra, tuple)
     assert errors > 0          # the error paths were exercised
