@@ -23,6 +23,10 @@ cdef class ConvState:
     cpdef long long add_whole(self, long long direction, long long start, long long end,
                               long long packet)
 
+    @cython.locals(i=cython.Py_ssize_t)
+    cdef inline Py_ssize_t _new_message(self, long long direction, long long start,
+                                        long long end) except -1
+
     @cython.locals(ends=list)
     cdef inline void _carried(self, long long direction, long long first, long long last) except *
 

@@ -74,16 +74,10 @@ class ConvState:
         if len(packets) == 1:
             i = self.add_whole(direction, start, end, packets[0])
         else:
-            i = len(self.m_dir)
-            append(self.m_dir, direction)
-            append(self.m_off, start)
-            append(self.m_len, end - start)
-            append(self.m_pk, len(self.pk))
+            i = self._new_message(direction, start, end)
             self.pk.extend(packets)
-            append(self.d_idx[direction], i)
             if packets:
                 self._carried(direction, packets[0], packets[-1])
-            self.version += 1
         if malformed:
             self.m_bad[i] = malformed
         return i
@@ -91,14 +85,19 @@ class ConvState:
     def add_whole(self, direction: int, start: int, end: int, packet: int) -> int:
         """add_message of a message carried by one packet, not malformed (most messages: the
         message cutter calls this directly, no list made)."""
+        i = self._new_message(direction, start, end)
+        append(self.pk, packet)
+        self._carried(direction, packet, packet)
+        return i
+
+    def _new_message(self, direction: int, start: int, end: int) -> int:
+        """A message's entries but its packets (which go to `pk` next); returns its index."""
         i = len(self.m_dir)
         append(self.m_dir, direction)
         append(self.m_off, start)
         append(self.m_len, end - start)
         append(self.m_pk, len(self.pk))
-        append(self.pk, packet)
         append(self.d_idx[direction], i)
-        self._carried(direction, packet, packet)
         self.version += 1
         return i
 
