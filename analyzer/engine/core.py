@@ -29,7 +29,7 @@ from analyzer.engine.protocol_choice import (FRAMED, ProtocolChooser, codec_fact
                                              stated_report, verify)
 from analyzer.engine.retired import PackedConv
 from analyzer.transport.flows import FlowTable
-from analyzer.transport.reassembly import Reassembler
+from analyzer.transport.reassembly import DEFAULT_MAX_HELD, Reassembler
 
 
 class EngineCore:
@@ -75,8 +75,8 @@ class EngineCore:
         self._file = None
         self.summary_only = summary_only
         self._factories: dict[tuple, object] = {}  # (id(spec), direction, port) -> codec maker
-        # a new conversation's reassemblers are made with these (and fetch=self.payload_of)
-        self._reasm_kw = {} if max_held is None else {"max_held": max_held}
+        # out-of-order bytes a new conversation's reassemblers hold (fetch=self.payload_of)
+        self._max_held = DEFAULT_MAX_HELD if max_held is None else max_held
 
     # -- feeding -------------------------------------------------------------------------
     def feed(self, rec) -> int:
@@ -210,37 +210,7 @@ class EngineCore:
 
     # -- conversations and their codecs ----------------------------------------------------
     def _new_conv(self, flow) -> ConvState:
-        cs = ConvState(flow)
-        self._state_of_flow[flow] = cs
-        if self._reviving is not None:
-            self.states.put(self._reviving.position, cs)
-        else:
-            self.states.append(cs)
-        tcp = flow.transport == "tcp"
-        if tcp:
-            kw = self._reasm_kw
-            for direction in (0, 1):        # what they deliver: set below, once decided
-                cs.reasm[direction] = Reassembler(fetch=self.payload_of, **kw)
-        chooser = self.protocols
-        if tcp and chooser.forced_infer(flow.server[1], flow.client[1]):
-            cs.options = {"infer": True}        # undecided until the framing is inferred
-            chooser.note((flow.transport, flow.id), by="decode-as")
-        else:
-            spec, options = chooser.for_ports(flow.transport, flow.server[1], flow.client[1])
-            if spec is not None:
-                decode_as = chooser.decode_as
-                by = "decode-as" if decode_as and (flow.server[1] in decode_as
-                                                   or flow.client[1] in decode_as) else "port"
-                if spec is FRAMED:
-                    chooser.note((flow.transport, flow.id), by=by,
-                                 framing=stated_report(options))
-                else:
-                    chooser.note_by((flow.transport, flow.id), by)
-                self._set_protocol(cs, spec, options)
-        if tcp and not cs.decided:             # the bytes go to probing first
-            for direction in (0, 1):
-                self._probe_bytes(cs, direction)
-        return cs
+        return new_conv(self, flow)
 
     def _probe_bytes(self, cs: ConvState, direction: int) -> None:
         """Until the conversation's protocol is decided, its reassembler of `direction` hands
@@ -324,46 +294,7 @@ class EngineCore:
                 r.deliver_nothing()
 
     def _set_protocol(self, cs: ConvState, spec, options: dict, protocol: str | None = None) -> None:
-        cs.spec, cs.options = spec, options
-        cs.protocol = protocol or spec.name
-        cs.decided = True
-        cs.version += 1
-        if cs.transport != "tcp":
-            return
-        session = None
-        if not spec.framed:
-            session = self.protocols.sidecar_session(cs.flow.endpoint_text("client"),
-                                                     cs.flow.endpoint_text("server"))
-        for direction in (0, 1):
-            if session is not None:
-                cs.mappers[direction] = MessageMapper(cs, direction,
-                                                      boundaries=session[DIRS[direction]])
-            elif spec is FRAMED and framing_of(options, direction) is None:
-                cs.mappers[direction] = None    # no framing found for this direction
-            else:
-                cs.mappers[direction] = MessageMapper(
-                    cs, direction, self._codec_factory(spec, options, direction,
-                                                       cs.flow.server[1]),
-                    resync=not spec.framed)
-        for direction in (0, 1):            # from now on the reassembler feeds the mapper
-            r, m = cs.reasm[direction], cs.mappers[direction]
-            if m is None:
-                r.deliver_nothing()
-            else:
-                r.on_data, r.on_gap = m.data, m.gap
-        pending = cs.probe_pending
-        if pending:
-            cs.probe_pending = []
-        if cs.probe_buf[0] or cs.probe_buf[1]:
-            cs.probe_buf = [bytearray(), bytearray()]
-        for direction, off, packet, start, data in pending:
-            m = cs.mappers[direction]
-            if m is None:
-                continue
-            if start < 0:
-                m.gap(off, data)
-            else:
-                m.data(off, packet, start, data)
+        set_protocol(self, cs, spec, options, protocol)
 
     def _codec_factory(self, spec, options: dict, direction: int, port: int):
         """protocol_choice.codec_factory; the same function again for the same codec without
@@ -394,6 +325,90 @@ class EngineCore:
         cs.udp_bytes[direction] = start + len(payload)
         cs.add_message(direction, start, start + len(payload), (n,), malformed)
         cs.d_key[direction].append(n)                  # UDP: look messages up by packet number
+
+def new_conv(core, flow) -> ConvState:
+    """EngineCore._new_conv: the state of a new conversation of `core` (an EngineCore), in the
+    conversation table; for TCP its reassemblers, handing bytes to probing until the protocol
+    is decided (at once when the ports or --decode-as name it)."""
+    cs = ConvState(flow)
+    core._state_of_flow[flow] = cs
+    reviving = core._reviving
+    if reviving is not None:
+        core.states.put(reviving.position, cs)
+    else:
+        core.states.append(cs)
+    tcp = flow.transport == "tcp"
+    server_port, client_port = flow.server[1], flow.client[1]
+    if tcp:
+        fetch, max_held = core.payload_of, core._max_held
+        cs.reasm[0] = Reassembler(fetch=fetch, max_held=max_held)
+        cs.reasm[1] = Reassembler(fetch=fetch, max_held=max_held)   # what they deliver: below
+    chooser = core.protocols
+    key = (flow.transport, flow.id)
+    if tcp and chooser.forced_infer(server_port, client_port):
+        cs.options = {"infer": True}        # undecided until the framing is inferred
+        chooser.note(key, by="decode-as")
+    else:
+        spec, options = chooser.for_ports(flow.transport, server_port, client_port)
+        if spec is not None:
+            decode_as = chooser.decode_as
+            by = "decode-as" if decode_as and (server_port in decode_as
+                                               or client_port in decode_as) else "port"
+            if spec is FRAMED:
+                chooser.note(key, by=by, framing=stated_report(options))
+            else:
+                chooser.note_by(key, by)
+            set_protocol(core, cs, spec, options, None)
+    if tcp and not cs.decided:             # the bytes go to probing first
+        core._probe_bytes(cs, 0)
+        core._probe_bytes(cs, 1)
+    return cs
+
+
+def set_protocol(core, cs: ConvState, spec, options: dict, protocol: str | None) -> None:
+    """EngineCore._set_protocol: conversation `cs` decided (`spec` with `options`): its
+    message cutters made and fed what probing held."""
+    cs.spec, cs.options = spec, options
+    cs.protocol = protocol or spec.name
+    cs.decided = True
+    cs.version += 1
+    if cs.transport != "tcp":
+        return
+    session = None
+    if not spec.framed:
+        session = core.protocols.sidecar_session(cs.flow.endpoint_text("client"),
+                                                 cs.flow.endpoint_text("server"))
+    for direction in (0, 1):
+        if session is not None:
+            cs.mappers[direction] = MessageMapper(cs, direction,
+                                                  boundaries=session[DIRS[direction]])
+        elif spec is FRAMED and framing_of(options, direction) is None:
+            cs.mappers[direction] = None    # no framing found for this direction
+        else:
+            cs.mappers[direction] = MessageMapper(
+                cs, direction, core._codec_factory(spec, options, direction,
+                                                   cs.flow.server[1]),
+                resync=not spec.framed)
+    for direction in (0, 1):            # from now on the reassembler feeds the mapper
+        r, m = cs.reasm[direction], cs.mappers[direction]
+        if m is None:
+            r.deliver_nothing()
+        else:
+            r.on_data, r.on_gap = m.data, m.gap
+    pending = cs.probe_pending
+    if pending:
+        cs.probe_pending = []
+    if cs.probe_buf[0] or cs.probe_buf[1]:
+        cs.probe_buf = [bytearray(), bytearray()]
+    for direction, off, packet, start, data in pending:
+        m = cs.mappers[direction]
+        if m is None:
+            continue
+        if start < 0:
+            m.gap(off, data)
+        else:
+            m.data(off, packet, start, data)
+
 
 from dissectors.accelerated import accelerate  # noqa: E402 - the compiled twin, setup.py
 accelerate(globals())

@@ -164,11 +164,9 @@ class ProtocolChooser:
     def note_by(self, key: tuple[str, int], by: str) -> None:
         """note(key, by=by): the shared {"by": by} of a key with no choice yet (the protocol of
         most conversations is chosen by their port this way, once)."""
-        same = None if key in self.choices else self._same_choice.get((("by", by),))
-        if same is None:
+        same = self._same_choice.get((("by", by),))
+        if same is None or self.choices.setdefault(key, same) is not same:
             self.note(key, by=by)
-        else:
-            self.choices[key] = same
 
     def choice_of(self, key: tuple[str, int]) -> dict | None:
         """{"by": "port"|"decode-as"|"probe"|"inference", "confidence", "rejected",

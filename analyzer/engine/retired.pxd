@@ -3,14 +3,15 @@
 import cython
 
 from analyzer.engine._conv_state_c cimport ConvState as CConvState
-from analyzer.transport._flows_c cimport Flow as CFlow
+from analyzer.transport._flows_c cimport Flow as CFlow, FlowTable as CFlowTable
 from analyzer.transport._reassembly_c cimport Reassembler as CReassembler
 from analyzer.engine._message_cutting_c cimport MessageMapper as CMessageMapper
 
 cdef long long A_REUSED_PORTS
 
 
-@cython.locals(r=CReassembler, m=CMessageMapper, mappers=list, flow=CFlow, choice=object)
+@cython.locals(r=CReassembler, m=CMessageMapper, mappers=list, flow=CFlow, choice=object,
+               flows=CFlowTable)
 cpdef finish_and_pack(object core, CConvState cs)
 
 

@@ -78,7 +78,8 @@ def finish_and_pack(core, cs: ConvState) -> None:
     packed = pack(cs, pos, core.index.analysis[flow.first_packet - 1] & A_REUSED_PORTS)
     states.put(pos, packed)
     del core._state_of_flow[flow]
-    core.flows.retire(flow, packed)
+    flows = core.flows
+    flows.retire(flow, packed)
     # it refers to itself (codec callbacks): freed here, not by the cyclic GC (off now)
     cs.reasm = cs.mappers = cs.flow = cs.cache = None
 

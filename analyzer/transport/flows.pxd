@@ -64,3 +64,6 @@ cdef class FlowTable:
 
     cpdef object _retired_at(self, tuple src, tuple dst, long long seq, long long flags)
     cpdef _forget_retired(self, object stand_in, object client=*, object server=*)
+
+    @cython.locals(c=tuple, s=tuple, hit=tuple, old=object)
+    cpdef retire(self, Flow flow, object stand_in)
