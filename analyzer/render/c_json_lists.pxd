@@ -1,10 +1,16 @@
-# The C messages_text and ints_text the compiled twin of analyzer/render/summary_json.py
-# cimports instead of analyzer/render/json_lists.py's (setup.py leaves the .py's import line
-# out of the twin): the same text, the numbers written as digits into one char buffer sized
-# beforehand (tests/render/test_json_lists.py compares the two).
+# The C conv_text (with messages_text and ints_text) the compiled twin of
+# analyzer/render/summary_json.py cimports instead of analyzer/render/json_lists.py's (setup.py
+# leaves the .py's import line out of the twin): the same text, the numbers written as digits
+# and the strings copied into one char buffer (tests/render/test_json_lists.py compares the two).
 cimport cython
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.conversion cimport PyOS_double_to_string
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.string cimport memcpy
+
+cdef extern from "Python.h":
+    int Py_DTSF_ADD_DOT_0
+    bint PyUnicode_IS_ASCII(object s)
 
 
 @cython.cdivision(True)
@@ -127,3 +133,214 @@ cdef inline str ints_text(object values):
     finally:
         if buf != small:
             PyMem_Free(buf)
+
+
+cdef struct _Buf:
+    char *p
+    Py_ssize_t n, cap
+
+
+cdef inline Py_ssize_t _room(_Buf *b, Py_ssize_t more) except -1:
+    """At least `more` free chars at b.p + b.n."""
+    cdef Py_ssize_t cap
+    cdef char *q
+    if b.n + more <= b.cap:
+        return 0
+    cap = b.cap * 2
+    if cap < b.n + more:
+        cap = b.n + more
+    q = <char *>PyMem_Realloc(b.p, cap)
+    if q == NULL:
+        raise MemoryError()
+    b.p, b.cap = q, cap
+    return 0
+
+
+cdef inline Py_ssize_t _put(_Buf *b, const char *s, Py_ssize_t n) except -1:
+    _room(b, n)
+    memcpy(b.p + b.n, s, n)
+    b.n += n
+    return 0
+
+
+cdef inline Py_ssize_t _put_raw(_Buf *b, str s) except -1:
+    """Text as it is (JSON already)."""
+    cdef Py_ssize_t n
+    cdef const char *u = PyUnicode_AsUTF8AndSize(s, &n)
+    return _put(b, u, n)
+
+
+cdef inline Py_ssize_t _put_string(_Buf *b, str s) except -1:
+    """A str as json.dumps writes it (encode_basestring_ascii)."""
+    cdef Py_ssize_t n, i
+    cdef const char *u
+    cdef unsigned char c
+    if s is None:
+        raise TypeError("first argument must be a string, not None")
+    if PyUnicode_IS_ASCII(s):
+        u = PyUnicode_AsUTF8AndSize(s, &n)
+        for i in range(n):
+            c = <unsigned char>u[i]
+            if c < 32 or c == 34 or c == 92:
+                break
+        else:
+            _room(b, n + 2)
+            b.p[b.n] = c'"'
+            memcpy(b.p + b.n + 1, u, n)
+            b.p[b.n + n + 1] = c'"'
+            b.n += n + 2
+            return 0
+    from json.encoder import encode_basestring_ascii
+    return _put_raw(b, encode_basestring_ascii(s))
+
+
+cdef inline Py_ssize_t _put_int(_Buf *b, object v) except -1:
+    """An int in decimal; anything else as str() writes it (an f-string's field)."""
+    cdef long long x
+    if type(v) is int:
+        try:
+            x = v
+        except OverflowError:
+            return _put_raw(b, repr(v))
+        _room(b, 21)
+        b.n += _digits(b.p + b.n, x)
+        return 0
+    return _put_raw(b, str(v))
+
+
+cdef inline Py_ssize_t _put_value(_Buf *b, object v) except -1:
+    """value_text(v): a number, bool, None or str as json.dumps writes it."""
+    cdef double x
+    cdef char *f
+    t = type(v)
+    if t is int:
+        return _put_int(b, v)
+    if t is float:
+        x = v
+        if x - x == 0.0:                         # finite
+            f = PyOS_double_to_string(x, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
+            try:
+                _put(b, f, len(f))
+            finally:
+                PyMem_Free(f)
+            return 0
+    elif t is str:
+        return _put_string(b, v)
+    elif v is None:
+        return _put(b, b"null", 4)
+    elif t is bool:
+        return _put(b, b"true", 4) if v else _put(b, b"false", 5)
+    import json
+    return _put_raw(b, json.dumps(v, separators=(",", ":")))
+
+
+cdef inline Py_ssize_t _put_ints(_Buf *b, object values) except -1:
+    """ints_text(values)."""
+    cdef Py_ssize_t k = 0
+    for item in values:
+        if type(item) is not int:
+            return _put_raw(b, ",".join(map(str, values)))
+    for item in values:
+        if k:
+            _put(b, b",", 1)
+        _put_int(b, item)
+        k += 1
+    return 0
+
+
+cdef inline str conv_text(object cid, object transport, object client, object server,
+                          object state, object history, tuple hs, tuple td, object protocol,
+                          object first, object last, object start, object end, object packets,
+                          object b1, object b2, Py_ssize_t n, object arrays, dict bad,
+                          object coalesced, str analysis, object malformed, object gaps,
+                          str choice):
+    cdef _Buf b
+    cdef Py_ssize_t k
+    cdef object messages = ""
+    cdef object split = 0
+    if n:
+        m_dir, m_off, m_len, m_pk, pk = arrays
+        messages, split = messages_text(n, m_dir, m_off, m_len, m_pk, pk, bad)
+    complete, hs_frames, rtt = hs
+    kind, initiator, td_frames = td
+    b.n, b.cap = 0, 1024 + len(messages)
+    b.p = <char *>PyMem_Malloc(b.cap)
+    if b.p == NULL:
+        raise MemoryError()
+    try:
+        _put(&b, b'{"id":', 6)
+        _put_int(&b, cid)
+        _put(&b, b',"transport":', 13)
+        _put_string(&b, transport)
+        _put(&b, b',"client":', 10)
+        _put_string(&b, client)
+        _put(&b, b',"server":', 10)
+        _put_string(&b, server)
+        _put(&b, b',"state":', 9)
+        _put_string(&b, state)
+        _put(&b, b',"history":', 11)
+        _put_string(&b, history)
+        _put(&b, b',"handshake":{"complete":', 25)
+        _put_value(&b, complete)
+        _put(&b, b',"frames":[', 11)
+        _put_ints(&b, hs_frames)
+        _put(&b, b'],"rtt_ms":', 11)
+        _put_value(&b, rtt)
+        _put(&b, b'},"teardown":{"kind":', 21)
+        _put_value(&b, kind)
+        _put(&b, b',"initiator":', 13)
+        _put_value(&b, initiator)
+        _put(&b, b',"frames":[', 11)
+        _put_ints(&b, td_frames)
+        _put(&b, b']},"protocol":', 14)
+        _put_value(&b, protocol)
+        _put(&b, b',"first_packet":', 16)
+        _put_value(&b, first)
+        _put(&b, b',"last_packet":', 15)
+        _put_value(&b, last)
+        _put(&b, b',"start_time":', 14)
+        _put_value(&b, start)
+        _put(&b, b',"end_time":', 12)
+        _put_value(&b, end)
+        _put(&b, b',"packets":', 11)
+        _put_int(&b, packets)
+        _put(&b, b',"bytes_c2s":', 13)
+        _put_int(&b, b1)
+        _put(&b, b',"bytes_s2c":', 13)
+        _put_int(&b, b2)
+        _put(&b, b',"messages":[', 13)
+        _put_raw(&b, messages)
+        _put(&b, b'],"coalesced_packets":[', 23)
+        _put_ints(&b, coalesced)
+        _put(&b, b'],"split_messages":', 19)
+        _put_int(&b, split)
+        _put(&b, b',"analysis":', 12)
+        _put_raw(&b, analysis)
+        _put(&b, b',"malformed":[', 14)
+        k = 0
+        for why in malformed:
+            if k:
+                _put(&b, b",", 1)
+            _put_string(&b, why)
+            k += 1
+        _put(&b, b'],"gaps":[', 10)
+        k = 0
+        for d, o, ln in gaps:
+            if k:
+                _put(&b, b",", 1)
+            _put(&b, b'{"direction":"', 14)
+            _put_raw(&b, str(d))
+            _put(&b, b'","offset":', 11)
+            _put_int(&b, o)
+            _put(&b, b',"length":', 10)
+            _put_int(&b, ln)
+            _put(&b, b',"text":"[', 10)
+            _put_int(&b, ln)
+            _put(&b, b' bytes missing]"}', 17)
+            k += 1
+        _put(&b, b']', 1)
+        _put_raw(&b, choice)
+        _put(&b, b'}', 1)
+        return b.p[:b.n].decode("utf-8")
+    finally:
+        PyMem_Free(b.p)

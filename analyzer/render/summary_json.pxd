@@ -2,9 +2,8 @@
 # its classes stay Python classes
 import cython
 
-from analyzer.render.c_json_lists cimport ints_text, messages_text
+from analyzer.render.c_json_lists cimport conv_text
 
-cpdef str _value(object v)
 cpdef str _analysis_text(dict analysis)
 cpdef str _packed_analysis_text(tuple key)
 cpdef str _choice_text(object eng, str transport, long long conv_id)

@@ -3,14 +3,13 @@ a time (`write_summary_json`), or one conversation (`conversation_json`)."""
 from __future__ import annotations
 
 import json
-from json.encoder import encode_basestring_ascii
 
 from analyzer.engine.auth_check import checker_for, is_auth
 from analyzer.engine.constants import DIRS, LOOPBACK_DUP
 from analyzer.engine.conv_state import malformed_texts
 from analyzer.engine.retired import PackedConv, packed_analysis, summary_facts
 from analyzer.engine.types import Conversation, Message
-from analyzer.render.json_lists import ints_text, messages_text  # the twin cimports it (setup.py)
+from analyzer.render.json_lists import conv_text  # the twin cimports it (setup.py)
 
 
 def loopback_duplicates(eng) -> int:
@@ -90,7 +89,7 @@ def conversation_json_text(eng, cs, secret: bytes | None = None) -> str:
     building its dicts on a million messages)."""
     c = eng.conversation_for(cs, cache=False)
     hs, td = c.handshake, c.teardown
-    text = _conv_text(
+    text = conv_text(
         c.id, c.transport, c.client, c.server, c.state, c.history,
         (hs["complete"], hs["frames"], hs["rtt_ms"]), (td["kind"], td["initiator"], td["frames"]),
         c.protocol, c.first_packet, c.last_packet, c.start_time, c.end_time, c.packets,
@@ -105,7 +104,7 @@ def packed_json_text(eng, p: PackedConv) -> str:
     """conversation_json_text of a packed (not auth) conversation, from its blob."""
     (client, server, state, history, hs, td, first, last, start, end, packets, b1, b2, analysis,
      arrays, bad, coalesced, gaps) = summary_facts(p)
-    return _conv_text(
+    return conv_text(
         p.id, "tcp", client, server, state, history, hs, td, p.protocol, first, last, start,
         end, packets, b1, b2, len(arrays[0]), arrays, bad, coalesced,
         _packed_analysis_text(analysis), malformed_texts(bad, arrays[0], arrays[1]) if bad else (),
@@ -115,29 +114,10 @@ def packed_json_text(eng, p: PackedConv) -> str:
 def _conv_text(cid, transport, client, server, state, history, hs, td, protocol, first, last,
                start, end, packets, b1, b2, n, arrays, bad, coalesced, analysis, malformed, gaps,
                choice) -> str:
-    """One conversation's compact JSON, the keys in conversation_dict's order (+ choice);
-    `analysis`: the analysis counts' text (_analysis_text)."""
-    if n:
-        m_dir, m_off, m_len, m_pk, pk = arrays
-        messages, split = messages_text(n, m_dir, m_off, m_len, m_pk, pk, bad)
-    else:
-        messages, split = "", 0
-    complete, hs_frames, rtt = hs
-    kind, initiator, td_frames = td
-    gap_text = ",".join(f'{{"direction":"{d}","offset":{o},"length":{ln},'
-                        f'"text":"[{ln} bytes missing]"}}' for d, o, ln in gaps)
-    return (f'{{"id":{cid},"transport":{_string(transport)},"client":{_string(client)},'
-            f'"server":{_string(server)},"state":{_string(state)},'
-            f'"history":{_string(history)},"handshake":{{"complete":{_value(complete)},'
-            f'"frames":[{ints_text(hs_frames)}],"rtt_ms":{_value(rtt)}}},'
-            f'"teardown":{{"kind":{_value(kind)},"initiator":{_value(initiator)},'
-            f'"frames":[{ints_text(td_frames)}]}},"protocol":{_value(protocol)},'
-            f'"first_packet":{_value(first)},"last_packet":{_value(last)},'
-            f'"start_time":{_value(start)},"end_time":{_value(end)},"packets":{packets},'
-            f'"bytes_c2s":{b1},"bytes_s2c":{b2},"messages":[{messages}],'
-            f'"coalesced_packets":[{ints_text(coalesced)}],"split_messages":{split},'
-            f'"analysis":{analysis},'
-            f'"malformed":[{",".join(map(_string, malformed))}],"gaps":[{gap_text}]{choice}}}')
+    """json_lists.conv_text (C in the compiled twin), for the tests comparing the two."""
+    return conv_text(cid, transport, client, server, state, history, hs, td, protocol, first,
+                     last, start, end, packets, b1, b2, n, arrays, bad, coalesced, analysis,
+                     malformed, gaps, choice)
 
 
 def _choice_text(eng, transport: str, conv_id: int) -> str:
@@ -166,7 +146,6 @@ _CHOICE_TEXTS: dict[tuple, str] = {}
 
 
 _compact = json.JSONEncoder(separators=(",", ":")).encode
-_string = encode_basestring_ascii       # a str as json.dumps writes it
 
 
 _ANALYSIS_TEXTS: dict[tuple, str] = {}      # the same few analysis counts in most conversations
@@ -195,22 +174,6 @@ def _packed_analysis_text(key: tuple) -> str:
         if len(_PACKED_ANALYSIS_TEXTS) < 4096:
             _PACKED_ANALYSIS_TEXTS[key] = text
     return text
-
-
-def _value(v) -> str:
-    """A number, bool, None or str as json.dumps writes it."""
-    t = type(v)
-    if t is int:
-        return repr(v)
-    if t is float and v - v == 0.0:              # finite (json.dumps writes NaN/Infinity)
-        return repr(v)
-    if t is str:
-        return _string(v)
-    if v is None:
-        return "null"
-    if t is bool:
-        return "true" if v else "false"
-    return _compact(v)
 
 
 def conversation_json(eng, conv, summaries: bool = False, secret: bytes | None = None) -> dict:

@@ -1,8 +1,8 @@
-"""The number lists of the summary JSON, a conversation's "messages" (from its message arrays)
-and its frame numbers (analyzer/render/json_lists.py, and the C versions the compiled
-summary_json twin cimports, analyzer/render/c_json_lists.pxd): both must give json.dumps' text
-of the same list, for random arrays with split, empty and malformed messages, negative and
-64-bit numbers."""
+"""A conversation of the summary JSON as text, with its number lists: its "messages" (from its
+message arrays) and its frame numbers (analyzer/render/json_lists.py, and the C versions the
+compiled summary_json twin cimports, analyzer/render/c_json_lists.pxd): both must give
+json.dumps' text, for random arrays with split, empty and malformed messages, negative and
+64-bit numbers, and for strings and values of every kind in the conversation's other keys."""
 from __future__ import annotations
 
 import json
@@ -109,3 +109,74 @@ def test_ints_text_is_json_dumps_text(monkeypatch):
             assert f'"frames":[{expected}],"rtt_ms"' in text, values
             assert f'"frames":[{expected}]}},"protocol"' in text, values
             assert f'"coalesced_packets":[{expected}],"split' in text, values
+
+
+STRINGS = ["tcp", "", "SF", 'quote " back \\ slash', "ctl \x00\x1f\x7f", "caf\u00e9",
+           "\u4e2d\U0001f600", "10.0.0.1:5", "[fe80::1]:443", "x" * 3000]
+VALUES = [None, True, False, 0, -1, 2 ** 63 - 1, -2 ** 63, 2 ** 64, -2 ** 70, 0.0, -0.0, 0.017,
+          1700000000.000007, 1e300, 5e-324, float("nan"), float("inf"), float("-inf"), "port",
+          'a "b"', "\u00e9"]
+FRAMES = [(), (1,), (1, 2, 3), [2 ** 64, 1], (True,), (None, 1)]
+
+
+def _random_conv(rng: random.Random):
+    """conv_text's arguments with the strings and values the conversation keys may hold."""
+    s, v = (lambda: rng.choice(STRINGS)), (lambda: rng.choice(VALUES))
+    n, m_dir, m_off, m_len, m_pk, pk, bad = (_random_arrays(rng) if rng.random() < 0.5 else
+                                              (0, None, None, None, None, None, {}))
+    gaps = [(rng.choice(DIRS), rng.choice([0, 5, 2 ** 40]), rng.choice([1, 2 ** 33]))
+            for _ in range(rng.choice([0, 0, 1, 3]))]
+    return (rng.choice([0, 7, 2 ** 63 - 1, 2 ** 70]), s(), s(), s(), s(), s(),
+            (v(), rng.choice(FRAMES), v()), (v(), v(), rng.choice(FRAMES)), v(), v(), v(), v(),
+            v(), rng.choice([0, 9, 2 ** 64]), rng.choice([0, 10]), rng.choice([0, 2 ** 63]), n,
+            (m_dir, m_off, m_len, m_pk, pk), bad, rng.choice(FRAMES),
+            rng.choice(['{}', '{"tcp.analysis.retransmission":2}']),
+            [s() for _ in range(rng.choice([0, 0, 1, 2]))], gaps,
+            rng.choice(["", ',"protocol_choice":{"by":"port"}']))
+
+
+def _json_value(v):
+    return json.dumps(v, separators=(",", ":"))
+
+
+def test_pure_conv_text_is_json_dumps_text():
+    """The pure conversation text: json.dumps' text of each key's value."""
+    rng = random.Random(14)
+    for _ in range(300):
+        args = _random_conv(rng)
+        text = json_lists.conv_text(*args)
+        (cid, transport, client, server, state, history, hs, td, protocol, first, last, start,
+         end, packets, b1, b2) = args[:16]
+        assert text.startswith(f'{{"id":{cid},"transport":{_json_value(transport)},'
+                               f'"client":{_json_value(client)},')
+        assert f'"rtt_ms":{_json_value(hs[2])}}}' in text
+        assert f'"start_time":{_json_value(start)},"end_time":{_json_value(end)},' in text
+        assert f'"initiator":{_json_value(td[1])},' in text
+        assert f'"malformed":{_json_value(args[21])},' in text
+        values = (*hs[::2], *td[:2], protocol, first, last, start, end)
+        if (all(v == v and abs(v) != float("inf") for v in values if type(v) is float)
+                and all(type(x) is int for f in (hs[1], td[2], args[19]) for x in f)):
+            got = json.loads(text)
+            assert got["history"] == history and got["protocol"] == protocol
+            assert [g["length"] for g in got["gaps"]] == [g[2] for g in args[22]]
+
+
+def test_compiled_conv_text_is_the_pure_text(monkeypatch):
+    """The C conversation text = the pure one, byte for byte, on every kind of value."""
+    pure = load_pure(summary_json, monkeypatch)
+    rng = random.Random(15)
+    for _ in range(1500):
+        args = _random_conv(rng)
+        assert summary_json._conv_text(*args) == pure._conv_text(*args), args[:16]
+
+
+@pytest.mark.parametrize("which", [1, 4])
+def test_conv_text_refuses_what_json_dumps_would_not_write(monkeypatch, which):
+    """A string key that is not a str: TypeError from both versions (never a crash)."""
+    args = list(_random_conv(random.Random(16)))
+    for bad in (None, 3, b"tcp"):
+        args[which] = bad
+        with pytest.raises(TypeError):
+            json_lists.conv_text(*args)
+        with pytest.raises(TypeError):
+            summary_json._conv_text(*args)
