@@ -76,11 +76,13 @@ def write_summary_json(eng, fp, summaries: bool = False, secret: bytes | None = 
                 text = conversation_json_text(eng, table[k], secret)
             texts.append(text)
             if len(texts) == 256:
-                fp.write(sep + ",".join(texts))
+                fp.write(sep)
+                fp.write(",".join(texts))
                 texts.clear()
                 sep = ","
         if texts:
-            fp.write(sep + ",".join(texts))
+            fp.write(sep)
+            fp.write(",".join(texts))
         fp.write("]}\n")
 
 
@@ -124,11 +126,14 @@ def _choice_text(eng, transport: str, conv_id: int) -> str:
     """The "framing" and "protocol_choice" keys of one conversation ("" when no news), as
     _add_choice puts them; the text of a choice made of strings only ({"by": "port"}, the
     same in most conversations) kept for the next one."""
-    info = eng.protocols.choice_of((transport, conv_id))
+    info = eng.protocols.choices.get((transport, conv_id))     # (choice_of, without a call)
     if info is None:
         return ""
     by = info.get("by") if len(info) == 1 else None
     if type(by) is str:                 # {"by": "port"}: most conversations
+        text = _BY_TEXTS.get(by)
+        if text is not None:
+            return text
         key = (("by", by),)
     else:
         key = tuple(info.items()) if all([type(v) is str for v in info.values()]) else None
@@ -139,10 +144,13 @@ def _choice_text(eng, transport: str, conv_id: int) -> str:
         text = "," + _compact(out)[1:-1]
         if key is not None and len(_CHOICE_TEXTS) < 256:
             _CHOICE_TEXTS[key] = text
+            if type(by) is str:
+                _BY_TEXTS[by] = text
     return text
 
 
 _CHOICE_TEXTS: dict[tuple, str] = {}
+_BY_TEXTS: dict[str, str] = {}          # the same, of {"by": X} by X
 
 
 _compact = json.JSONEncoder(separators=(",", ":")).encode
