@@ -8,6 +8,7 @@ from analyzer.transport._conn_state_c cimport ZeekTcpState as CZeekTcp
 
 cdef long long SYN, ACK, FIN, RST, M32, A_REUSED_PORTS
 cdef list _COUNTED
+cdef dict _NO_TCP_COUNTS
 
 
 @cython.final

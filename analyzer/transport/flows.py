@@ -26,6 +26,7 @@ from analyzer.transport.tcp_analysis import A_REUSED_PORTS, M32, TcpConversation
 TCP_ANALYSIS_NAMES = (ANALYSIS_NAMES[:ANALYSIS_NAMES.index("reused_ports") + 1]
                       + ("zero_window_probe_ack",))
 _COUNTED = [(name, ANALYSIS_BIT[name]) for name in TCP_ANALYSIS_NAMES]
+_NO_TCP_COUNTS = dict.fromkeys(TCP_ANALYSIS_NAMES, 0)     # a new TCP flow's counts (copied)
 
 Endpoint = tuple  # (ip text, port)
 
@@ -73,7 +74,7 @@ class Flow:
         self.isn: list[int | None] = [None, None]
         self._isn_syn = [False, False]
         self.analysis_counts: dict[str, int] = (
-            {name: 0 for name in TCP_ANALYSIS_NAMES} if transport == "tcp" else {})
+            _NO_TCP_COUNTS.copy() if transport == "tcp" else {})
         self.finished = False
         self.closed = False      # both FINs acknowledged, or a RST: TCP expects nothing more
         if transport == "tcp":
