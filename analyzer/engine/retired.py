@@ -24,7 +24,6 @@ from analyzer.transport.reassembly import ChunkMap
 from analyzer.transport.tcp_analysis import A_REUSED_PORTS
 
 
-
 class PackedConv:
     """A closed TCP conversation in one blob, plus what is shared and cheap to keep as is.
     Also the stand-in the FlowTable keeps for its 4-tuple (endpoints, syn_base)."""
@@ -94,9 +93,8 @@ def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
             (f.window_shift(0), f.window_shift(1)), (f.base_seq(0), f.base_seq(1)),
             f.initial_rtt)
     conv = (cs.m_dir.tobytes(), cs.m_off.tobytes(), cs.m_len.tobytes(), cs.m_pk.tobytes(),
-            cs.pk.tobytes(), cs.coalesced.tobytes(), cs.d_idx[0].tobytes(),
-            cs.d_idx[1].tobytes(), tuple(cs.m_bad.items()), tuple(cs.last_pkt),
-            tuple(cs.own.items()), cs.version, cs.pkts.tobytes())
+            cs.pk.tobytes(), cs.coalesced.tobytes(), tuple(cs.m_bad.items()),
+            tuple(cs.last_pkt), tuple(cs.own.items()), cs.version, cs.pkts.tobytes())
     reasm = []
     for r in cs.reasm:
         ch = r.chunks
@@ -114,11 +112,12 @@ def unpack(p: PackedConv) -> ConvState:
     cs.flow = FlowFacts(p.id, marshal.loads(p.head), flow)
     cs.transport, cs.id = "tcp", p.id
     cs.protocol, cs.spec, cs.options = p.protocol, p.spec, p.options or {}
-    (m_dir, m_off, m_len, m_pk, pk, coalesced, d0, d1, bad, last_pkt, own, version,
-     pkts) = conv
+    m_dir, m_off, m_len, m_pk, pk, coalesced, bad, last_pkt, own, version, pkts = conv
     cs.m_dir, cs.m_off, cs.m_len = array("b", m_dir), array("q", m_off), array("q", m_len)
     cs.m_pk, cs.pk, cs.coalesced = array("I", m_pk), array("I", pk), array("I", coalesced)
-    cs.d_idx = (array("I", d0), array("I", d1))
+    cs.d_idx = (array("I"), array("I"))     # each direction's messages (not packed: m_dir)
+    for i, direction in enumerate(cs.m_dir):
+        cs.d_idx[direction].append(i)
     cs.m_bad, cs.last_pkt, cs.own, cs.version = dict(bad), list(last_pkt), dict(own), version
     cs.pkts = array("I", pkts)
     cs.reasm = [ReasmFacts(*r) for r in reasm]
@@ -158,7 +157,7 @@ def summary_facts(p: PackedConv) -> tuple:
     gaps = [(DIRS[direction], o, ln) for direction, r in enumerate(reasm) for o, ln in r[2]]
     first, last, packets, b1, b2, start, end, nonzero, state, history, hs, td = flow[:12]
     return (endpoint_text(client), endpoint_text(server), state, history, hs, td, first, last,
-            start, end, packets, b1, b2, (nonzero, conv[10]), arrays, dict(conv[8]),
+            start, end, packets, b1, b2, (nonzero, conv[8]), arrays, dict(conv[6]),
             memoryview(conv[5]).cast("I") if conv[5] else _NO_MESSAGES[3], gaps)
 
 
