@@ -326,6 +326,7 @@ class EngineCore:
         cs.add_message(direction, start, start + len(payload), (n,), malformed)
         cs.d_key[direction].append(n)                  # UDP: look messages up by packet number
 
+
 def new_conv(core, flow) -> ConvState:
     """EngineCore._new_conv: the state of a new conversation of `core` (an EngineCore), in the
     conversation table; for TCP its reassemblers, handing bytes to probing until the protocol
