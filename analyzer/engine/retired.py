@@ -92,14 +92,15 @@ def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
             f.state(), f.history(), f.handshake_facts(), f.teardown_facts(),
             (f.window_shift(0), f.window_shift(1)), (f.base_seq(0), f.base_seq(1)),
             f.initial_rtt)
-    conv = (cs.m_dir.tobytes(), cs.m_off.tobytes(), cs.m_len.tobytes(), cs.m_pk.tobytes(),
-            cs.pk.tobytes(), cs.coalesced.tobytes(), tuple(cs.m_bad.items()),
-            tuple(cs.last_pkt), tuple(cs.own.items()), cs.version, cs.pkts.tobytes())
+    # (marshal writes an array as the bytes of its buffer: no copy made to write it)
+    conv = (cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.coalesced,
+            tuple(cs.m_bad.items()), tuple(cs.last_pkt), tuple(cs.own.items()), cs.version,
+            cs.pkts)
     reasm = []
     for r in cs.reasm:
         ch = r.chunks
-        reasm.append((r.base, r.next_off, tuple(r.gaps), ch.offset.tobytes(),
-                      ch.packet.tobytes(), ch.start.tobytes(), ch.length.tobytes()))
+        reasm.append((r.base, r.next_off, tuple(r.gaps), ch.offset, ch.packet, ch.start,
+                      ch.length))
     blob = marshal.dumps((flow, conv, tuple(reasm)))
     return PackedConv(cs.id, position, cs.protocol, cs.spec, cs.options or None,
                       marshal.dumps(head), blob)
