@@ -1,10 +1,10 @@
-# The C append, first and clear the hot modules' twins cimport instead of dissectors/arrays.py's
-# (setup.py leaves the .py's import line out of a twin).  Same results as array.append, a[0]
-# and del a[:]: an array of long long ('q'), unsigned int ('I') or signed char ('b') that
+# The C append, first, clear and new_empty the hot modules' twins cimport instead of
+# dissectors/arrays.py's (setup.py leaves the .py's import line out of a twin).  Same results
+# as array.append, a[0], del a[:] and array(like.typecode) (made by cloning `like`): an array of long long ('q'), unsigned int ('I') or signed char ('b') that
 # exports no buffer grows, is read and is emptied in C; a value out of the item's range, an
 # array exporting a buffer (array.append raises BufferError), an empty array (a[0] raises
 # IndexError) or another item type takes the array's own operation.
-from cpython.array cimport array, resize, resize_smart
+from cpython.array cimport array, clone, resize, resize_smart
 from cpython.object cimport Py_SIZE
 
 cdef extern from *:
@@ -52,3 +52,7 @@ cdef inline int clear(array a) except -1:
     else:
         del a[:]
     return 0
+
+
+cdef inline array new_empty(array like):
+    return clone(like, 0, False)

@@ -77,3 +77,26 @@ def test_unacked_segment_ends_read_and_emptied():
     assert list(tcp.dirs[0].segments) == [120, 130, 140]
     tcp.packet(8, t, 1, 5000, 125, 0, ACK, 1000, None)
     assert list(tcp.dirs[0].segments) == [130, 140] and tcp.dirs[0].segments.typecode == "I"
+
+
+def test_new_arrays_are_empty_and_of_their_own():
+    """The arrays a new conversation, chunk map and TCP direction start with (cloned from the
+    item-type templates in C): empty, of the right item type, none shared with another or
+    with the templates, which stay empty."""
+    from analyzer.transport.tcp_analysis import DirectionState
+    from dissectors import arrays
+    made = []
+    for _ in range(3):
+        cs = ConvState(Flow("tcp", 0, ("127.0.0.1", 1), ("127.0.0.1", 2), 1, 0.0))
+        ch, d = ChunkMap(), DirectionState()
+        made.append([(cs.m_dir, "b"), (cs.m_off, "q"), (cs.m_len, "q"), (cs.m_pk, "I"),
+                     (cs.pk, "I"), (cs.d_idx[0], "I"), (cs.d_idx[1], "I"),
+                     (cs.coalesced, "I"), (cs.pkts, "I"), (ch.offset, "q"), (ch.packet, "I"),
+                     (ch.start, "I"), (ch.length, "I"), (d.segments, "I")])
+    for a, code in made[0]:
+        assert type(a) is array and a.typecode == code and len(a) == 0
+        a.append(7)
+    every = [a for row in made for a, _ in row]
+    assert len({id(a) for a in every}) == len(every)
+    assert all(len(a) == 0 for row in made[1:] for a, _ in row)
+    assert len(arrays.BYTES) == len(arrays.LONGS) == len(arrays.UINTS) == 0

@@ -9,7 +9,8 @@ from typing import Callable
 
 from analyzer.engine.constants import DIRS
 from analyzer.engine.types import Message
-from dissectors.arrays import append  # the twin cimports it (setup.py)
+from dissectors.arrays import BYTES, LONGS, UINTS
+from dissectors.arrays import append, new_empty  # the twin cimports it (setup.py)
 
 
 def conv_analysis(flow_counts: dict, own: dict) -> dict:
@@ -48,16 +49,16 @@ class ConvState:
         self.spec = None
         self.reasm: list = [None, None]
         self.mappers: list = [None, None]
-        self.m_dir = array("b")
-        self.m_off = array("q")
-        self.m_len = array("q")
-        self.m_pk = array("I")
-        self.pk = array("I")
+        self.m_dir = new_empty(BYTES)
+        self.m_off = new_empty(LONGS)
+        self.m_len = new_empty(LONGS)
+        self.m_pk = new_empty(UINTS)
+        self.pk = new_empty(UINTS)
         # UDP: packet number of each message, per direction (TCP: see dir_offsets)
         self.d_key = (array("I"), array("I")) if flow.transport == "udp" else None
-        self.d_idx = (array("I"), array("I"))
+        self.d_idx = (new_empty(UINTS), new_empty(UINTS))
         self.m_bad: dict[int, str] = {}
-        self.coalesced = array("I")
+        self.coalesced = new_empty(UINTS)
         self.last_pkt = [0, 0]                       # last packet of the previous message
         self.udp_bytes = [0, 0]
         self.probe_buf = [bytearray(), bytearray()]
@@ -66,7 +67,7 @@ class ConvState:
         self.version = 0
         self.cache = None                            # (version, Conversation)
         self.own: dict[str, int] = {}                # counts of the engine's own analysis bits
-        self.pkts = array("I")                       # TCP: every packet, to feed them again
+        self.pkts = new_empty(UINTS)                 # TCP: every packet, to feed them again
 
     def add_message(self, direction: int, start: int, end: int, packets, malformed) -> int:
         """Message [start, end) of one direction's stream, carried by `packets` (stream

@@ -2,7 +2,7 @@
 # A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
 import cython
 
-from dissectors.c_arrays cimport append
+from dissectors.c_arrays cimport append, new_empty
 
 cdef long long MOD, HALF, MAX_HELD_SEGMENTS, OVERLAP_CONFLICT, BUFFER_CAP, SYN, FIN
 

@@ -27,13 +27,13 @@ Rules (the RFC 793 receiver, plus what an analyzer needs):
 """
 from __future__ import annotations
 
-from array import array
 from bisect import bisect_left, bisect_right
 from typing import Callable
 
 from analyzer.decode.decoded import FIN, SYN
 from analyzer.transport.analysis_flags import ANALYSIS_BIT
-from dissectors.arrays import append  # the twin cimports it (setup.py)
+from dissectors.arrays import LONGS, UINTS
+from dissectors.arrays import append, new_empty  # the twin cimports it (setup.py)
 
 MOD = 1 << 32
 HALF = 1 << 31
@@ -58,10 +58,10 @@ class ChunkMap:
     __slots__ = ("offset", "packet", "start", "length")
 
     def __init__(self) -> None:
-        self.offset = array("q")
-        self.packet = array("I")   # 0 for a gap
-        self.start = array("I")    # offset inside the packet's transport payload
-        self.length = array("I")
+        self.offset = new_empty(LONGS)
+        self.packet = new_empty(UINTS)     # 0 for a gap
+        self.start = new_empty(UINTS)      # offset inside the packet's transport payload
+        self.length = new_empty(UINTS)
 
     def add(self, offset: int, packet: int, start: int, length: int) -> None:
         append(self.offset, offset)

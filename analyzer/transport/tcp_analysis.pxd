@@ -2,7 +2,7 @@
 # A class here lists exactly its __slots__ (setup.py skips a twin whose .pxd is out of step).
 import cython
 
-from dissectors.c_arrays cimport append, clear, first
+from dissectors.c_arrays cimport append, clear, first, new_empty
 
 cdef long long M32, TCP_MAX_UNACKED_SEGMENTS, _FAST_RT_WINDOW_NS, _DEFAULT_OOO_NS
 cdef long long _WS_UNKNOWN, _WS_NONE

@@ -18,7 +18,8 @@ from array import array
 
 from analyzer.decode.decoded import ACK, FIN, RST, SYN
 from analyzer.transport.analysis_flags import ANALYSIS_BIT
-from dissectors.arrays import append, clear, first  # the twin cimports it (setup.py)
+from dissectors.arrays import UINTS
+from dissectors.arrays import append, clear, first, new_empty  # the twin cimports it (setup.py)
 
 M32 = 0xFFFFFFFF
 # True in the compiled twin (setup.py writes it so): ts_ns works in C numbers there
@@ -105,7 +106,7 @@ class DirectionState:
         self.win_scale = _WS_UNKNOWN
         self.is_first_ack = False
         self.lastsegmentflags = 0
-        self.segments = array("I")      # end (nextseq) of each unacked segment
+        self.segments = new_empty(UINTS)    # end (nextseq) of each unacked segment
 
 
 class TcpConversationAnalysis:
