@@ -15,5 +15,5 @@ cdef long long A_REUSED_PORTS
 cpdef finish_and_pack(object core, CConvState cs)
 
 
-@cython.locals(f=CFlow, r=CReassembler)
+@cython.locals(f=CFlow, r0=CReassembler, r1=CReassembler, last=list)
 cpdef object pack(CConvState cs, object position, object first_preset)

@@ -46,7 +46,7 @@ class PackedConv:
 
     def packet_numbers(self) -> array:
         """Every packet of the conversation, in capture order."""
-        return array("I", marshal.loads(self.blob)[1][-1])
+        return array("I", marshal.loads(self.blob)[CONV + 11])
 
     def first_preset(self) -> int:
         """The analysis bits flows gave the first packet before analysing it (reused ports)."""
@@ -83,45 +83,61 @@ def finish_and_pack(core, cs: ConvState) -> None:
     cs.reasm = cs.mappers = cs.flow = cs.cache = None
 
 
+# The blob: one flat tuple (no tuple in a tuple for marshal to write and read again).  Where
+# each part starts in it:
+FLOW = 0        # first_packet, last_packet, packets, bytes_c2s, bytes_s2c, start_time, end_time,
+                # nonzero analysis counts, state, history
+HANDSHAKE = 10  # complete, frames, rtt_ms
+TEARDOWN = 13   # kind, initiator, frames
+TCP = 16        # window shift c2s and s2c, base sequence number c2s and s2c, initial_rtt
+CONV = 21       # m_dir, m_off, m_len, m_pk, pk, coalesced, m_bad items, last packet of the
+                # previous message c2s and s2c, own counts, version, pkts
+REASM = (33, 40)    # each direction's base, next_off, gaps, chunk offset, packet, start, length
+
+
 def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
     """Pack a finished TCP conversation (see the module docstring)."""
     f = cs.flow
     head = (f.client, f.server, (f.syn_base(0), f.syn_base(1)), first_preset)
-    flow = (f.first_packet, f.last_packet, f.packets, f.bytes_c2s, f.bytes_s2c, f.start_time,
-            f.end_time, tuple([(k, v) for k, v in f.analysis_counts.items() if v]),
-            f.state(), f.history(), f.handshake_facts(), f.teardown_facts(),
-            (f.window_shift(0), f.window_shift(1)), (f.base_seq(0), f.base_seq(1)),
-            f.initial_rtt)
-    # (marshal writes an array as the bytes of its buffer: no copy made to write it)
-    conv = (cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.coalesced,
-            tuple(cs.m_bad.items()), tuple(cs.last_pkt), tuple(cs.own.items()), cs.version,
-            cs.pkts)
-    reasm = []
-    for r in cs.reasm:
-        ch = r.chunks
-        reasm.append((r.base, r.next_off, tuple(r.gaps), ch.offset, ch.packet, ch.start,
-                      ch.length))
-    blob = marshal.dumps((flow, conv, tuple(reasm)))
+    complete, hs_frames, rtt = f.handshake_facts()
+    kind, initiator, td_frames = f.teardown_facts()
+    r0, r1 = cs.reasm
+    c0, c1 = r0.chunks, r1.chunks
+    last = cs.last_pkt
+    # marshal's version 2: it keeps no table of the objects written (versions 3 and 4 fill and
+    # free one for each blob); an array is written as the bytes of its buffer (no copy first)
+    blob = marshal.dumps((
+        f.first_packet, f.last_packet, f.packets, f.bytes_c2s, f.bytes_s2c, f.start_time,
+        f.end_time, tuple([(k, v) for k, v in f.analysis_counts.items() if v]), f.state(),
+        f.history(),
+        complete, hs_frames, rtt,
+        kind, initiator, td_frames,
+        f.window_shift(0), f.window_shift(1), f.base_seq(0), f.base_seq(1), f.initial_rtt,
+        cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.coalesced, tuple(cs.m_bad.items()),
+        last[0], last[1], tuple(cs.own.items()), cs.version, cs.pkts,
+        r0.base, r0.next_off, tuple(r0.gaps), c0.offset, c0.packet, c0.start, c0.length,
+        r1.base, r1.next_off, tuple(r1.gaps), c1.offset, c1.packet, c1.start, c1.length), 2)
     return PackedConv(cs.id, position, cs.protocol, cs.spec, cs.options or None,
                       marshal.dumps(head), blob)
 
 
 def unpack(p: PackedConv) -> ConvState:
     """A read-only ConvState of a packed conversation (see the module docstring)."""
-    flow, conv, reasm = marshal.loads(p.blob)
+    v = marshal.loads(p.blob)
     cs = ConvState.__new__(ConvState)
-    cs.flow = FlowFacts(p.id, marshal.loads(p.head), flow)
+    cs.flow = FlowFacts(p.id, marshal.loads(p.head), v)
     cs.transport, cs.id = "tcp", p.id
     cs.protocol, cs.spec, cs.options = p.protocol, p.spec, p.options or {}
-    m_dir, m_off, m_len, m_pk, pk, coalesced, bad, last_pkt, own, version, pkts = conv
+    conv = v[CONV:REASM[0]]
+    m_dir, m_off, m_len, m_pk, pk, coalesced, bad, last0, last1, own, version, pkts = conv
     cs.m_dir, cs.m_off, cs.m_len = array("b", m_dir), array("q", m_off), array("q", m_len)
     cs.m_pk, cs.pk, cs.coalesced = array("I", m_pk), array("I", pk), array("I", coalesced)
     cs.d_idx = (array("I"), array("I"))     # each direction's messages (not packed: m_dir)
     for i, direction in enumerate(cs.m_dir):
         cs.d_idx[direction].append(i)
-    cs.m_bad, cs.last_pkt, cs.own, cs.version = dict(bad), list(last_pkt), dict(own), version
+    cs.m_bad, cs.last_pkt, cs.own, cs.version = dict(bad), [last0, last1], dict(own), version
     cs.pkts = array("I", pkts)
-    cs.reasm = [ReasmFacts(*r) for r in reasm]
+    cs.reasm = [ReasmFacts(*v[start:start + 7]) for start in REASM]
     cs.mappers = [None, None]
     cs.d_key = None
     cs.udp_bytes = [0, 0]
@@ -147,19 +163,23 @@ def summary_facts(p: PackedConv) -> tuple:
     m_len, m_pk, pk), malformed messages {index: why}, coalesced packets, gaps [("c2s" or
     "s2c", offset, length)]).  The analysis counts come as the key packed_analysis takes:
     (the flow's nonzero counts, the engine's own counts), both tuples of (name, count)."""
-    flow, conv, reasm = marshal.loads(p.blob)
+    v = marshal.loads(p.blob)
     client, server = marshal.loads(p.head)[:2]
-    if conv[0]:
-        arrays = (memoryview(conv[0]).cast("b"), memoryview(conv[1]).cast("q"),
-                  memoryview(conv[2]).cast("q"), memoryview(conv[3]).cast("I"),
-                  memoryview(conv[4]).cast("I"))
+    m_dir = v[CONV]
+    if m_dir:
+        arrays = (memoryview(m_dir).cast("b"), memoryview(v[CONV + 1]).cast("q"),
+                  memoryview(v[CONV + 2]).cast("q"), memoryview(v[CONV + 3]).cast("I"),
+                  memoryview(v[CONV + 4]).cast("I"))
     else:
         arrays = _NO_MESSAGES
-    gaps = [(DIRS[direction], o, ln) for direction, r in enumerate(reasm) for o, ln in r[2]]
-    first, last, packets, b1, b2, start, end, nonzero, state, history, hs, td = flow[:12]
-    return (endpoint_text(client), endpoint_text(server), state, history, hs, td, first, last,
-            start, end, packets, b1, b2, (nonzero, conv[8]), arrays, dict(conv[6]),
-            memoryview(conv[5]).cast("I") if conv[5] else _NO_MESSAGES[3], gaps)
+    gaps = [(DIRS[direction], o, ln) for direction, start in enumerate(REASM)
+            for o, ln in v[start + 2]]
+    first, last, packets, b1, b2, start, end, nonzero, state, history = v[:HANDSHAKE]
+    coalesced = v[CONV + 5]
+    return (endpoint_text(client), endpoint_text(server), state, history,
+            v[HANDSHAKE:TEARDOWN], v[TEARDOWN:TCP], first, last, start, end, packets, b1, b2,
+            (nonzero, v[CONV + 9]), arrays, dict(v[CONV + 6]),
+            memoryview(coalesced).cast("I") if coalesced else _NO_MESSAGES[3], gaps)
 
 
 def packed_analysis(key: tuple) -> dict:
@@ -205,13 +225,16 @@ class FlowFacts:
     finished = closed = True
 
     def __init__(self, cid: int, head: tuple, v: tuple):
+        """`v`: the blob's items (FLOW, HANDSHAKE, TEARDOWN and TCP are read)."""
         self.id = cid
         self.client, self.server = tuple(head[0]), tuple(head[1])
         (self.first_packet, self.last_packet, self.packets, self.bytes_c2s, self.bytes_s2c,
          self.start_time, self.end_time) = v[:7]
         self.analysis_counts = analysis_counts(v[7])
-        (self._state, self._history, self._handshake, self._teardown, self._shift,
-         self._base, self.initial_rtt) = v[8:15]
+        self._state, self._history = v[8], v[9]
+        self._handshake, self._teardown = v[HANDSHAKE:TEARDOWN], v[TEARDOWN:TCP]
+        self._shift, self._base = v[TCP:TCP + 2], v[TCP + 2:TCP + 4]
+        self.initial_rtt = v[TCP + 4]
 
     def state(self) -> str:
         return self._state
