@@ -33,16 +33,16 @@ class PackedConv:
 
     def __init__(self, cid: int, position: int, protocol, spec, options, head: bytes,
                  blob: bytes):
-        """`head`: what the flow table asks of a stand-in (endpoints, SYN bases, first
-        packet's preset bits), apart from the rest so that asking costs little."""
+        """`head`: what the flow table asks of a stand-in (see "The head" below), apart from
+        the rest so that asking costs little."""
         self.id, self.position = cid, position
         self.protocol, self.spec, self.options = protocol, spec, options
         self.head, self.blob = head, blob
 
     def ends(self) -> tuple:
         """(client, server, (SYN sequence number of each direction, or -1))."""
-        client, server, bases = marshal.loads(self.head)[:3]
-        return tuple(client), tuple(server), bases
+        ci, cp, si, sp, b0, b1 = marshal.loads(self.head)[:6]
+        return (ci, cp), (si, sp), (b0, b1)
 
     def packet_numbers(self) -> array:
         """Every packet of the conversation, in capture order."""
@@ -50,7 +50,7 @@ class PackedConv:
 
     def first_preset(self) -> int:
         """The analysis bits flows gave the first packet before analysing it (reused ports)."""
-        return marshal.loads(self.head)[3]
+        return marshal.loads(self.head)[6]
 
 
 def finish_and_pack(core, cs: ConvState) -> None:
@@ -83,8 +83,11 @@ def finish_and_pack(core, cs: ConvState) -> None:
     cs.reasm = cs.mappers = cs.flow = cs.cache = None
 
 
-# The blob: one flat tuple (no tuple in a tuple for marshal to write and read again).  Where
-# each part starts in it:
+# The head, a stand-in's small blob (marshal's version 2 of a flat tuple): client ip text and
+# port, server ip text and port, SYN sequence number of each direction (or -1), the first
+# packet's preset analysis bits.
+# The blob: one flat tuple (no tuple in a tuple for marshal to write and read again; marshal's
+# version 2, as analyzer/render/c_json_lists.pxd reads it).  Where each part starts in it:
 FLOW = 0        # first_packet, last_packet, packets, bytes_c2s, bytes_s2c, start_time, end_time,
                 # nonzero analysis counts, state, history
 HANDSHAKE = 10  # complete, frames, rtt_ms
@@ -98,7 +101,8 @@ REASM = (33, 40)    # each direction's base, next_off, gaps, chunk offset, packe
 def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
     """Pack a finished TCP conversation (see the module docstring)."""
     f = cs.flow
-    head = (f.client, f.server, (f.syn_base(0), f.syn_base(1)), first_preset)
+    (ci, cp), (si, sp) = f.client, f.server
+    head = (ci, cp, si, sp, f.syn_base(0), f.syn_base(1), first_preset)
     complete, hs_frames, rtt = f.handshake_facts()
     kind, initiator, td_frames = f.teardown_facts()
     r0, r1 = cs.reasm
@@ -118,7 +122,7 @@ def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
         r0.base, r0.next_off, tuple(r0.gaps), c0.offset, c0.packet, c0.start, c0.length,
         r1.base, r1.next_off, tuple(r1.gaps), c1.offset, c1.packet, c1.start, c1.length), 2)
     return PackedConv(cs.id, position, cs.protocol, cs.spec, cs.options or None,
-                      marshal.dumps(head), blob)
+                      marshal.dumps(head, 2), blob)
 
 
 def unpack(p: PackedConv) -> ConvState:
@@ -164,7 +168,7 @@ def summary_facts(p: PackedConv) -> tuple:
     "s2c", offset, length)]).  The analysis counts come as the key packed_analysis takes:
     (the flow's nonzero counts, the engine's own counts), both tuples of (name, count)."""
     v = marshal.loads(p.blob)
-    client, server = marshal.loads(p.head)[:2]
+    ci, cp, si, sp = marshal.loads(p.head)[:4]
     m_dir = v[CONV]
     if m_dir:
         arrays = (memoryview(m_dir).cast("b"), memoryview(v[CONV + 1]).cast("q"),
@@ -176,7 +180,7 @@ def summary_facts(p: PackedConv) -> tuple:
             for o, ln in v[start + 2]]
     first, last, packets, b1, b2, start, end, nonzero, state, history = v[:HANDSHAKE]
     coalesced = v[CONV + 5]
-    return (endpoint_text(client), endpoint_text(server), state, history,
+    return (endpoint_text((ci, cp)), endpoint_text((si, sp)), state, history,
             v[HANDSHAKE:TEARDOWN], v[TEARDOWN:TCP], first, last, start, end, packets, b1, b2,
             (nonzero, v[CONV + 9]), arrays, dict(v[CONV + 6]),
             memoryview(coalesced).cast("I") if coalesced else _NO_MESSAGES[3], gaps)
@@ -227,7 +231,7 @@ class FlowFacts:
     def __init__(self, cid: int, head: tuple, v: tuple):
         """`v`: the blob's items (FLOW, HANDSHAKE, TEARDOWN and TCP are read)."""
         self.id = cid
-        self.client, self.server = tuple(head[0]), tuple(head[1])
+        self.client, self.server = head[0:2], head[2:4]
         (self.first_packet, self.last_packet, self.packets, self.bytes_c2s, self.bytes_s2c,
          self.start_time, self.end_time) = v[:7]
         self.analysis_counts = analysis_counts(v[7])

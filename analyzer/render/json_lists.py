@@ -85,3 +85,4 @@ def conv_text(cid, transport, client, server, state, history, hs, td, protocol, 
             f'"coalesced_packets":[{ints_text(coalesced)}],"split_messages":{split},'
             f'"analysis":{analysis},'
             f'"malformed":[{",".join(map(string, malformed))}],"gaps":[{gap_text}]{choice}}}')
+

@@ -3,6 +3,7 @@
 import cython
 
 from analyzer.render.c_json_lists cimport conv_text
+from analyzer.render.c_packed_text cimport packed_text
 
 cpdef str _analysis_text(dict analysis)
 cpdef str _packed_analysis_text(tuple key)

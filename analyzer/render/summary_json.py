@@ -10,6 +10,8 @@ from analyzer.engine.conv_state import malformed_texts
 from analyzer.engine.retired import PackedConv, packed_analysis, summary_facts
 from analyzer.engine.types import Conversation, Message
 from analyzer.render.json_lists import conv_text  # the twin cimports it (setup.py)
+from analyzer.render.packed_text import analysis_key
+from analyzer.render.packed_text import packed_text  # the twin cimports it (setup.py)
 
 
 def loopback_duplicates(eng) -> int:
@@ -103,14 +105,21 @@ def conversation_json_text(eng, cs, secret: bytes | None = None) -> str:
 
 
 def packed_json_text(eng, p: PackedConv) -> str:
-    """conversation_json_text of a packed (not auth) conversation, from its blob."""
+    """conversation_json_text of a packed (not auth) conversation, from its blob (read where
+    it lies when the conversation has no findings: most of them)."""
+    choice = _choice_text(eng, "tcp", p.id)
+    text = packed_text(p.id, p.protocol, p.head, p.blob, _BLOB_ANALYSIS_TEXTS, choice)
+    if text is not None:
+        return text
     (client, server, state, history, hs, td, first, last, start, end, packets, b1, b2, analysis,
      arrays, bad, coalesced, gaps) = summary_facts(p)
+    analysis_text = _packed_analysis_text(analysis)
+    if len(_BLOB_ANALYSIS_TEXTS) < 4096:
+        _BLOB_ANALYSIS_TEXTS[analysis_key(*analysis)] = analysis_text
     return conv_text(
         p.id, "tcp", client, server, state, history, hs, td, p.protocol, first, last, start,
-        end, packets, b1, b2, len(arrays[0]), arrays, bad, coalesced,
-        _packed_analysis_text(analysis), malformed_texts(bad, arrays[0], arrays[1]) if bad else (),
-        gaps, _choice_text(eng, "tcp", p.id))
+        end, packets, b1, b2, len(arrays[0]), arrays, bad, coalesced, analysis_text,
+        malformed_texts(bad, arrays[0], arrays[1]) if bad else (), gaps, choice)
 
 
 def _conv_text(cid, transport, client, server, state, history, hs, td, protocol, first, last,
@@ -171,6 +180,8 @@ def _analysis_text(analysis: dict) -> str:
 
 
 _PACKED_ANALYSIS_TEXTS: dict[tuple, str] = {}
+# the same texts by the counts' bytes in the blob (packed_text's look-up, no tuple made)
+_BLOB_ANALYSIS_TEXTS: dict[bytes, str] = {}
 
 
 def _packed_analysis_text(key: tuple) -> str:
