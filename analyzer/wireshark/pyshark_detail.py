@@ -88,8 +88,11 @@ def _dissect(path: str, number: int, tshark_path: str) -> Layers:
         if cap is not None:
             try:
                 cap.close()
-            except Exception:
+            except Exception:           # tshark ended with an error (pyshark raises it here)
                 pass
+            # what close() left listed pyshark's __del__ would close again later, on the loop
+            # closed below ("Event loop is closed" at garbage collection): nothing is left
+            cap._running_processes.clear()
         try:
             loop.run_until_complete(loop.shutdown_asyncgens())
         except Exception:
