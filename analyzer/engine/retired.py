@@ -169,21 +169,27 @@ def summary_facts(p: PackedConv) -> tuple:
     (the flow's nonzero counts, the engine's own counts), both tuples of (name, count)."""
     v = marshal.loads(p.blob)
     ci, cp, si, sp = marshal.loads(p.head)[:4]
-    m_dir = v[CONV]
-    if m_dir:
-        arrays = (memoryview(m_dir).cast("b"), memoryview(v[CONV + 1]).cast("q"),
-                  memoryview(v[CONV + 2]).cast("q"), memoryview(v[CONV + 3]).cast("I"),
-                  memoryview(v[CONV + 4]).cast("I"))
-    else:
-        arrays = _NO_MESSAGES
     gaps = [(DIRS[direction], o, ln) for direction, start in enumerate(REASM)
             for o, ln in v[start + 2]]
     first, last, packets, b1, b2, start, end, nonzero, state, history = v[:HANDSHAKE]
-    coalesced = v[CONV + 5]
     return (endpoint_text((ci, cp)), endpoint_text((si, sp)), state, history,
             v[HANDSHAKE:TEARDOWN], v[TEARDOWN:TCP], first, last, start, end, packets, b1, b2,
-            (nonzero, v[CONV + 9]), arrays, dict(v[CONV + 6]),
-            memoryview(coalesced).cast("I") if coalesced else _NO_MESSAGES[3], gaps)
+            (nonzero, v[CONV + 9]), message_views(v), dict(v[CONV + 6]), coalesced_view(v),
+            gaps)
+
+
+def message_views(v: tuple) -> tuple:
+    """The message arrays (m_dir, m_off, m_len, m_pk, pk) of a blob's items, as views."""
+    if not v[CONV]:
+        return _NO_MESSAGES
+    return (memoryview(v[CONV]).cast("b"), memoryview(v[CONV + 1]).cast("q"),
+            memoryview(v[CONV + 2]).cast("q"), memoryview(v[CONV + 3]).cast("I"),
+            memoryview(v[CONV + 4]).cast("I"))
+
+
+def coalesced_view(v: tuple):
+    """The coalesced packets of a blob's items, as a view."""
+    return memoryview(v[CONV + 5]).cast("I") if v[CONV + 5] else _NO_MESSAGES[3]
 
 
 def packed_analysis(key: tuple) -> dict:

@@ -1,4 +1,4 @@
-# The C conv_text (with messages_text and ints_text) the compiled twin of
+# The C conv_text (with messages_text and the number lists) the compiled twin of
 # analyzer/render/summary_json.py cimports instead of analyzer/render/json_lists.py's (setup.py
 # leaves the .py's import line out of the twin): the same text, the numbers written as digits
 # and the strings copied into one char buffer (tests/render/test_json_lists.py compares the two).
@@ -106,35 +106,6 @@ cdef inline tuple messages_text(Py_ssize_t n, const signed char[:] m_dir,
         PyMem_Free(buf)
 
 
-cdef inline str ints_text(object values):
-    cdef Py_ssize_t n = len(values), pos = 0
-    cdef char small[352]
-    cdef char *buf = small
-    cdef long long v
-    if n == 0:
-        return ""
-    if n > 16:
-        buf = <char *>PyMem_Malloc(n * 21)
-        if buf == NULL:
-            raise MemoryError()
-    try:
-        for item in values:
-            if type(item) is not int:
-                return ",".join(map(str, values))   # (as the pure version)
-            try:
-                v = item
-            except OverflowError:                   # (beyond 64 bits: likewise)
-                return ",".join(map(str, values))
-            if pos:
-                buf[pos] = c','
-                pos += 1
-            pos += _digits(buf + pos, v)
-        return buf[:pos].decode("ascii")
-    finally:
-        if buf != small:
-            PyMem_Free(buf)
-
-
 cdef struct _Buf:
     char *p
     Py_ssize_t n, cap
@@ -160,6 +131,13 @@ cdef inline Py_ssize_t _put(_Buf *b, const char *s, Py_ssize_t n) except -1:
     _room(b, n)
     memcpy(b.p + b.n, s, n)
     b.n += n
+    return 0
+
+
+cdef inline Py_ssize_t _put_digits(_Buf *b, long long v) except -1:
+    """v in decimal."""
+    _room(b, 21)
+    b.n += _digits(b.p + b.n, v)
     return 0
 
 
@@ -202,8 +180,7 @@ cdef inline Py_ssize_t _put_int(_Buf *b, object v) except -1:
             x = v
         except OverflowError:
             return _put_raw(b, repr(v))
-        _room(b, 21)
-        b.n += _digits(b.p + b.n, x)
+        _put_digits(b, x)
         return 0
     return _put_raw(b, str(v))
 

@@ -13,8 +13,8 @@ from cpython.conversion cimport PyOS_double_to_string
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from libc.string cimport memcpy
 
-from analyzer.render.c_json_lists cimport (Py_DTSF_ADD_DOT_0, _Buf, _digits, _put, _put_raw,
-                                           _put_value, _room)
+from analyzer.render.c_json_lists cimport (Py_DTSF_ADD_DOT_0, _Buf, _digits, _put,
+                                           _put_digits, _put_raw, _put_value, _room)
 
 cdef extern from "Python.h":
     double PyFloat_Unpack8(const char *p, int le)
@@ -147,8 +147,7 @@ cdef inline bint _put_item(_Buf *b, _Val *v) except -1:
     cdef char *f
     cdef char k = v.kind
     if k == c'i' or k == c'l':
-        _room(b, 21)
-        b.n += _digits(b.p + b.n, v.i)
+        _put_digits(b, v.i)
     elif k == c'g':
         if not v.g - v.g == 0.0:
             return False
@@ -187,8 +186,7 @@ cdef inline bint _put_ints(_Buf *b, _Val *t, const char *end) except -1:
             return False
         if k:
             _put(b, b",", 1)
-        _room(b, 21)
-        b.n += _digits(b.p + b.n, v.i)
+        _put_digits(b, v.i)
     return True
 
 
@@ -210,8 +208,7 @@ cdef inline bint _put_endpoint(_Buf *b, _Val *ip, _Val *port) except -1:
         _put(b, b']:', 2)
     else:
         _put(b, b':', 1)
-    _room(b, 21)
-    b.n += _digits(b.p + b.n, port.i)
+    _put_digits(b, port.i)
     _put(b, b'"', 1)
     return True
 
@@ -308,8 +305,7 @@ cdef inline object packed_text(long long cid, object protocol, object head, obje
         raise MemoryError()
     try:
         _put(&b, b'{"id":', 6)
-        _room(&b, 21)
-        b.n += _digits(b.p + b.n, cid)
+        _put_digits(&b, cid)
         _put(&b, b',"transport":"tcp","client":', 28)
         if not _put_endpoint(&b, &h[0], &h[1]):
             return None
@@ -366,8 +362,7 @@ cdef inline object packed_text(long long cid, object protocol, object head, obje
         if not _put_uints(&b, &v[26]):
             return None
         _put(&b, b'],"split_messages":', 19)
-        _room(&b, 21)
-        b.n += _digits(b.p + b.n, split)
+        _put_digits(&b, split)
         _put(&b, b',"analysis":', 12)
         _put_raw(&b, analysis)
         _put(&b, b',"malformed":[],"gaps":[]', 25)

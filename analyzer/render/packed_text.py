@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import marshal
 
-from analyzer.engine.retired import CONV, FLOW, HANDSHAKE, REASM, TCP, TEARDOWN
+from analyzer.engine.retired import (CONV, FLOW, HANDSHAKE, REASM, TCP, TEARDOWN,
+                                     coalesced_view, message_views)
 from analyzer.render.json_lists import conv_text
 from analyzer.transport.flows import endpoint_text
 
@@ -24,15 +25,12 @@ def packed_text(cid, protocol, head, blob, analysis_texts, choice):
     if analysis is None:
         return None
     ci, cp, si, sp = marshal.loads(head)[:4]
-    m_dir = v[CONV]
-    arrays = (memoryview(m_dir).cast("b"), memoryview(v[CONV + 1]).cast("q"),
-              memoryview(v[CONV + 2]).cast("q"), memoryview(v[CONV + 3]).cast("I"),
-              memoryview(v[CONV + 4]).cast("I"))
+    arrays = message_views(v)
     first, last, packets, b1, b2, start, end = v[FLOW:FLOW + 7]
     return conv_text(cid, "tcp", endpoint_text((ci, cp)), endpoint_text((si, sp)), v[FLOW + 8],
                      v[FLOW + 9], v[HANDSHAKE:TEARDOWN], v[TEARDOWN:TCP], protocol, first, last,
-                     start, end, packets, b1, b2, len(m_dir), arrays, {},
-                     memoryview(v[CONV + 5]).cast("I"), analysis, (), (), choice)
+                     start, end, packets, b1, b2, len(arrays[0]), arrays, {}, coalesced_view(v),
+                     analysis, (), (), choice)
 
 
 def analysis_key(nonzero: tuple, own: tuple) -> bytes:

@@ -108,18 +108,16 @@ def packed_json_text(eng, p: PackedConv) -> str:
     """conversation_json_text of a packed (not auth) conversation, from its blob (read where
     it lies when the conversation has no findings: most of them)."""
     choice = _choice_text(eng, "tcp", p.id)
-    text = packed_text(p.id, p.protocol, p.head, p.blob, _BLOB_ANALYSIS_TEXTS, choice)
+    text = packed_text(p.id, p.protocol, p.head, p.blob, _PACKED_ANALYSIS_TEXTS, choice)
     if text is not None:
         return text
     (client, server, state, history, hs, td, first, last, start, end, packets, b1, b2, analysis,
      arrays, bad, coalesced, gaps) = summary_facts(p)
-    analysis_text = _packed_analysis_text(analysis)
-    if len(_BLOB_ANALYSIS_TEXTS) < 4096:
-        _BLOB_ANALYSIS_TEXTS[analysis_key(*analysis)] = analysis_text
     return conv_text(
         p.id, "tcp", client, server, state, history, hs, td, p.protocol, first, last, start,
-        end, packets, b1, b2, len(arrays[0]), arrays, bad, coalesced, analysis_text,
-        malformed_texts(bad, arrays[0], arrays[1]) if bad else (), gaps, choice)
+        end, packets, b1, b2, len(arrays[0]), arrays, bad, coalesced,
+        _packed_analysis_text(analysis), malformed_texts(bad, arrays[0], arrays[1]) if bad else (),
+        gaps, choice)
 
 
 def _conv_text(cid, transport, client, server, state, history, hs, td, protocol, first, last,
@@ -179,19 +177,19 @@ def _analysis_text(analysis: dict) -> str:
     return text
 
 
-_PACKED_ANALYSIS_TEXTS: dict[tuple, str] = {}
-# the same texts by the counts' bytes in the blob (packed_text's look-up, no tuple made)
-_BLOB_ANALYSIS_TEXTS: dict[bytes, str] = {}
+# by the counts' bytes in the blob (analysis_key: what packed_text looks up, no tuple made)
+_PACKED_ANALYSIS_TEXTS: dict[bytes, str] = {}
 
 
 def _packed_analysis_text(key: tuple) -> str:
     """_analysis_text of a packed conversation's counts, from summary_facts' key (kept for the
     next one alike: most conversations have no findings)."""
-    text = _PACKED_ANALYSIS_TEXTS.get(key)
+    blob_key = analysis_key(*key)
+    text = _PACKED_ANALYSIS_TEXTS.get(blob_key)
     if text is None:
         text = _analysis_text(packed_analysis(key))
         if len(_PACKED_ANALYSIS_TEXTS) < 4096:
-            _PACKED_ANALYSIS_TEXTS[key] = text
+            _PACKED_ANALYSIS_TEXTS[blob_key] = text
     return text
 
 
