@@ -127,6 +127,15 @@ cdef inline Py_ssize_t _room(_Buf *b, Py_ssize_t more) except -1:
     return 0
 
 
+cdef inline Py_ssize_t _start(_Buf *b, Py_ssize_t cap) except -1:
+    """An empty buffer of `cap` chars (PyMem_Free(b.p) when done)."""
+    b.n, b.cap = 0, cap
+    b.p = <char *>PyMem_Malloc(cap)
+    if b.p == NULL:
+        raise MemoryError()
+    return 0
+
+
 cdef inline Py_ssize_t _put(_Buf *b, const char *s, Py_ssize_t n) except -1:
     _room(b, n)
     memcpy(b.p + b.n, s, n)
@@ -240,10 +249,7 @@ cdef inline str conv_text(object cid, object transport, object client, object se
         messages, split = messages_text(n, m_dir, m_off, m_len, m_pk, pk, bad)
     complete, hs_frames, rtt = hs
     kind, initiator, td_frames = td
-    b.n, b.cap = 0, 1024 + len(messages)
-    b.p = <char *>PyMem_Malloc(b.cap)
-    if b.p == NULL:
-        raise MemoryError()
+    _start(&b, 1024 + len(messages))
     try:
         _put(&b, b'{"id":', 6)
         _put_int(&b, cid)

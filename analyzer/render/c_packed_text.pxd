@@ -10,11 +10,12 @@
 cimport cython
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.conversion cimport PyOS_double_to_string
-from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.mem cimport PyMem_Free
 from libc.string cimport memcpy
 
 from analyzer.render.c_json_lists cimport (Py_DTSF_ADD_DOT_0, _Buf, _digits, _put,
-                                           _put_digits, _put_raw, _put_value, _room)
+                                           _put_digits, _put_raw, _put_value, _room,
+                                           _start)
 
 cdef extern from "Python.h":
     double PyFloat_Unpack8(const char *p, int le)
@@ -299,10 +300,7 @@ cdef inline object packed_text(long long cid, object protocol, object head, obje
             return None
     if v[8].kind != c'u' or v[9].kind != c'u':
         return None
-    b.n, b.cap = 0, 1024 + v[25].n * 3 + v[21].n * 128
-    b.p = <char *>PyMem_Malloc(b.cap)
-    if b.p == NULL:
-        raise MemoryError()
+    _start(&b, 1024 + v[25].n * 3 + v[21].n * 128)
     try:
         _put(&b, b'{"id":', 6)
         _put_digits(&b, cid)
