@@ -73,11 +73,20 @@ def twin_source(py: Path, pxd: Path) -> str:
 
 
 def pxd_only_cimports(pxd: Path) -> list[Path]:
-    """The .pxd-only modules (C helpers such as dissectors/c_arrays.pxd) a .pxd cimports: part
-    of what its twin is built from (dissectors/accelerated.py hashes them alike)."""
-    return [ROOT / (m.group(1).replace(".", "/") + ".pxd") for m in
-            re.finditer(r"^from ((?:analyzer|dissectors)(?:\.\w+)*\.c_\w+) cimport",
-                        pxd.read_text(encoding="utf-8"), re.MULTILINE)]
+    """The .pxd-only modules (C helpers such as dissectors/c_arrays.pxd) a .pxd cimports, and
+    those they cimport in turn (each once, in the order first named): part of what its twin is
+    built from (dissectors/accelerated.py hashes them alike)."""
+    found: list[Path] = []
+    todo = [pxd]
+    while todo:
+        text = todo.pop(0).read_text(encoding="utf-8")
+        for m in re.finditer(r"^from ((?:analyzer|dissectors)(?:\.\w+)*\.c_\w+) cimport", text,
+                             re.MULTILINE):
+            helper = ROOT / (m.group(1).replace(".", "/") + ".pxd")
+            if helper not in found:
+                found.append(helper)
+                todo.append(helper)
+    return found
 
 
 def twin_uses(pxd_text: str) -> tuple[str, ...]:

@@ -33,17 +33,31 @@ def source_hash(py_path: str) -> str:
                 h.update(f.read())
         except FileNotFoundError:
             pass
-    try:
-        with open(pxd, encoding="utf-8") as f:
-            helpers = re.findall(r"^from ((?:analyzer|dissectors)(?:\.\w+)*\.c_\w+) cimport",
-                                 f.read(), re.MULTILINE)
-    except FileNotFoundError:
-        helpers = []
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    for module in helpers:
-        with open(os.path.join(root, *module.split(".")) + ".pxd", "rb") as f:
+    for helper in _helper_pxds(pxd, root):
+        with open(helper, "rb") as f:
             h.update(f.read())
     return h.hexdigest()
+
+
+def _helper_pxds(pxd: str, root: str) -> list[str]:
+    """The .pxd-only C helpers `pxd` cimports, and those they cimport in turn (each once, in
+    the order first named; setup.py's pxd_only_cimports)."""
+    found: list[str] = []
+    todo = [pxd]
+    while todo:
+        try:
+            with open(todo.pop(0), encoding="utf-8") as f:
+                text = f.read()
+        except FileNotFoundError:
+            continue
+        for module in re.findall(r"^from ((?:analyzer|dissectors)(?:\.\w+)*\.c_\w+) cimport",
+                                 text, re.MULTILINE):
+            helper = os.path.join(root, *module.split(".")) + ".pxd"
+            if helper not in found:
+                found.append(helper)
+                todo.append(helper)
+    return found
 
 
 def twin_name(module: str) -> str:

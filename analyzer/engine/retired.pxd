@@ -6,6 +6,7 @@ from analyzer.engine._conv_state_c cimport ConvState as CConvState
 from analyzer.transport._flows_c cimport Flow as CFlow, FlowTable as CFlowTable
 from analyzer.transport._reassembly_c cimport Reassembler as CReassembler
 from analyzer.engine._message_cutting_c cimport MessageMapper as CMessageMapper
+from analyzer.engine.c_conv_blob cimport conv_blob
 
 cdef long long A_REUSED_PORTS
 
@@ -15,5 +16,5 @@ cdef long long A_REUSED_PORTS
 cpdef finish_and_pack(object core, CConvState cs)
 
 
-@cython.locals(f=CFlow, r0=CReassembler, r1=CReassembler, last=list)
+@cython.locals(f=CFlow)
 cpdef object pack(CConvState cs, object position, object first_preset)

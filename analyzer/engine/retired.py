@@ -18,6 +18,8 @@ import marshal
 from array import array
 
 from analyzer.engine.constants import DIRS
+from analyzer.engine.conv_blob import CONV, HANDSHAKE, REASM, TCP, TEARDOWN
+from analyzer.engine.conv_blob import conv_blob  # the twin cimports it (setup.py)
 from analyzer.engine.conv_state import ConvState, conv_analysis
 from analyzer.transport.flows import TCP_ANALYSIS_NAMES, endpoint_text
 from analyzer.transport.reassembly import ChunkMap
@@ -85,44 +87,19 @@ def finish_and_pack(core, cs: ConvState) -> None:
 
 # The head, a stand-in's small blob (marshal's version 2 of a flat tuple): client ip text and
 # port, server ip text and port, SYN sequence number of each direction (or -1), the first
-# packet's preset analysis bits.
-# The blob: one flat tuple (no tuple in a tuple for marshal to write and read again; marshal's
-# version 2, as analyzer/render/c_json_lists.pxd reads it).  Where each part starts in it:
-FLOW = 0        # first_packet, last_packet, packets, bytes_c2s, bytes_s2c, start_time, end_time,
-                # nonzero analysis counts, state, history
-HANDSHAKE = 10  # complete, frames, rtt_ms
-TEARDOWN = 13   # kind, initiator, frames
-TCP = 16        # window shift c2s and s2c, base sequence number c2s and s2c, initial_rtt
-CONV = 21       # m_dir, m_off, m_len, m_pk, pk, coalesced, m_bad items, last packet of the
-                # previous message c2s and s2c, own counts, version, pkts
-REASM = (33, 40)    # each direction's base, next_off, gaps, chunk offset, packet, start, length
-
-
+# packet's preset analysis bits.  The blob: analyzer/engine/conv_blob.py.
 def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
     """Pack a finished TCP conversation (see the module docstring)."""
     f = cs.flow
     (ci, cp), (si, sp) = f.client, f.server
     head = (ci, cp, si, sp, f.syn_base(0), f.syn_base(1), first_preset)
-    complete, hs_frames, rtt = f.handshake_facts()
-    kind, initiator, td_frames = f.teardown_facts()
-    r0, r1 = cs.reasm
-    c0, c1 = r0.chunks, r1.chunks
-    last = cs.last_pkt
-    # marshal's version 2: it keeps no table of the objects written (versions 3 and 4 fill and
-    # free one for each blob); an array is written as the bytes of its buffer (no copy first)
-    blob = marshal.dumps((
-        f.first_packet, f.last_packet, f.packets, f.bytes_c2s, f.bytes_s2c, f.start_time,
-        f.end_time, tuple([(k, v) for k, v in f.analysis_counts.items() if v]), f.state(),
-        f.history(),
-        complete, hs_frames, rtt,
-        kind, initiator, td_frames,
-        f.window_shift(0), f.window_shift(1), f.base_seq(0), f.base_seq(1), f.initial_rtt,
-        cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.coalesced, tuple(cs.m_bad.items()),
-        last[0], last[1], tuple(cs.own.items()), cs.version, cs.pkts,
-        r0.base, r0.next_off, tuple(r0.gaps), c0.offset, c0.packet, c0.start, c0.length,
-        r1.base, r1.next_off, tuple(r1.gaps), c1.offset, c1.packet, c1.start, c1.length), 2)
     return PackedConv(cs.id, position, cs.protocol, cs.spec, cs.options or None,
-                      marshal.dumps(head, 2), blob)
+                      marshal.dumps(head, 2), conv_blob(cs))
+
+
+def _conv_blob(cs: ConvState) -> bytes:
+    """conv_blob.conv_blob (C in the compiled twin), for the tests comparing the two."""
+    return conv_blob(cs)
 
 
 def unpack(p: PackedConv) -> ConvState:

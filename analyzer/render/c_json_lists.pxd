@@ -4,9 +4,11 @@
 # and the strings copied into one char buffer (tests/render/test_json_lists.py compares the two).
 cimport cython
 from cpython.conversion cimport PyOS_double_to_string
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 from libc.string cimport memcpy
+
+from dissectors.c_buffer cimport _Buf, _put, _room, _start
 
 cdef extern from "Python.h":
     int Py_DTSF_ADD_DOT_0
@@ -104,43 +106,6 @@ cdef inline tuple messages_text(Py_ssize_t n, const signed char[:] m_dir,
         return buf[:pos].decode("ascii"), split
     finally:
         PyMem_Free(buf)
-
-
-cdef struct _Buf:
-    char *p
-    Py_ssize_t n, cap
-
-
-cdef inline Py_ssize_t _room(_Buf *b, Py_ssize_t more) except -1:
-    """At least `more` free chars at b.p + b.n."""
-    cdef Py_ssize_t cap
-    cdef char *q
-    if b.n + more <= b.cap:
-        return 0
-    cap = b.cap * 2
-    if cap < b.n + more:
-        cap = b.n + more
-    q = <char *>PyMem_Realloc(b.p, cap)
-    if q == NULL:
-        raise MemoryError()
-    b.p, b.cap = q, cap
-    return 0
-
-
-cdef inline Py_ssize_t _start(_Buf *b, Py_ssize_t cap) except -1:
-    """An empty buffer of `cap` chars (PyMem_Free(b.p) when done)."""
-    b.n, b.cap = 0, cap
-    b.p = <char *>PyMem_Malloc(cap)
-    if b.p == NULL:
-        raise MemoryError()
-    return 0
-
-
-cdef inline Py_ssize_t _put(_Buf *b, const char *s, Py_ssize_t n) except -1:
-    _room(b, n)
-    memcpy(b.p + b.n, s, n)
-    b.n += n
-    return 0
 
 
 cdef inline Py_ssize_t _put_digits(_Buf *b, long long v) except -1:

@@ -13,9 +13,9 @@ from cpython.conversion cimport PyOS_double_to_string
 from cpython.mem cimport PyMem_Free
 from libc.string cimport memcpy
 
-from analyzer.render.c_json_lists cimport (Py_DTSF_ADD_DOT_0, _Buf, _digits, _put,
-                                           _put_digits, _put_raw, _put_value, _room,
-                                           _start)
+from analyzer.render.c_json_lists cimport (Py_DTSF_ADD_DOT_0, _digits, _put_digits, _put_raw,
+                                           _put_value)
+from dissectors.c_buffer cimport _Buf, _put, _room, _start
 
 cdef extern from "Python.h":
     double PyFloat_Unpack8(const char *p, int le)

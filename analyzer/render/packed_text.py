@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import marshal
 
-from analyzer.engine.retired import (CONV, FLOW, HANDSHAKE, REASM, TCP, TEARDOWN,
-                                     coalesced_view, message_views)
+from analyzer.engine.conv_blob import CONV, FLOW, HANDSHAKE, REASM, TCP, TEARDOWN
+from analyzer.engine.retired import coalesced_view, message_views
 from analyzer.render.json_lists import conv_text
 from analyzer.transport.flows import endpoint_text
 

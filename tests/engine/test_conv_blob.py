@@ -1,0 +1,71 @@
+"""A finished TCP conversation's blob (analyzer/engine/conv_blob.py, and the C writer the
+compiled retired twin cimports, analyzer/engine/c_conv_blob.pxd): the C writer gives the very
+bytes marshal.dumps(the flat tuple, 2) gives, on the conversations of real captures and with
+values of every kind put into their fields (ints of every size, floats, texts needing more
+than ASCII, None, nested tuples, a type only marshal writes)."""
+from __future__ import annotations
+
+import marshal
+import random
+
+import pytest
+
+from analyzer.engine import retired
+from analyzer.engine.conv_blob import CONV, FLOW, HANDSHAKE, REASM
+from analyzer.engine.conv_state import ConvState
+from tests.engine.test_packed_conversations import analyzed, capture
+from tests.pure_module import load_pure
+
+
+def _states(tmp_path, seed: int) -> list:
+    eng = analyzed(capture(tmp_path, seed), False)      # every conversation kept whole
+    return [e for e in eng.states.entries if type(e) is ConvState and e.transport == "tcp"]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_c_blob_is_marshal_of_the_tuple(tmp_path, monkeypatch, seed):
+    pure = load_pure(retired, monkeypatch)
+    states = _states(tmp_path, seed)
+    assert len(states) > 20
+    for cs in states:
+        blob = retired._conv_blob(cs)
+        assert blob == pure._conv_blob(cs)
+        items = marshal.loads(blob)
+        assert items[FLOW] == cs.flow.first_packet and items[CONV] == cs.m_dir.tobytes()
+        assert items[REASM[1] + 1] == cs.reasm[1].next_off
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_c_blob_writes_values_of_every_kind(tmp_path, monkeypatch, seed):
+    pure = load_pure(retired, monkeypatch)
+    rng = random.Random(seed)
+    values = [None, True, False, 0, -1, 7, 2 ** 31 - 1, 2 ** 31, -2 ** 31, -2 ** 31 - 1,
+              2 ** 32, 2 ** 45 + 12345, -2 ** 45, 2 ** 63 - 1, -2 ** 63, 2 ** 64, -2 ** 70 - 3,
+              10 ** 40, 0.0, -0.0, 1.5, 1e300, float("inf"), float("nan"), "", "port",
+              "quote \" and \\", "\u00e9\u4e2d\U0001f600", "\ud800 lone surrogate", b"raw bytes",
+              (1, (2, "x"), ()), frozenset({3}), 3 + 4j]
+    for cs in _states(tmp_path, seed)[:12]:
+        f = cs.flow
+        f.first_packet, f.packets = rng.choice([0, 1, 2 ** 31, 2 ** 62, -2 ** 63]), 2 ** 40
+        f.start_time, f.end_time = rng.choice([0.0, 1e9 + 0.123456, -1.25]), float("inf")
+        f.analysis_counts = {**f.analysis_counts, "odd": rng.choice(values)}
+        f._syn, f._synack, f._hs_ack = (rng.choice([None, 1, 2 ** 40]) for _ in range(3))
+        cs.own = {rng.choice(values[:30]): rng.choice(values) for _ in range(rng.randint(0, 5))}
+        cs.m_bad = {i: rng.choice(values) for i in range(rng.randint(0, 4))}
+        cs.last_pkt = [rng.choice(values), rng.choice(values)]
+        cs.version = rng.choice([0, 2 ** 33, -5])
+        for r in cs.reasm:
+            r.base = rng.choice(values)
+            r.next_off = rng.choice([0, 2 ** 50, -2 ** 63])
+            r.gaps = [rng.choice(values) for _ in range(rng.randint(0, 4))]
+        assert retired._conv_blob(cs) == pure._conv_blob(cs)
+    assert HANDSHAKE == 10
+
+
+def test_c_blob_checked_against_a_wrong_writer(tmp_path, monkeypatch):
+    """The comparison above can fail: a blob with one 64-bit int changed differs."""
+    cs = _states(tmp_path, 1)[0]
+    good = retired._conv_blob(cs)
+    cs.flow.packets += 2 ** 40
+    assert retired._conv_blob(cs) != good
+    assert marshal.loads(retired._conv_blob(cs))[2] == cs.flow.packets
