@@ -159,6 +159,48 @@ cdef inline Py_ssize_t _put_int(_Buf *b, object v) except -1:
     return _put_raw(b, str(v))
 
 
+@cython.cdivision(True)
+cdef inline Py_ssize_t _put_float(_Buf *b, double x) except -1:
+    """A finite float as repr writes it.  Most floats of a capture are times with at most 6
+    decimals (microsecond timestamps, RTTs in milliseconds rounded to 3 decimals): when x is the double
+    nearest to such a decimal D and the doubles around x lie closer than 1e-6 (x below 2**33),
+    no other decimal of 6 decimals or fewer rounds to x, so D (trailing zeros dropped) is the
+    shortest decimal that does: repr's text, written here in digits.  Any other float (and
+    x below 1e-4, which repr writes with an exponent) through PyOS_double_to_string."""
+    cdef long long d, frac
+    cdef char *f
+    cdef Py_ssize_t k, i
+    if 1e-4 <= x < 8589934592.0:
+        d = <long long>(x * 1e6 + 0.5)
+        if <double>d / 1e6 == x:
+            _room(b, 32)
+            b.n += _digits(b.p + b.n, d // 1000000)
+            b.p[b.n] = c'.'
+            frac = d % 1000000
+            if frac == 0:
+                b.p[b.n + 1] = c'0'
+                b.n += 2
+                return 0
+            k = 6
+            while frac % 10 == 0:
+                frac //= 10
+                k -= 1
+            i = b.n + 1 + k                 # the k decimals left, the last one first
+            b.n, i = i, i - 1
+            while k:
+                b.p[i] = <char>(48 + frac % 10)
+                frac //= 10
+                i -= 1
+                k -= 1
+            return 0
+    f = PyOS_double_to_string(x, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
+    try:
+        _put(b, f, len(f))
+    finally:
+        PyMem_Free(f)
+    return 0
+
+
 cdef inline Py_ssize_t _put_value(_Buf *b, object v) except -1:
     """value_text(v): a number, bool, None or str as json.dumps writes it."""
     cdef double x
@@ -169,12 +211,7 @@ cdef inline Py_ssize_t _put_value(_Buf *b, object v) except -1:
     if t is float:
         x = v
         if x - x == 0.0:                         # finite
-            f = PyOS_double_to_string(x, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
-            try:
-                _put(b, f, len(f))
-            finally:
-                PyMem_Free(f)
-            return 0
+            return _put_float(b, x)
     elif t is str:
         return _put_string(b, v)
     elif v is None:

@@ -9,11 +9,10 @@
 # writes it the general way, which gives the same text (tests/render/test_packed_text.py).
 cimport cython
 from cpython.bytes cimport PyBytes_FromStringAndSize
-from cpython.conversion cimport PyOS_double_to_string
 from cpython.mem cimport PyMem_Free
 from libc.string cimport memcpy
 
-from analyzer.render.c_json_lists cimport (Py_DTSF_ADD_DOT_0, _digits, _put_digits, _put_raw,
+from analyzer.render.c_json_lists cimport (_digits, _put_digits, _put_float, _put_raw,
                                            _put_value)
 from dissectors.c_buffer cimport _Buf, _put, _room, _start
 
@@ -145,18 +144,13 @@ cdef inline bint _safe(const char *p, Py_ssize_t n) noexcept nogil:
 
 cdef inline bint _put_item(_Buf *b, _Val *v) except -1:
     """value_text of the item; False when not taken here."""
-    cdef char *f
     cdef char k = v.kind
     if k == c'i' or k == c'l':
         _put_digits(b, v.i)
     elif k == c'g':
         if not v.g - v.g == 0.0:
             return False
-        f = PyOS_double_to_string(v.g, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
-        try:
-            _put(b, f, len(f))
-        finally:
-            PyMem_Free(f)
+        _put_float(b, v.g)
     elif k == c'u':
         if not _safe(v.p, v.n):
             return False

@@ -6,7 +6,9 @@ json.dumps' text, for random arrays with split, empty and malformed messages, ne
 from __future__ import annotations
 
 import json
+import math
 import random
+import struct
 from array import array
 
 import pytest
@@ -109,6 +111,38 @@ def test_ints_text_is_json_dumps_text(monkeypatch):
             assert f'"frames":[{expected}],"rtt_ms"' in text, values
             assert f'"frames":[{expected}]}},"protocol"' in text, values
             assert f'"coalesced_packets":[{expected}],"split' in text, values
+
+
+def _float_cases(rng: random.Random) -> list[float]:
+    """Times with 6 decimals or fewer around and beyond the C writer's range (below 1e-4,
+    2**31, 2**33), RTTs rounded to 3 decimals, differences of times, times with nanoseconds,
+    powers of 2 and 10 and their neighbours, and doubles of any bits."""
+    out = []
+    for _ in range(3000):
+        out += [rng.randrange(2 ** 31) + rng.randrange(10 ** 6) / 1e6,
+                rng.randrange(2 ** 33 - 3, 2 ** 33 + 3) + rng.randrange(10 ** 6) / 1e6,
+                round(rng.random() * 10 ** rng.randint(-6, 9), rng.randint(0, 7)),
+                abs(rng.randrange(2 ** 33) / 1e6 - rng.randrange(2 ** 33) / 1e6),
+                rng.randrange(2 ** 31) + rng.randrange(10 ** 9) / 1e9,
+                math.ldexp(1.0, rng.randint(-30, 40)) * (1 + rng.choice([-1, 0, 1]) * 2 ** -52),
+                10.0 ** rng.randint(-6, 12) * (1 + rng.choice([-1, 0, 1]) * 2 ** -52),
+                struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0]]
+    return [x for x in out if math.isfinite(x)] + [1e-4, 0.0001 - 2 ** -66, 0.0, -0.0, 0.5,
+                                                     8589934592.0, 8589934591.999999, 2.0 ** 31]
+
+
+def test_floats_written_as_repr_writes_them(monkeypatch):
+    """A float of a conversation (here its start time) as repr writes it, compiled or not;
+    checked to fail with the last decimal of a microsecond time dropped."""
+    modules = [summary_json]
+    if hasattr(summary_json, "__compiled__"):
+        modules.append(load_pure(summary_json, monkeypatch))
+    for x in _float_cases(random.Random(21)):
+        for module in modules:
+            text = module._conv_text(
+                0, "tcp", "a", "b", "S0", "S", (False, (), None), (None, None, ()), None, 1, 1,
+                x, 0.0, 1, 0, 0, 0, None, {}, (), "{}", [], [], "")
+            assert f'"start_time":{x!r},"end_time"' in text, x
 
 
 STRINGS = ["tcp", "", "SF", 'quote " back \\ slash', "ctl \x00\x1f\x7f", "caf\u00e9",
