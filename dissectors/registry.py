@@ -69,6 +69,9 @@ _SPECS = (
 )
 
 REGISTRY: dict[str, ProtocolSpec] = {s.name: s for s in _SPECS}
+_BY_PORT: dict[tuple[str, int], ProtocolSpec] = {}       # (transport, default port) -> spec
+for _spec in _SPECS:
+    _BY_PORT.setdefault((_spec.transport, _spec.default_port), _spec)
 
 # a framing stated by hand or inferred (dissectors.framed): no default port, no probe, so it
 # is not one of the named protocols above
@@ -93,10 +96,7 @@ def get(name: str) -> ProtocolSpec:
 
 def by_port(transport: str, port: int) -> ProtocolSpec | None:
     """The protocol whose default port (for this transport) is `port`, or None."""
-    for spec in _SPECS:
-        if spec.transport == transport and spec.default_port == port:
-            return spec
-    return None
+    return _BY_PORT.get((transport, port))
 
 
 def probe(transport: str, c2s: bytes, s2c: bytes) -> ProtocolSpec | None:

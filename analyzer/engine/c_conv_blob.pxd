@@ -131,24 +131,23 @@ cdef inline Py_ssize_t _w_obj(_Buf *b, object v) except -1:
 
 
 cdef inline Py_ssize_t _w_items(_Buf *b, dict d, bint nonzero) except -1:
-    """tuple(d.items()) (only the items with a true value when `nonzero`)."""
-    cdef Py_ssize_t pos = 0, n = 0
+    """tuple(d.items()) (only the items with a true value when `nonzero`): the tuple's
+    length written when known."""
+    cdef Py_ssize_t pos = 0, n = 0, at
     cdef PyObject *k
     cdef PyObject *val
-    if nonzero:
-        while PyDict_Next(d, &pos, &k, &val):
-            if <object>val:
-                n += 1
-        pos = 0
-    else:
-        n = len(d)
-    _w_tuple(b, n)
+    _w_tuple(b, 0)
+    at = b.n - 4
     while PyDict_Next(d, &pos, &k, &val):
         if nonzero and not <object>val:
             continue
         _w_tuple(b, 2)
         _w_obj(b, <object>k)
         _w_obj(b, <object>val)
+        n += 1
+    at, b.n = b.n, at
+    _w_int32(b, n)
+    b.n = at
     return 0
 
 

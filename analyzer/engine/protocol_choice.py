@@ -129,6 +129,7 @@ class ProtocolChooser:
         self._sessions_used: dict[int, int] = {}
         self.choices: dict[tuple[str, int], dict] = {}      # (transport, id) -> why
         self._same_choice: dict[tuple, dict] = {}           # choices with text values only
+        self._by_choice: dict[str, dict] = {}               # by -> the shared {"by": by}
         self._port_framing: dict[int, tuple] = {}           # server port -> (c2s, s2c) found
         self._port_outcome: dict[int, tuple] = {}           # server port -> (options, report)
         # (transport, id) of an undecided conversation -> its KnownFramingCheck of the port's
@@ -164,8 +165,13 @@ class ProtocolChooser:
     def note_by(self, key: tuple[str, int], by: str) -> None:
         """note(key, by=by): the shared {"by": by} of a key with no choice yet (the protocol of
         most conversations is chosen by their port this way, once)."""
-        same = self._same_choice.get((("by", by),))
-        if same is None or self.choices.setdefault(key, same) is not same:
+        same = self._by_choice.get(by)
+        if same is None:
+            self.note(key, by=by)
+            new = self.choices[key]
+            if len(new) == 1:                   # {"by": by}: the copy note() shares
+                self._by_choice[by] = new
+        elif self.choices.setdefault(key, same) is not same:
             self.note(key, by=by)
 
     def choice_of(self, key: tuple[str, int]) -> dict | None:
