@@ -1,5 +1,6 @@
 # retired.py compiled as a twin by setup.py (packing and unpacking a closed conversation is
-# Python-level work done once per conversation; its classes stay Python classes)
+# work done once per conversation; PackedConv a C class: the summary reads its fields for
+# each conversation; the others stay Python classes)
 import cython
 
 from analyzer.engine._conv_state_c cimport ConvState as CConvState
@@ -9,6 +10,11 @@ from analyzer.engine._message_cutting_c cimport MessageMapper as CMessageMapper
 from analyzer.engine.c_conv_blob cimport conv_blob
 
 cdef long long A_REUSED_PORTS
+
+
+@cython.final
+cdef class PackedConv:
+    cdef public object id, position, protocol, spec, options, head, blob
 
 
 @cython.locals(r=CReassembler, m=CMessageMapper, mappers=list, flow=CFlow, choice=object,

@@ -66,6 +66,7 @@ def write_summary_json(eng, fp, summaries: bool = False, secret: bytes | None = 
         text = json.dumps(summary_head(eng), separators=(",", ":"))
         fp.write(text[:-1] + ',"conversations":[')
         table = eng.states
+        choices = eng.protocols.choices
         sep = ""
         texts: list[str] = []           # written 256 conversations at a time (fewer writes)
         for k, entry in enumerate(table.entries):
@@ -73,7 +74,7 @@ def write_summary_json(eng, fp, summaries: bool = False, secret: bytes | None = 
                 text = json.dumps(conversation_json(eng, table[k], True, secret),
                                   separators=(",", ":"))
             elif type(entry) is PackedConv and not is_auth(entry):
-                text = packed_json_text(eng, entry)
+                text = packed_json_text(eng, entry, choices)
             else:
                 text = conversation_json_text(eng, table[k], secret)
             texts.append(text)
@@ -104,10 +105,11 @@ def conversation_json_text(eng, cs, secret: bytes | None = None) -> str:
     return text if auth is None else f'{text[:-1]},"auth":{_compact(auth)}}}'
 
 
-def packed_json_text(eng, p: PackedConv) -> str:
+def packed_json_text(eng, p: PackedConv, choices: dict | None = None) -> str:
     """conversation_json_text of a packed (not auth) conversation, from its blob (read where
-    it lies when the conversation has no findings: most of them)."""
-    choice = _choice_text(eng, "tcp", p.id)
+    it lies when the conversation has no findings: most of them); `choices`: the engine's
+    protocol choices (eng.protocols.choices), looked up once by the caller."""
+    choice = _choice_text(eng, "tcp", p.id, choices)
     text = packed_text(p.id, p.protocol, p.head, p.blob, _PACKED_ANALYSIS_TEXTS, choice)
     if text is not None:
         return text
@@ -129,11 +131,13 @@ def _conv_text(cid, transport, client, server, state, history, hs, td, protocol,
                      malformed, gaps, choice)
 
 
-def _choice_text(eng, transport: str, conv_id: int) -> str:
+def _choice_text(eng, transport: str, conv_id: int, choices: dict | None = None) -> str:
     """The "framing" and "protocol_choice" keys of one conversation ("" when no news), as
     _add_choice puts them; the text of a choice made of strings only ({"by": "port"}, the
-    same in most conversations) kept for the next one."""
-    info = eng.protocols.choices.get((transport, conv_id))     # (choice_of, without a call)
+    same in most conversations) kept for the next one.  `choices`: eng.protocols.choices."""
+    if choices is None:
+        choices = eng.protocols.choices
+    info = choices.get((transport, conv_id))     # (choice_of, without a call)
     if info is None:
         return ""
     by = info.get("by") if len(info) == 1 else None
