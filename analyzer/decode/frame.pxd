@@ -2,6 +2,7 @@
 import cython
 
 from analyzer.decode._decoded_c cimport Decoded as CDecoded
+from analyzer.decode._transport_c cimport tcp_options
 
 cdef bint COMPILED
 cdef dict _N_TEXTS

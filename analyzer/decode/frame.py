@@ -9,7 +9,8 @@ from analyzer.decode.addresses import IP4_N_TEXTS, ip4_n_text, ip4_text
 from analyzer.decode.decoded import Decoded
 from analyzer.decode.layers import network
 from analyzer.decode.link import LINK_DECODERS, unsupported
-from analyzer.decode.transport import TS_ONLY, tcp_options
+from analyzer.decode.transport import TS_ONLY
+from analyzer.decode.transport import tcp_options  # the twin cimports it (setup.py)
 
 # Ethernet type, then IPv4 (vihl, total length, flags+fragment offset, ttl, protocol, src,
 # dst), then TCP (ports, seq, ack, data offset, flags, window): the plain frame in one unpack

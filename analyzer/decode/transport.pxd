@@ -2,6 +2,9 @@
 # TCP options of every SYN are read here
 import cython
 
+cdef bint COMPILED
 
-@cython.locals(i=cython.Py_ssize_t, kind=cython.long, ln=cython.long, j=cython.Py_ssize_t)
+
+@cython.locals(i=cython.Py_ssize_t, kind=cython.long, ln=cython.long, j=cython.Py_ssize_t,
+               a=cython.ulonglong, b=cython.ulonglong)
 cpdef dict tcp_options(bytes data, Py_ssize_t start, Py_ssize_t end)

@@ -13,9 +13,9 @@ from analyzer.decode.malformed import header_cut
 
 _TCP = struct.Struct("!HHIIBBH").unpack_from       # ports, seq, ack, offset, flags, window
 _UDP = struct.Struct("!HHH").unpack_from           # ports, length
-_u16 = struct.Struct("!H").unpack_from
 _u32_pair = struct.Struct("!II").unpack_from       # timestamp (val, ecr), SACK (left, right)
 TS_ONLY = b"\x01\x01\x08\x0a"                      # options NOP NOP TS: every Linux segment
+COMPILED = False    # True in the compiled twin (setup.py): numbers read from the bytes in C
 _IP_PROTO_NAMES = {1: "ICMP", 2: "IGMP", 6: "TCP", 17: "UDP", 41: "IPv6", 47: "GRE",
                    50: "ESP", 51: "AH", 58: "ICMPv6", 89: "OSPF", 103: "PIM", 112: "VRRP",
                    132: "SCTP", 136: "UDPLite"}
@@ -110,7 +110,7 @@ def tcp_options(data: bytes, start: int, end: int) -> dict:
         if ln < 2 or i + ln > end:
             break
         if kind == 2 and ln == 4:
-            opts["mss"] = _u16(data, i + 2)[0]
+            opts["mss"] = (data[i + 2] << 8) | data[i + 3]
         elif kind == 3 and ln == 3:
             opts["wscale"] = data[i + 2]
         elif kind == 4 and ln == 2:
@@ -118,7 +118,14 @@ def tcp_options(data: bytes, start: int, end: int) -> dict:
         elif kind == 5 and ln >= 10 and (ln - 2) % 8 == 0:
             opts["sack"] = [_u32_pair(data, j) for j in range(i + 2, i + ln, 8)]
         elif kind == 8 and ln == 10:
-            opts["ts"] = _u32_pair(data, i + 2)
+            if COMPILED:
+                j = i + 2
+                a = (data[j] << 24) | (data[j + 1] << 16) | (data[j + 2] << 8) | data[j + 3]
+                j += 4
+                b = (data[j] << 24) | (data[j + 1] << 16) | (data[j + 2] << 8) | data[j + 3]
+                opts["ts"] = (a, b)
+            else:
+                opts["ts"] = _u32_pair(data, i + 2)
         i += ln
     return opts
 

@@ -1,6 +1,7 @@
 """decode_frame on crafted edge cases: truncation, size limits (fault 14), labels, fragments."""
 from __future__ import annotations
 
+import random
 import struct
 
 import pytest
@@ -41,6 +42,26 @@ def test_bad_option_length_ends_the_parse_without_raising():
     assert tcp_options(b"\x02\x04\x05\xb4\x08\x00\x00", 0, 7) == {"mss": 1460}
     assert tcp_options(b"\x02\x09", 0, 2) == {}
     assert tcp_options(b"\x03", 0, 1) == {}
+
+
+def test_compiled_tcp_options_read_as_the_pure_ones(monkeypatch):
+    """The twin reads MSS and timestamps from the bytes in C: the same values as struct's,
+    high bytes (>= 0x80) included, on random option lists."""
+    from analyzer.decode import transport
+    from tests.pure_module import load_pure
+    pure = load_pure(transport, monkeypatch)
+    rng = random.Random(5)
+    kinds = [lambda: b"\x02\x04" + rng.randbytes(2), lambda: b"\x01",
+             lambda: b"\x03\x03" + rng.randbytes(1), lambda: b"\x04\x02",
+             lambda: b"\x08\x0a" + rng.choice([rng.randbytes(8), b"\xff" * 8, b"\x80" * 8]),
+             lambda: b"\x05\x0a" + rng.randbytes(8), lambda: rng.randbytes(rng.randrange(4))]
+    seen_ts = 0
+    for _ in range(3000):
+        data = rng.randbytes(3) + b"".join(rng.choice(kinds)() for _ in range(rng.randrange(6)))
+        got = transport.tcp_options(data, 3, len(data))
+        assert got == pure.tcp_options(data, 3, len(data)), data
+        seen_ts += "ts" in got
+    assert seen_ts > 300
 
 
 def test_caplen_below_len_inside_payload_is_size_limited_not_malformed():
