@@ -39,6 +39,8 @@ cdef class Flow:
     cpdef dict teardown(self)
     cpdef tuple handshake_facts(self)
     cpdef tuple teardown_facts(self)
+    cpdef str state(self)
+    cpdef str history(self)
 
 
 @cython.final
@@ -64,7 +66,7 @@ cdef class FlowTable:
     cpdef add(self, long long number, object ts, CDecoded d)
 
     cpdef object _retired_at(self, tuple src, tuple dst, long long seq, long long flags)
-    cpdef _forget_retired(self, object stand_in, object client=*, object server=*)
+    cpdef _forget_retired(self, object stand_in, object key=*)
 
     @cython.locals(c=tuple, s=tuple, hit=tuple, old=object)
     cpdef retire(self, Flow flow, object stand_in)

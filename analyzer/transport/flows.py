@@ -427,11 +427,11 @@ class FlowTable:
         self._forget_retired(stand_in)
         self.replay_id, self.replay_preset = fid, preset
 
-    def _forget_retired(self, stand_in, client: Endpoint | None = None,
-                        server: Endpoint | None = None) -> None:
-        if client is None:
+    def _forget_retired(self, stand_in, key: int | None = None) -> None:
+        """Drop `stand_in` from `retired` (`key`: pair_key of its ends, when known)."""
+        if key is None:
             client, server = stand_in.ends()[:2]
-        key = pair_key(client, server)
+            key = pair_key(client, server)
         old = self.retired.pop(key)
         if type(old) is tuple:
             rest = tuple([x for x in old if x is not stand_in])
@@ -442,7 +442,8 @@ class FlowTable:
         """The stand-in of the retired conversation on this 4-tuple that this packet belongs
         to; True when a SYN opens a new conversation there instead (the stand-in is
         forgotten); None when no retired conversation is there."""
-        old = self.retired.get(pair_key(src, dst))
+        key = pair_key(src, dst)
+        old = self.retired.get(key)
         if old is None:
             return None
         for stand_in in (old if type(old) is tuple else (old,)):
@@ -455,7 +456,7 @@ class FlowTable:
                 continue
             base = bases[direction]
             if (flags & (SYN | ACK)) == SYN and base >= 0 and seq != base:
-                self._forget_retired(stand_in, client, server)
+                self._forget_retired(stand_in, key=key)
                 return True
             return stand_in
         return None

@@ -62,6 +62,26 @@ def test_c_blob_writes_values_of_every_kind(tmp_path, monkeypatch, seed):
     assert HANDSHAKE == 10
 
 
+def test_c_blob_handshake_rtt_rounded_as_round_does(tmp_path, monkeypatch):
+    """The handshake's RTT (round(ms, 3)) worked out in C: the same double as round() for
+    times of every size, halves at the third decimal, negative and non-finite differences
+    and times that are not floats."""
+    pure = load_pure(retired, monkeypatch)
+    rng = random.Random(8)
+    cs = _states(tmp_path, 1)[0]
+    f = cs.flow
+    f._syn, f._synack, f._hs_ack = 1, 2, 3
+    pairs = [(1e9 + 0.0000125, 1e9), (0.0025, 0.0), (0.0005, 0.0), (-0.0005, 0.0), (2.5e-7, 0.0),
+             (float("inf"), 0.0), (float("nan"), 1.0), (5, 2), (2 ** 60, 1.5), (1e300, -1e300)]
+    for _ in range(3000):
+        t = rng.randrange(2 ** 31) + rng.randrange(10 ** 6) / 1e6
+        pairs.append((t + rng.choice([rng.random(), rng.randrange(10 ** 4) / 1e7, 1e-3 * rng.random()]), t))
+        pairs.append((rng.uniform(-1e6, 1e6), rng.uniform(-1e6, 1e6)))
+    for hs_ack_ts, syn_ts in pairs:
+        f._hs_ack_ts, f._syn_ts = hs_ack_ts, syn_ts
+        assert retired._conv_blob(cs) == pure._conv_blob(cs), (hs_ack_ts, syn_ts)
+
+
 def test_c_blob_checked_against_a_wrong_writer(tmp_path, monkeypatch):
     """The comparison above can fail: a blob with one 64-bit int changed differs."""
     cs = _states(tmp_path, 1)[0]
