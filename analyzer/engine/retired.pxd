@@ -16,6 +16,9 @@ cdef long long A_REUSED_PORTS
 cdef class PackedConv:
     cdef public object id, position, protocol, spec, options, head, blob
 
+    @cython.locals(v=tuple)
+    cpdef tuple ends(self)
+
 
 @cython.locals(r=CReassembler, m=CMessageMapper, mappers=list, flow=CFlow, choice=object,
                flows=CFlowTable)

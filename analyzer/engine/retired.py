@@ -43,8 +43,8 @@ class PackedConv:
 
     def ends(self) -> tuple:
         """(client, server, (SYN sequence number of each direction, or -1))."""
-        ci, cp, si, sp, b0, b1 = marshal.loads(self.head)[:6]
-        return (ci, cp), (si, sp), (b0, b1)
+        v = marshal.loads(self.head)
+        return (v[0], v[1]), (v[2], v[3]), (v[4], v[5])
 
     def packet_numbers(self) -> array:
         """Every packet of the conversation, in capture order."""

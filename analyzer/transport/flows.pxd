@@ -3,12 +3,15 @@
 import cython
 
 from analyzer.decode._decoded_c cimport Decoded as CDecoded
-from analyzer.transport._tcp_analysis_c cimport TcpConversationAnalysis as CTcpAnalysis
+from analyzer.transport._tcp_analysis_c cimport TcpConversationAnalysis as CTcpAnalysis, gt_seq
 from analyzer.transport._conn_state_c cimport ZeekTcpState as CZeekTcp
 
 cdef long long SYN, ACK, FIN, RST, M32, A_REUSED_PORTS
 cdef list _COUNTED
 cdef dict _NO_TCP_COUNTS
+
+
+cpdef Py_hash_t pair_key(tuple a, tuple b)
 
 
 @cython.final

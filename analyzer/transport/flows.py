@@ -20,7 +20,8 @@ from typing import NamedTuple
 from analyzer.transport.conn_state import ZeekTcpState, ZeekUdpState
 from analyzer.decode.decoded import ACK, FIN, RST, SYN, Decoded
 from analyzer.transport.analysis_flags import ANALYSIS_BIT, ANALYSIS_NAMES
-from analyzer.transport.tcp_analysis import A_REUSED_PORTS, M32, TcpConversationAnalysis, gt_seq
+from analyzer.transport.tcp_analysis import A_REUSED_PORTS, M32, TcpConversationAnalysis
+from analyzer.transport.tcp_analysis import gt_seq  # the twin cimports it (setup.py)
 
 # analysis names counted per conversation (always present in analysis_counts, even at 0)
 TCP_ANALYSIS_NAMES = (ANALYSIS_NAMES[:ANALYSIS_NAMES.index("reused_ports") + 1]

@@ -29,6 +29,9 @@ cdef class Reassembler:
     cpdef long long segment(self, long long packet, long long seq, long long flags, object data,
                             long long start=*)
 
+    @cython.locals(expected=cython.longlong, delta=cython.longlong)
+    cpdef long long stream_offset(self, long long seq)
+
     @cython.locals(known=object, base=cython.longlong, nxt=cython.longlong)
     cpdef long long take_next(self, long long packet, long long seq, long long flags,
                               long long n)

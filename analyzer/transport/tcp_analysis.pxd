@@ -18,6 +18,10 @@ cdef bint COMPILED
 cpdef object ts_ns(double ts)
 
 
+@cython.locals(d=cython.longlong)
+cpdef bint gt_seq(long long x, long long y)
+
+
 @cython.final
 cdef class DirectionState:
     cdef public long long base_seq
