@@ -120,6 +120,57 @@ def codec_factory(spec, options: dict, direction: int, hint_port: int | None = N
     return factory
 
 
+class ChoiceTable:
+    """Why each conversation got its codec (ProtocolChooser.choices), by (transport, id) as a
+    dict would hold it, kept in one list per transport indexed by id (flows number each
+    transport's conversations from 0): no key tuple kept per conversation, and the summary,
+    which asks in id order, reads the list in order."""
+
+    __slots__ = ("_tcp", "_udp")
+
+    def __init__(self) -> None:
+        self._tcp: list = []
+        self._udp: list = []
+
+    def _items(self, transport: str) -> list:
+        if transport == "tcp":
+            return self._tcp
+        if transport == "udp":
+            return self._udp
+        raise KeyError(transport)
+
+    def of(self, transport: str, cid: int):
+        """The choice of conversation (transport, cid), or None."""
+        items = self._tcp if transport == "tcp" else self._udp if transport == "udp" else ()
+        return items[cid] if 0 <= cid < len(items) else None
+
+    def get(self, key: tuple[str, int], default=None):
+        found = self.of(key[0], key[1])
+        return default if found is None else found
+
+    def __getitem__(self, key: tuple[str, int]) -> dict:
+        found = self.of(key[0], key[1])
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __setitem__(self, key: tuple[str, int], value: dict) -> None:
+        transport, cid = key
+        items = self._items(transport)
+        if cid < 0:
+            raise KeyError(key)
+        if cid >= len(items):
+            items.extend([None] * (cid + 1 - len(items)))
+        items[cid] = value
+
+    def setdefault(self, key: tuple[str, int], value: dict):
+        found = self.of(key[0], key[1])
+        if found is None:
+            self[key] = value
+            return value
+        return found
+
+
 class ProtocolChooser:
     """The engine's choice of codec per conversation (see the module docstring)."""
 
@@ -127,7 +178,7 @@ class ProtocolChooser:
         self.decode_as = parse_decode_as(decode_as or {})
         self.sidecar = index_sidecar(sidecar_records)
         self._sessions_used: dict[int, int] = {}
-        self.choices: dict[tuple[str, int], dict] = {}      # (transport, id) -> why
+        self.choices = ChoiceTable()                        # (transport, id) -> why
         self._same_choice: dict[tuple, dict] = {}           # choices with text values only
         self._by_choice: dict[str, dict] = {}               # by -> the shared {"by": by}
         self._port_framing: dict[int, tuple] = {}           # server port -> (c2s, s2c) found

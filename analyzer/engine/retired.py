@@ -65,7 +65,7 @@ def finish_and_pack(core, cs: ConvState) -> None:
     for m in mappers:
         if m is not None and m.boundaries is not None:
             return
-    choice = core.protocols.choices.get(("tcp", cs.id))       # (choice_of, without a call)
+    choice = core.protocols.choices.of("tcp", cs.id)
     if choice is not None and choice.get("by") not in ("port", "decode-as"):
         return
     for r in cs.reasm:

@@ -105,7 +105,7 @@ def conversation_json_text(eng, cs, secret: bytes | None = None) -> str:
     return text if auth is None else f'{text[:-1]},"auth":{_compact(auth)}}}'
 
 
-def packed_json_text(eng, p: PackedConv, choices: dict | None = None) -> str:
+def packed_json_text(eng, p: PackedConv, choices=None) -> str:
     """conversation_json_text of a packed (not auth) conversation, from its blob (read where
     it lies when the conversation has no findings: most of them); `choices`: the engine's
     protocol choices (eng.protocols.choices), looked up once by the caller."""
@@ -131,13 +131,13 @@ def _conv_text(cid, transport, client, server, state, history, hs, td, protocol,
                      malformed, gaps, choice)
 
 
-def _choice_text(eng, transport: str, conv_id: int, choices: dict | None = None) -> str:
+def _choice_text(eng, transport: str, conv_id: int, choices=None) -> str:
     """The "framing" and "protocol_choice" keys of one conversation ("" when no news), as
     _add_choice puts them; the text of a choice made of strings only ({"by": "port"}, the
     same in most conversations) kept for the next one.  `choices`: eng.protocols.choices."""
     if choices is None:
         choices = eng.protocols.choices
-    info = choices.get((transport, conv_id))     # (choice_of, without a call)
+    info = choices.of(transport, conv_id)       # (choice_of, without a key made)
     if info is None:
         return ""
     by = info.get("by") if len(info) == 1 else None
