@@ -13,8 +13,12 @@ from analyzer.engine.retired import PackedConv, unpack
 _UNPACKED_KEPT = 64
 
 
-class ConvTable(Sequence):
-    """Conversation states by position (order of first packet); see the module docstring."""
+class ConvTable:
+    """Conversation states by position (order of first packet); see the module docstring.
+    A Sequence (registered as one: a C class in the compiled twin, whose engine appends,
+    looks up and packs through C calls)."""
+
+    __slots__ = ("entries", "_position", "_unpacked", "by_key")
 
     def __init__(self) -> None:
         self.entries: list[ConvState | PackedConv] = []
@@ -64,6 +68,9 @@ class ConvTable(Sequence):
     def __iter__(self) -> Iterator[ConvState]:
         for pos in range(len(self.entries)):
             yield self[pos]
+
+
+Sequence.register(ConvTable)
 
 
 class ConvKeys:

@@ -333,11 +333,12 @@ def new_conv(core, flow) -> ConvState:
     is decided (at once when the ports or --decode-as name it)."""
     cs = ConvState(flow)
     core._state_of_flow[flow] = cs
+    states = core.states
     reviving = core._reviving
     if reviving is not None:
-        core.states.put(reviving.position, cs)
+        states.put(reviving.position, cs)
     else:
-        core.states.append(cs)
+        states.append(cs)
     tcp = flow.transport == "tcp"
     server_port, client_port = flow.server[1], flow.client[1]
     if tcp:
