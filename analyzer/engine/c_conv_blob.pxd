@@ -246,3 +246,22 @@ cdef inline bytes conv_blob(CConvState cs):
         return PyBytes_FromStringAndSize(b.p, b.n)
     finally:
         PyMem_Free(b.p)
+
+
+cdef inline bytes head_blob(CFlow f, object first_preset):
+    """conv_blob.head_blob: marshal.dumps(the stand-in's flat head tuple, 2)."""
+    cdef _Buf b
+    cdef tuple client = f.client, server = f.server
+    _start(&b, 64)
+    try:
+        _w_tuple(&b, 7)
+        _w_obj(&b, client[0])
+        _w_obj(&b, client[1])
+        _w_obj(&b, server[0])
+        _w_obj(&b, server[1])
+        _w_ll(&b, f.syn_base(0))
+        _w_ll(&b, f.syn_base(1))
+        _w_obj(&b, first_preset)
+        return PyBytes_FromStringAndSize(b.p, b.n)
+    finally:
+        PyMem_Free(b.p)

@@ -1,8 +1,10 @@
-"""A finished TCP conversation's blob (analyzer/engine/retired.py packs it): every number views
+"""A finished TCP conversation's blob (analyzer/engine/retired.py packs it, and its head, what
+the flow table asks of a stand-in, apart): every number views
 read of it, as one flat tuple (no tuple in a tuple for marshal to write and read again)
 written with marshal's version 2, which keeps no table of the objects written (versions 3
 and 4 fill and free one for each blob) and writes an array as the bytes of its buffer.  The
-compiled twin of retired.py cimports a C conv_blob instead (analyzer/engine/c_conv_blob.pxd):
+compiled twin of retired.py cimports a C conv_blob and head_blob instead
+(analyzer/engine/c_conv_blob.pxd):
 the same bytes, written straight from the fields.  analyzer/render/c_packed_text.pxd reads
 the blob where it lies."""
 from __future__ import annotations
@@ -19,6 +21,14 @@ CONV = 21       # m_dir, m_off, m_len, m_pk, pk, coalesced, m_bad items, last pa
                 # previous message c2s and s2c, own counts, version, pkts
 REASM = (33, 40)    # each direction's base, next_off, gaps, chunk offset, packet, start, length
                     # (47 items in all)
+
+
+def head_blob(f, first_preset: int) -> bytes:
+    """The stand-in's head of a finished TCP flow `f` (marshal's version 2 of a flat tuple):
+    client ip text and port, server ip text and port, SYN sequence number of each direction
+    (or -1), the first packet's preset analysis bits."""
+    (ci, cp), (si, sp) = f.client, f.server
+    return marshal.dumps((ci, cp, si, sp, f.syn_base(0), f.syn_base(1), first_preset), 2)
 
 
 def conv_blob(cs) -> bytes:

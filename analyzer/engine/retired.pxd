@@ -7,7 +7,7 @@ from analyzer.engine._conv_state_c cimport ConvState as CConvState
 from analyzer.transport._flows_c cimport Flow as CFlow, FlowTable as CFlowTable
 from analyzer.transport._reassembly_c cimport Reassembler as CReassembler
 from analyzer.engine._message_cutting_c cimport MessageMapper as CMessageMapper
-from analyzer.engine.c_conv_blob cimport conv_blob
+from analyzer.engine.c_conv_blob cimport conv_blob, head_blob
 
 cdef long long A_REUSED_PORTS
 
@@ -25,5 +25,5 @@ cdef class PackedConv:
 cpdef finish_and_pack(object core, CConvState cs)
 
 
-@cython.locals(f=CFlow)
+@cython.locals(p=PackedConv)
 cpdef object pack(CConvState cs, object position, object first_preset)

@@ -19,7 +19,7 @@ from array import array
 
 from analyzer.engine.constants import DIRS
 from analyzer.engine.conv_blob import CONV, HANDSHAKE, REASM, TCP, TEARDOWN
-from analyzer.engine.conv_blob import conv_blob  # the twin cimports it (setup.py)
+from analyzer.engine.conv_blob import conv_blob, head_blob  # the twin cimports it (setup.py)
 from analyzer.engine.conv_state import ConvState, conv_analysis
 from analyzer.transport.flows import TCP_ANALYSIS_NAMES, endpoint_text
 from analyzer.transport.reassembly import ChunkMap
@@ -85,21 +85,24 @@ def finish_and_pack(core, cs: ConvState) -> None:
     cs.reasm = cs.mappers = cs.flow = cs.cache = None
 
 
-# The head, a stand-in's small blob (marshal's version 2 of a flat tuple): client ip text and
-# port, server ip text and port, SYN sequence number of each direction (or -1), the first
-# packet's preset analysis bits.  The blob: analyzer/engine/conv_blob.py.
+# The head (a stand-in's small blob) and the blob: analyzer/engine/conv_blob.py.
 def pack(cs: ConvState, position: int, first_preset: int) -> PackedConv:
     """Pack a finished TCP conversation (see the module docstring)."""
-    f = cs.flow
-    (ci, cp), (si, sp) = f.client, f.server
-    head = (ci, cp, si, sp, f.syn_base(0), f.syn_base(1), first_preset)
-    return PackedConv(cs.id, position, cs.protocol, cs.spec, cs.options or None,
-                      marshal.dumps(head, 2), conv_blob(cs))
+    p = PackedConv.__new__(PackedConv)      # (the twin: its C fields set, no __init__ call)
+    p.id, p.position, p.protocol, p.spec, p.options = (cs.id, position, cs.protocol, cs.spec,
+                                                       cs.options or None)
+    p.head, p.blob = head_blob(cs.flow, first_preset), conv_blob(cs)
+    return p
 
 
 def _conv_blob(cs: ConvState) -> bytes:
     """conv_blob.conv_blob (C in the compiled twin), for the tests comparing the two."""
     return conv_blob(cs)
+
+
+def _head_blob(f, first_preset: int) -> bytes:
+    """conv_blob.head_blob (C in the compiled twin), for the tests comparing the two."""
+    return head_blob(f, first_preset)
 
 
 def unpack(p: PackedConv) -> ConvState:
