@@ -195,7 +195,6 @@ cdef inline bytes conv_blob(CConvState cs):
     cdef _Buf b
     cdef Py_ssize_t frames = 0
     cdef list last = cs.last_pkt
-    cdef tuple td
     _start(&b, 1024)
     try:
         _w_tuple(&b, 47)   # the items conv_blob.py lays out
@@ -220,21 +219,15 @@ cdef inline bytes conv_blob(CConvState cs):
             _w_obj(&b, _round3(f._hs_ack_ts, f._syn_ts))
         else:
             _w_obj(&b, None)
-        td = f.teardown_facts()
-        _w_obj(&b, td[0])
-        _w_obj(&b, td[1])
-        _w_obj(&b, td[2])
+        for v in f.teardown_facts():        # kind, initiator, frames
+            _w_obj(&b, v)
         _w_obj(&b, f.window_shift(0))
         _w_obj(&b, f.window_shift(1))
         _w_ll(&b, f.base_seq(0))
         _w_ll(&b, f.base_seq(1))
         _w_obj(&b, f.initial_rtt)
-        _w_obj(&b, cs.m_dir)
-        _w_obj(&b, cs.m_off)
-        _w_obj(&b, cs.m_len)
-        _w_obj(&b, cs.m_pk)
-        _w_obj(&b, cs.pk)
-        _w_obj(&b, cs.coalesced)
+        for v in (cs.m_dir, cs.m_off, cs.m_len, cs.m_pk, cs.pk, cs.coalesced):
+            _w_obj(&b, v)
         _w_items(&b, cs.m_bad, False)
         _w_obj(&b, last[0])
         _w_obj(&b, last[1])

@@ -1,10 +1,9 @@
-"""A finished TCP conversation's blob (analyzer/engine/retired.py packs it, and its head, what
-the flow table asks of a stand-in, apart): every number views
-read of it, as one flat tuple (no tuple in a tuple for marshal to write and read again)
-written with marshal's version 2, which keeps no table of the objects written (versions 3
-and 4 fill and free one for each blob) and writes an array as the bytes of its buffer.  The
-compiled twin of retired.py cimports a C conv_blob and head_blob instead
-(analyzer/engine/c_conv_blob.pxd):
+"""A finished TCP conversation packed (analyzer/engine/retired.py): its blob, every number
+views read of it as one flat tuple (no tuple in a tuple for marshal to write and read
+again), and its head, what the flow table asks of a stand-in, apart.  Both are written with
+marshal's version 2, which keeps no table of the objects written (versions 3 and 4 fill and
+free one for each blob) and writes an array as the bytes of its buffer.  The compiled twin
+of retired.py cimports a C conv_blob and head_blob instead (analyzer/engine/c_conv_blob.pxd):
 the same bytes, written straight from the fields.  analyzer/render/c_packed_text.pxd reads
 the blob where it lies."""
 from __future__ import annotations
