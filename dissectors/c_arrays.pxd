@@ -1,9 +1,10 @@
 # The C append, first, clear and new_empty the hot modules' twins cimport instead of
 # dissectors/arrays.py's (setup.py leaves the .py's import line out of a twin).  Same results
-# as array.append, a[0], del a[:] and array(like.typecode) (made by cloning `like`): an array of long long ('q'), unsigned int ('I') or signed char ('b') that
-# exports no buffer grows, is read and is emptied in C; a value out of the item's range, an
-# array exporting a buffer (array.append raises BufferError), an empty array (a[0] raises
-# IndexError) or another item type takes the array's own operation.
+# as array.append, a[0], del a[:] and array(like.typecode) (made by cloning `like`): an
+# array of long long ('q'), unsigned int ('I') or signed char ('b') that exports no buffer
+# grows, is read and is emptied in C; a value out of the item's range, an array exporting a
+# buffer (array.append raises BufferError), an empty array (a[0] raises IndexError) or
+# another item type takes the array's own operation.
 from cpython.array cimport array, clone, resize, resize_smart
 from cpython.object cimport Py_SIZE
 

@@ -162,11 +162,12 @@ cdef inline Py_ssize_t _put_int(_Buf *b, object v) except -1:
 @cython.cdivision(True)
 cdef inline Py_ssize_t _put_float(_Buf *b, double x) except -1:
     """A finite float as repr writes it.  Most floats of a capture are times with at most 6
-    decimals (microsecond timestamps, RTTs in milliseconds rounded to 3 decimals): when x is the double
-    nearest to such a decimal D and the doubles around x lie closer than 1e-6 (x below 2**33),
-    no other decimal of 6 decimals or fewer rounds to x, so D (trailing zeros dropped) is the
-    shortest decimal that does: repr's text, written here in digits.  Any other float (and
-    x below 1e-4, which repr writes with an exponent) through PyOS_double_to_string."""
+    decimals (microsecond timestamps, RTTs in milliseconds rounded to 3 decimals): when x is
+    the double nearest to such a decimal D and the doubles around x lie closer than 1e-6 (x
+    below 2**33), no other decimal of 6 decimals or fewer rounds to x, so D (trailing zeros
+    dropped) is the shortest decimal that does: repr's text, written here in digits.  Any
+    other float (and x below 1e-4, which repr writes with an exponent) through
+    PyOS_double_to_string."""
     cdef long long d, frac
     cdef char *f
     cdef Py_ssize_t k, i

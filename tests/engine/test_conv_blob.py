@@ -76,7 +76,8 @@ def test_c_blob_handshake_rtt_rounded_as_round_does(tmp_path, monkeypatch):
              (float("inf"), 0.0), (float("nan"), 1.0), (5, 2), (2 ** 60, 1.5), (1e300, -1e300)]
     for _ in range(3000):
         t = rng.randrange(2 ** 31) + rng.randrange(10 ** 6) / 1e6
-        pairs.append((t + rng.choice([rng.random(), rng.randrange(10 ** 4) / 1e7, 1e-3 * rng.random()]), t))
+        step = rng.choice([rng.random(), rng.randrange(10 ** 4) / 1e7, 1e-3 * rng.random()])
+        pairs.append((t + step, t))
         pairs.append((rng.uniform(-1e6, 1e6), rng.uniform(-1e6, 1e6)))
     for hs_ack_ts, syn_ts in pairs:
         f._hs_ack_ts, f._syn_ts = hs_ack_ts, syn_ts
